@@ -1,0 +1,32 @@
+"""The backend protocol: async, batch-first (vLLM is natively batched; an HTTP backend fans a
+batch out under its own concurrency limit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from ..types import ChatRequest, ChatResponse
+
+
+@runtime_checkable
+class Backend(Protocol):
+    #: The spec the backend was built from (``openai:gpt-4o``); recorded in provenance and
+    #: part of every cache key. Never contains secrets.
+    spec: str
+    #: How many requests the runner should hand over in one ``generate`` call. 1 for HTTP
+    #: backends (they overlap single requests); large for engines that batch internally.
+    max_batch_size: int
+    #: Whether ``ChatResponse.logprobs`` can carry top logprobs.
+    supports_logprobs: bool
+
+    async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
+        """One response per request, in order. Per-request failures come back as
+        ``ChatResponse(error=...)``; only configuration errors raise."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance: spec, model, engine options (no secrets)."""
+        ...

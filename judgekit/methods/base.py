@@ -1,0 +1,80 @@
+"""What a rubric kind (a judging method) provides to the runner.
+
+A method turns one sample into judge calls (``plan``) and the parsed outcomes of those calls
+into one result record (``combine``). The runner owns everything in between: cache, batching,
+concurrency, retries of unparseable replies, and writing results as they complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..types import ChatRequest, ChatResponse, Result, Sample
+
+
+@dataclass
+class JudgeCall:
+    """One request to the judge for one sample.
+
+    ``parse`` turns the reply into a value (a Verdict, a winner, an answer) or raises
+    ``VerdictParseError``; the runner retries the call up to ``parse_retries`` more times and
+    then records the call's failure. Calls of one sample are sent together (one image's questions
+    share the engine's prefix cache)."""
+
+    key: str  # unique within the sample: a dimension name, "AB:overall", a question id, ...
+    request: ChatRequest
+    parse: Callable[[ChatResponse], Any]
+    parse_retries: int = 2
+
+
+@dataclass
+class CallOutcome:
+    key: str
+    value: Any = None  # what ``parse`` returned; None when the call failed
+    response: ChatResponse | None = None  # the last reply (raw text kept for failed parses)
+    error: str | None = None  # why the call failed (transport error or parse failure)
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class SampleError(Exception):
+    """Raised by ``plan`` for a problem of this sample only (missing image, missing field):
+    the runner records the sample as failed with this message and goes on."""
+
+
+class Method(Protocol):
+    kind: str
+
+    def plan(self, sample: Sample) -> list[JudgeCall]: ...
+
+    def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result: ...
+
+    def provenance(self) -> dict[str, Any]:
+        """Rubric name and hash, template hashes: copied into every result."""
+        ...
+
+
+MethodFactory = Callable[..., Method]
+_METHODS: dict[str, Callable[[], MethodFactory]] = {}
+
+
+def register_method(kind: str, loader: Callable[[], MethodFactory]) -> None:
+    """``loader()`` returns ``factory(rubric, **options) -> Method``; imported lazily."""
+    _METHODS[kind] = loader
+
+
+def known_kinds() -> list[str]:
+    return sorted(_METHODS)
+
+
+def make_method(rubric, **options: Any) -> Method:
+    from ..errors import RubricError
+
+    if rubric.kind not in _METHODS:
+        raise RubricError(f"{rubric.source}: field 'kind': {rubric.kind!r} is not one of {known_kinds()}")
+    return _METHODS[rubric.kind]()(rubric, **options)

@@ -1,0 +1,183 @@
+"""Values that cross module boundaries: samples in, chat requests to a backend, responses back,
+and one result record per sample out."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# --- inputs -------------------------------------------------------------------------------------
+
+#: Sample fields that name image files (resolved relative to the manifest).
+IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference")
+
+
+class Sample(BaseModel):
+    """One item to judge. Pointwise samples carry ``image`` and ``model``; pairwise samples
+    ``image_a``/``image_b`` and ``model_a``/``model_b``; editing samples ``source_image`` and
+    ``instruction``. Unknown manifest keys land in ``meta`` and travel through to the results."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    prompt: str | None = None
+    prompt_id: str | None = None
+    image: str | None = None
+    model: str | None = None
+    seed: int | None = None
+    image_a: str | None = None
+    image_b: str | None = None
+    model_a: str | None = None
+    model_b: str | None = None
+    source_image: str | None = None
+    instruction: str | None = None
+    reference: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def group(self) -> str:
+        """The unit a bootstrap resamples: the prompt, so several images of one prompt move
+        together."""
+        return self.prompt_id or self.prompt or self.id
+
+
+# --- backend protocol values ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """Encoded image bytes (PNG or JPEG) exactly as they are sent to the judge."""
+
+    data: bytes
+    media_type: str = "image/png"
+    label: str = ""  # the input's name (e.g. "image_a"); shown by `rubrics render`
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: tuple[TextPart | ImagePart, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: tuple[Message, ...]
+    json_schema: dict[str, Any] | None = None
+    schema_name: str = "verdict"
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    seed: int | None = 0
+    logprobs: bool = False
+    top_logprobs: int | None = None
+
+    def decoding(self) -> dict[str, Any]:
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+        }
+
+    def fingerprint(self) -> dict[str, Any]:
+        """A JSON-able description of everything that determines the reply, images by hash."""
+        msgs = [
+            {
+                "role": m.role,
+                "content": [
+                    {"text": p.text} if isinstance(p, TextPart) else {"image": p.sha256, "type": p.media_type}
+                    for p in m.content
+                ],
+            }
+            for m in self.messages
+        ]
+        return {"messages": msgs, "schema": self.json_schema, **self.decoding()}
+
+
+@dataclass
+class TokenLogprob:
+    token: str
+    logprob: float
+    top: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class ChatResponse:
+    """What a backend returns for one request. A request that failed for good (after the
+    backend's own retries) comes back with ``error`` set instead of raising, so one bad call
+    never takes a batch down."""
+
+    text: str = ""
+    logprobs: list[TokenLogprob] | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_s: float = 0.0
+    raw: dict[str, Any] | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "logprobs": None
+            if self.logprobs is None
+            else [[t.token, t.logprob, [list(x) for x in t.top]] for t in self.logprobs],
+            "usage": self.usage,
+            "latency_s": self.latency_s,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ChatResponse:
+        lps = d.get("logprobs")
+        return cls(
+            text=d.get("text", ""),
+            logprobs=None
+            if lps is None
+            else [TokenLogprob(t, lp, [(a, b) for a, b in top]) for t, lp, top in lps],
+            usage=d.get("usage") or {},
+            latency_s=d.get("latency_s", 0.0),
+        )
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+
+class Verdict(BaseModel):
+    """A parsed, validated judgment of one dimension."""
+
+    reasoning: str
+    score: float
+
+
+class Result(BaseModel):
+    """One record of a results file (one line of JSONL per sample)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sample_id: str
+    prompt_id: str | None = None
+    model: str | None = None
+    rubric: str
+    status: Literal["ok", "failed"]
+    scores: dict[str, float | None] = Field(default_factory=dict)
+    overall: float | None = None
+    reasoning: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+    # Method-specific detail: raw pairwise verdicts in both orders, per-question answers, ...
+    details: dict[str, Any] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    provenance: dict[str, Any] = Field(default_factory=dict)
