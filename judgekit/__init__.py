@@ -1,5 +1,49 @@
-"""judgekit: judge text-to-image and image-editing outputs with a multimodal LLM."""
+"""judgekit: judge text-to-image and image-editing outputs with a multimodal LLM.
+
+    >>> import judgekit as jk
+    >>> rubric = jk.load_rubric("viescore-t2i")
+    >>> rubric.combine.rule
+    'viescore'
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from .errors import (  # noqa: E402
+    BackendError,
+    ConfigError,
+    DataError,
+    JudgekitError,
+    MissingDependencyError,
+    RubricError,
+    TemplateError,
+    VerdictParseError,
+)
+from .manifest import load_samples  # noqa: E402
+from .results import Results, load_results  # noqa: E402
+from .rubric import Rubric, load_rubric  # noqa: E402
+from .runner import score, score_async  # noqa: E402
+from .types import Result, Sample, Verdict  # noqa: E402
+
+__all__ = [
+    "BackendError",
+    "ConfigError",
+    "DataError",
+    "JudgekitError",
+    "MissingDependencyError",
+    "Result",
+    "Results",
+    "Rubric",
+    "RubricError",
+    "Sample",
+    "TemplateError",
+    "VerdictParseError",
+    "Verdict",
+    "__version__",
+    "load_results",
+    "load_rubric",
+    "load_samples",
+    "score",
+    "score_async",
+]

@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     except JudgekitError as exc:
         print(f"judgekit: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("judgekit: interrupted; completed calls are cached, rerun the same command to resume", file=sys.stderr)
         return 130

@@ -1,0 +1,195 @@
+"""Any OpenAI-compatible chat-completions server: OpenAI, ``vllm serve``, SGLang, LM Studio...
+
+Requests fan out under a concurrency limit; transient failures (429 with ``Retry-After``
+honoured, 5xx, timeouts, dropped connections) are retried with exponential backoff and jitter;
+a request that still fails comes back as ``ChatResponse(error=...)`` so the run goes on. The
+API key is only ever handed to the client: it is scrubbed from every error message and never
+part of the spec, the cache key or the provenance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import random
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import openai
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from ..errors import ConfigError
+from ..types import ChatRequest, ChatResponse, ImagePart, Message, TokenLogprob
+
+_TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _TRANSIENT):
+        return True
+    # Some servers answer 502/503/504 through a generic APIStatusError subclass.
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return float(value) / 1000.0
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to exponential backoff
+
+
+def message_to_openai(m: Message) -> dict[str, Any]:
+    if m.role != "user" or all(not isinstance(p, ImagePart) for p in m.content):
+        return {"role": m.role, "content": m.text}
+    parts = []
+    for p in m.content:
+        if isinstance(p, ImagePart):
+            url = f"data:{p.media_type};base64,{base64.b64encode(p.data).decode()}"
+            parts.append({"type": "image_url", "image_url": {"url": url}})
+        else:
+            parts.append({"type": "text", "text": p.text})
+    return {"role": m.role, "content": parts}
+
+
+class OpenAIBackend:
+    max_batch_size = 1  # requests overlap instead: see `concurrency`
+    supports_logprobs = True
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        concurrency: int = 16,
+        timeout: float = 120.0,
+        max_attempts: int = 6,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
+        extra_body: dict[str, Any] | None = None,
+    ):
+        if concurrency < 1:
+            raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
+        if response_format not in ("json_schema", "json_object", "none"):
+            raise ConfigError(f"response_format must be json_schema, json_object or none, got {response_format!r}")
+        self.model = model
+        self.spec = f"openai:{model}"
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff_base, self.backoff_max = backoff_base, backoff_max
+        self.response_format = response_format
+        self.extra_body = extra_body or {}
+        self._client: openai.AsyncOpenAI | None = None
+        self._sem: asyncio.Semaphore | None = None
+
+    # The client and semaphore bind to the running loop, so they are made on first use.
+    def _ensure(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
+        if self._client is None:
+            self._client = openai.AsyncOpenAI(
+                base_url=self.base_url, api_key=self._api_key, timeout=self.timeout, max_retries=0
+            )
+            self._sem = asyncio.Semaphore(self.concurrency)
+        return self._client, self._sem  # type: ignore[return-value]
+
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "model": self.model, "base_url": self.base_url, "response_format": self.response_format}
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key and self._api_key != "EMPTY" else text
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = _retry_after(exc)
+        if hinted is not None:
+            return min(max(hinted, 0.0), self.backoff_max)
+        exp = self.backoff_base * 2 ** (state.attempt_number - 1)
+        return random.uniform(0, min(exp, self.backoff_max))  # full jitter: no thundering herd
+
+    def _params(self, req: ChatRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": [message_to_openai(m) for m in req.messages],
+            "max_tokens": req.max_tokens,
+            "temperature": req.temperature,
+        }
+        if req.seed is not None:
+            params["seed"] = req.seed
+        if req.logprobs:
+            params["logprobs"] = True
+            if req.top_logprobs:
+                params["top_logprobs"] = req.top_logprobs
+        if req.json_schema is not None and self.response_format == "json_schema":
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": req.schema_name, "schema": req.json_schema, "strict": True},
+            }
+        elif req.json_schema is not None and self.response_format == "json_object":
+            params["response_format"] = {"type": "json_object"}
+        if self.extra_body:
+            params["extra_body"] = self.extra_body
+        return params
+
+    async def _one(self, req: ChatRequest) -> ChatResponse:
+        client, sem = self._ensure()
+        params = self._params(req)
+        start = time.perf_counter()
+        try:
+            async with sem:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(self.max_attempts),
+                    wait=self._wait,
+                    retry=retry_if_exception(_is_transient),
+                    reraise=True,
+                ):
+                    with attempt:
+                        completion = await client.chat.completions.create(**params)
+        except openai.APIStatusError as exc:
+            return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}"))
+        except openai.APITimeoutError:
+            return ChatResponse(error=f"timed out after {self.max_attempts} attempts ({self.timeout:g} s each)")
+        except openai.APIConnectionError as exc:
+            return ChatResponse(error=self._scrub(f"connection failed after {self.max_attempts} attempts: {exc}"))
+        except openai.OpenAIError as exc:
+            return ChatResponse(error=self._scrub(f"{type(exc).__name__}: {exc}"))
+        latency = time.perf_counter() - start
+        if not completion.choices:
+            return ChatResponse(error="server returned no choices", latency_s=latency)
+        choice = completion.choices[0]
+        logprobs = None
+        if choice.logprobs is not None and choice.logprobs.content is not None:
+            logprobs = [
+                TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
+                for t in choice.logprobs.content
+            ]
+        usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
+        return ChatResponse(
+            text=choice.message.content or "",
+            logprobs=logprobs,
+            usage={k: v for k, v in usage.items() if v is not None},
+            latency_s=latency,
+            raw={"id": completion.id, "finish_reason": choice.finish_reason},
+        )
+
+    async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
+        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

@@ -1,0 +1,114 @@
+"""``judgekit score``: run a rubric over a manifest and write results."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from ..backends import make_backend
+from ..errors import ConfigError
+from ..manifest import load_samples
+from ..rubric import load_rubric
+from ..runner import default_cache_path, score_async
+from .options import parse_key_values
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "score",
+        help="judge the samples of a manifest with a rubric",
+        description="Judge every sample of a JSONL manifest with a rubric and write one result per sample. "
+        "Completed judge calls are cached: rerunning an interrupted command resumes it.",
+    )
+    p.add_argument("--rubric", required=True, help="built-in rubric name (see `judgekit rubrics list`) or a YAML file")
+    p.add_argument("--data", help="JSONL manifest of samples (optional with replay: backends that list their samples)")
+    p.add_argument(
+        "--backend",
+        help="openai:MODEL | vllm:MODEL | hf:MODEL | replay:PATH (default: the embedded vLLM judge)",
+    )
+    p.add_argument("--base-url", help="OpenAI-compatible server URL (default $OPENAI_BASE_URL); key from $OPENAI_API_KEY")
+    p.add_argument("--out", default="results.jsonl", help="results file (JSONL; default results.jsonl)")
+    p.add_argument("--concurrency", type=int, default=16, help="requests in flight for HTTP backends (default 16)")
+    p.add_argument("--cache", help=f"response cache file (default {default_cache_path()})")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    p.add_argument("--max-samples", type=int, help="judge only the first N samples")
+    p.add_argument("--parse-retries", type=int, default=2, help="extra calls for a reply that is not a valid verdict")
+    p.add_argument(
+        "--response-format",
+        choices=["json_schema", "json_object", "none"],
+        help="how the OpenAI backend asks for JSON (json_object for servers without json_schema)",
+    )
+    p.add_argument("--engine-arg", action="append", metavar="KEY=VALUE", help="backend/engine option, repeatable")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
+    p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _backend_spec(args: argparse.Namespace) -> str:
+    if args.backend:
+        return args.backend
+    from ..backends.vllm import resolve_default_backend
+
+    return resolve_default_backend()
+
+
+async def _run(args: argparse.Namespace):
+    rubric = load_rubric(args.rubric)
+    spec = _backend_spec(args)
+    opts = parse_key_values(args.engine_arg, "--engine-arg")
+    if spec.startswith("openai:"):
+        if args.base_url:
+            opts["base_url"] = args.base_url
+        opts.setdefault("concurrency", args.concurrency)
+        if args.response_format:
+            opts["response_format"] = args.response_format
+    elif args.response_format:
+        raise ConfigError("--response-format only applies to openai: backends")
+    method_options = parse_key_values(args.option, "--option")
+    if args.questions:
+        method_options["questions"] = args.questions
+    backend = make_backend(spec, **opts)
+    try:
+        if args.data:
+            samples = load_samples(args.data)
+        elif hasattr(backend, "samples"):
+            samples = list(backend.samples())
+        else:
+            raise ConfigError(f"--data is required with backend {spec!r}")
+        cache = False if args.no_cache else (args.cache or True)
+        return await score_async(
+            rubric,
+            samples,
+            backend,
+            cache=cache,
+            out=args.out,
+            max_samples=args.max_samples,
+            progress=None if not args.no_progress else False,
+            parse_retries=args.parse_retries,
+            concurrency=args.concurrency,
+            method_options=method_options,
+        )
+    finally:
+        await backend.aclose()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.max_samples is not None and args.max_samples < 1:
+        raise ConfigError("--max-samples must be at least 1")
+    if args.data and not Path(args.data).is_file():
+        raise ConfigError(f"manifest {args.data} does not exist")
+    results = asyncio.run(_run(args))
+    print(results.summary())
+    failed = len(results.failures)
+    cache = results.run_info.get("cache", {})
+    print(
+        f"\n{len(results)} samples, {failed} failed; results in {args.out}"
+        f" (cache: {cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses)"
+    )
+    if failed:
+        first = results.failures[0]
+        print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)
+    return 0

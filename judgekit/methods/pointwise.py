@@ -1,0 +1,156 @@
+"""Pointwise rubric judging: each dimension scored on the rubric's scale (one call per
+dimension by default, or all dimensions in one call), combined by the rubric's rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..images import load_image_part
+from ..prompts import render_messages, template_hash
+from ..rubric import Dimension, Rubric
+from ..types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
+from ..verdict import all_dimensions_schema, dimension_schema, parse_all_dimensions, parse_verdict
+from .base import CallOutcome, JudgeCall, SampleError
+
+_ALL = "__all__"
+
+
+def sample_variables(sample: Sample, inputs: list[str]) -> dict[str, Any]:
+    """The text inputs a template sees; a missing one is a per-sample error."""
+    out: dict[str, Any] = {}
+    for name in inputs:
+        if name in IMAGE_FIELDS:
+            continue
+        value = getattr(sample, name, None) if name in Sample.model_fields else sample.meta.get(name)
+        if value is None:
+            raise SampleError(f"sample {sample.id!r} has no {name!r}, which this rubric needs")
+        out[name] = value
+    return out
+
+
+def sample_images(sample: Sample, inputs: list[str]) -> dict[str, Any]:
+    images = {}
+    for name in inputs:
+        if name not in IMAGE_FIELDS:
+            continue
+        path = getattr(sample, name)
+        if not path:
+            raise SampleError(f"sample {sample.id!r} has no {name!r}, which this rubric needs")
+        images[name] = load_image_part(path, name)
+    return images
+
+
+class PointwiseMethod:
+    kind = "pointwise"
+
+    def __init__(self, rubric: Rubric, parse_retries: int = 2, **_: Any):
+        if not rubric.dimensions:
+            from ..errors import RubricError
+
+            raise RubricError(f"{rubric.source}: field 'dimensions': a pointwise rubric needs at least one")
+        self.rubric = rubric
+        self.parse_retries = parse_retries
+        templates = {d.template or rubric.template for d in rubric.dimensions}
+        self._template_hashes = {t: template_hash(t, rubric.base_dir) for t in sorted(templates)}
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "rubric": self.rubric.name,
+            "rubric_version": self.rubric.version,
+            "rubric_hash": self.rubric.hash(),
+            "template_hash": self._template_hashes,
+        }
+
+    def _variables(self, sample: Sample, dim: Dimension | None, inputs: list[str]) -> dict[str, Any]:
+        scale = self.rubric.scale
+        return {
+            **sample_variables(sample, inputs),
+            "inputs": inputs,
+            "dimension": dim.name if dim else "",
+            "criteria": dim.criteria if dim else "",
+            "dimensions": [{"name": d.name, "criteria": d.criteria} for d in self.rubric.dimensions],
+            "scale": {"min": scale.min, "max": scale.max, "integer": scale.integer},
+            "labels": sorted(scale.labels.items()),
+        }
+
+    def plan(self, sample: Sample) -> list[JudgeCall]:
+        r = self.rubric
+        images_cache: dict[tuple[str, ...], dict] = {}
+
+        def images_for(inputs: list[str]) -> dict:
+            key = tuple(inputs)
+            if key not in images_cache:
+                images_cache[key] = sample_images(sample, inputs)
+            return images_cache[key]
+
+        if r.per_call == "all":
+            msgs = render_messages(r.template, self._variables(sample, None, r.inputs), images_for(r.inputs), r.base_dir)
+            req = ChatRequest(msgs, all_dimensions_schema(r), "verdicts", max_tokens=r.max_tokens * len(r.dimensions))
+            return [JudgeCall(_ALL, req, lambda resp: parse_all_dimensions(resp.text, r), self.parse_retries)]
+
+        calls = []
+        for dim in r.dimensions:
+            inputs = dim.inputs or r.inputs
+            msgs = render_messages(
+                dim.template or r.template, self._variables(sample, dim, inputs), images_for(inputs), r.base_dir
+            )
+            req = ChatRequest(msgs, dimension_schema(r.scale), "verdict", max_tokens=r.max_tokens)
+            calls.append(JudgeCall(dim.name, req, self._parser(), self.parse_retries))
+        return calls
+
+    def _parser(self):
+        scale = self.rubric.scale
+
+        def parse(resp: ChatResponse):
+            return parse_verdict(resp.text, scale)
+
+        return parse
+
+    def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result:
+        r = self.rubric
+        scores: dict[str, float | None] = {}
+        reasoning: dict[str, str] = {}
+        errors: list[str] = []
+        raw: dict[str, str] = {}
+        if _ALL in outcomes:
+            o = outcomes[_ALL]
+            verdicts = o.value or {}
+            if not o.ok:
+                errors.append(f"all dimensions: {o.error}")
+                if o.response is not None:
+                    raw[_ALL] = o.response.text
+            for d in r.dimensions:
+                v = verdicts.get(d.name)
+                scores[d.name] = v.score if v else None
+                if v:
+                    reasoning[d.name] = v.reasoning
+        else:
+            for d in r.dimensions:
+                o = outcomes[d.name]
+                if o.ok:
+                    scores[d.name], reasoning[d.name] = o.value.score, o.value.reasoning
+                else:
+                    scores[d.name] = None
+                    errors.append(f"{d.name}: {o.error}")
+                    if o.response is not None:
+                        raw[d.name] = o.response.text
+        ok = not errors
+        details: dict[str, Any] = {}
+        if raw:
+            details["raw_replies"] = raw
+        attempts = {k: o.attempts for k, o in outcomes.items() if o.attempts > 1}
+        if attempts:
+            details["attempts"] = attempts
+        return Result(
+            sample_id=sample.id,
+            prompt_id=sample.prompt_id,
+            model=sample.model,
+            rubric=r.name,
+            status="ok" if ok else "failed",
+            scores=scores,
+            overall=r.combine_scores(scores) if ok else None,
+            reasoning=reasoning,
+            error="; ".join(errors) or None,
+            details=details,
+            meta=sample.meta,
+        )

@@ -1,0 +1,160 @@
+"""Results: one record per sample, saved as JSONL, with a per-model summary.
+
+    >>> res = load_results("results.jsonl")          # doctest: +SKIP
+    >>> print(res.summary())                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError, MissingDependencyError
+from .stats.bootstrap import bootstrap_ci
+from .types import Result
+
+
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError:
+        raise MissingDependencyError("pandas", "report", "tables") from None
+    return pd
+
+
+@dataclass
+class Summary:
+    """Per model: n samples, failures, mean overall score with a 95% bootstrap CI that
+    resamples prompts. ``str(summary)`` is a table; ``rows`` is plain data."""
+
+    rows: list[dict[str, Any]]
+    columns: list[str] = field(default_factory=lambda: ["model", "n", "failed", "mean", "ci_low", "ci_high"])
+    title: str = ""
+
+    def __str__(self) -> str:
+        def fmt(v: Any) -> str:
+            if isinstance(v, float):
+                return "nan" if math.isnan(v) else f"{v:.3f}"
+            return "" if v is None else str(v)
+
+        cells = [[fmt(r.get(c)) for c in self.columns] for r in self.rows]
+        widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(self.columns)]
+        lines = [self.title] if self.title else []
+        lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths)))
+        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+        return "\n".join(lines)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.rows]
+
+    def to_pandas(self):
+        return _pandas().DataFrame(self.rows, columns=self.columns)
+
+
+def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) -> Summary:
+    by_model: dict[str, list[Result]] = {}
+    for r in records:
+        by_model.setdefault(r.model or "(none)", []).append(r)
+    rows = []
+    for model, recs in sorted(by_model.items()):
+        ok = [r for r in recs if r.status == "ok" and r.overall is not None]
+        vals = [r.overall for r in ok]
+        groups = [r.prompt_id or r.sample_id for r in ok]
+        mean = float(sum(vals) / len(vals)) if vals else float("nan")
+        lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
+        rows.append(
+            {"model": model, "n": len(recs), "failed": sum(r.status == "failed" for r in recs), "mean": mean, "ci_low": lo, "ci_high": hi}
+        )
+    return Summary(rows)
+
+
+class Results:
+    """The records of a run, in manifest order, plus what produced them."""
+
+    def __init__(self, records: Iterable[Result], run_info: dict[str, Any] | None = None):
+        self.records: list[Result] = list(records)
+        self.run_info = run_info or {}
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Result]:
+        return iter(self.records)
+
+    def __getitem__(self, i: int) -> Result:
+        return self.records[i]
+
+    def __repr__(self) -> str:
+        failed = sum(r.status == "failed" for r in self.records)
+        return f"Results({len(self.records)} records, {failed} failed)"
+
+    @property
+    def kind(self) -> str:
+        for r in self.records:
+            return r.provenance.get("kind", "pointwise")
+        return "pointwise"
+
+    @property
+    def failures(self) -> list[Result]:
+        return [r for r in self.records if r.status == "failed"]
+
+    def summary(self, n_boot: int = 1000, seed: int = 0) -> Summary:
+        """Per-model summary; pairwise results get win rates and position consistency."""
+        if self.kind == "pairwise":
+            from .methods.pairwise import pairwise_summary
+
+            return pairwise_summary(self.records, n_boot=n_boot, seed=seed)
+        return pointwise_summary(self.records, n_boot=n_boot, seed=seed)
+
+    def to_pandas(self, long: bool = False):
+        """One row per sample (``scores`` spread into ``score.<dimension>`` columns), or with
+        ``long=True`` one row per sample and dimension."""
+        pd = _pandas()
+        rows = []
+        for r in self.records:
+            base = {
+                "sample_id": r.sample_id,
+                "prompt_id": r.prompt_id,
+                "model": r.model,
+                "rubric": r.rubric,
+                "status": r.status,
+                "overall": r.overall,
+                "error": r.error,
+            }
+            extra = {k: v for k, v in (r.model_extra or {}).items() if not isinstance(v, dict | list)}
+            if long:
+                for dim, score in r.scores.items():
+                    rows.append({**base, **extra, "dimension": dim, "score": score, "reasoning": r.reasoning.get(dim)})
+            else:
+                rows.append({**base, **extra, **{f"score.{k}": v for k, v in r.scores.items()}})
+        return pd.DataFrame(rows)
+
+    def save(self, path: str | Path) -> None:
+        """Write JSONL atomically (a crash never leaves half a file under the final name)."""
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for r in self.records:
+                fh.write(r.model_dump_json() + "\n")
+        os.replace(tmp, p)
+
+
+def load_results(path: str | Path) -> Results:
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"results file {p} does not exist")
+    records = []
+    with p.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(Result.model_validate(json.loads(line)))
+            except (json.JSONDecodeError, ValueError) as exc:
+                raise DataError(f"{p}:{lineno}: not a judgekit result record ({str(exc).splitlines()[0]})") from None
+    return Results(records)

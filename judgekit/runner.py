@@ -1,0 +1,285 @@
+"""Running a rubric over samples: plan calls, serve them from the cache or the backend,
+parse and retry, combine, and write each result as soon as its sample is complete.
+
+Memory stays flat whatever the manifest's length: at most ``window`` samples are in flight,
+images are read only when their sample's requests are built, and finished results go to disk
+at once (the file is rewritten in manifest order at the end).
+
+    >>> import judgekit as jk                                            # doctest: +SKIP
+    >>> res = jk.score("viescore-t2i", "manifest.jsonl", backend="openai:gpt-4o")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .backends import Backend, make_backend
+from .cache import ResponseCache, request_key
+from .errors import JudgekitError, VerdictParseError
+from .manifest import iter_samples, load_samples
+from .methods import CallOutcome, JudgeCall, Method, SampleError, make_method
+from .results import Results
+from .rubric import Rubric, load_rubric
+from .types import ChatRequest, ChatResponse, Result, Sample
+
+
+def default_cache_path() -> Path:
+    """``$JUDGEKIT_CACHE``, else ``$XDG_CACHE_HOME/judgekit/responses.sqlite``."""
+    if os.environ.get("JUDGEKIT_CACHE"):
+        return Path(os.environ["JUDGEKIT_CACHE"])
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "judgekit" / "responses.sqlite"
+
+
+class _Dispatcher:
+    """Hands requests to the backend: one at a time for HTTP backends (which overlap them
+    under their own concurrency limit), gathered into batches for engines that batch."""
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.max_batch = max(1, int(getattr(backend, "max_batch_size", 1)))
+        self._queue: list[tuple[ChatRequest, asyncio.Future]] = []
+        self._wakeup: asyncio.Event | None = None
+        self._worker: asyncio.Task | None = None
+
+    async def submit(self, request: ChatRequest) -> ChatResponse:
+        if self.max_batch == 1:
+            try:
+                return (await self.backend.generate([request]))[0]
+            except JudgekitError:
+                raise
+            except Exception as exc:  # a backend bug must not take the run down
+                return ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")
+        fut = asyncio.get_running_loop().create_future()
+        self._queue.append((request, fut))
+        if self._worker is None:
+            self._wakeup = asyncio.Event()
+            self._worker = asyncio.create_task(self._drain())
+        self._wakeup.set()
+        return await fut
+
+    async def _drain(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            # Let samples whose requests are being built join this batch.
+            await asyncio.sleep(0.01)
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                try:
+                    responses = await self.backend.generate([r for r, _ in batch])
+                except Exception as exc:
+                    responses = [ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")] * len(batch)
+                for (_, fut), resp in zip(batch, responses):
+                    if not fut.done():
+                        fut.set_result(resp)
+
+    async def aclose(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+
+
+class _Progress:
+    def __init__(self, total: int | None, enabled: bool | None):
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="sample", dynamic_ncols=True, file=sys.stderr)
+
+    def update(self, failed: bool) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Run:
+    """The state of one scoring run. Use ``score`` / ``score_async``; this is their engine."""
+
+    def __init__(
+        self,
+        method: Method,
+        backend: Backend,
+        cache: ResponseCache,
+        out: Path | None,
+        window: int,
+        progress: _Progress,
+        provenance: dict[str, Any],
+    ):
+        self.method, self.backend, self.cache = method, backend, cache
+        self.out, self.window, self.progress = out, window, progress
+        self.provenance = provenance
+        self.dispatcher = _Dispatcher(backend)
+        self.results: dict[int, Result] = {}
+        self._fh = None
+
+    async def _call(self, call: JudgeCall) -> CallOutcome:
+        resp: ChatResponse | None = None
+        reason = ""
+        attempts = call.parse_retries + 1
+        for attempt in range(attempts):
+            key = request_key(self.backend.spec, call.request, attempt)
+            resp = self.cache.get(key)
+            if resp is None:
+                resp = await self.dispatcher.submit(call.request)
+                if resp.error is not None:
+                    return CallOutcome(call.key, None, resp, resp.error, attempt + 1)
+                self.cache.put(key, self.backend.spec, resp)
+            try:
+                return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1)
+            except VerdictParseError as exc:
+                reason = exc.reason
+        return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts)
+
+    def _failed(self, sample: Sample, error: str) -> Result:
+        return Result(
+            sample_id=sample.id,
+            prompt_id=sample.prompt_id,
+            model=sample.model,
+            rubric=self.provenance.get("rubric", ""),
+            status="failed",
+            error=error,
+            meta=sample.meta,
+        )
+
+    async def _sample(self, index: int, sample: Sample, slot: asyncio.Semaphore) -> None:
+        try:
+            try:
+                calls = await asyncio.to_thread(self.method.plan, sample)
+            except (SampleError, JudgekitError) as exc:
+                result = self._failed(sample, str(exc))
+            else:
+                outcomes = await asyncio.gather(*(self._call(c) for c in calls))
+                result = self.method.combine(sample, {o.key: o for o in outcomes})
+            result.provenance = self.provenance
+            self.results[index] = result
+            if self._fh is not None:
+                self._fh.write(result.model_dump_json() + "\n")
+                self._fh.flush()
+            self.progress.update(result.status == "failed")
+        except Exception as exc:  # never lose a sample to an unexpected bug: record it
+            self.results[index] = self._failed(sample, f"internal error: {type(exc).__name__}: {exc}")
+            self.progress.update(True)
+        finally:
+            slot.release()
+
+    async def run(self, samples: Iterable[Sample]) -> Results:
+        slot = asyncio.Semaphore(self.window)
+        tasks = []
+        if self.out is not None:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            # Results stream here as samples finish; on resume the cache replays finished calls.
+            self._fh = self.out.open("w", encoding="utf-8")
+        try:
+            for i, sample in enumerate(samples):
+                await slot.acquire()
+                tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
+                tasks = [t for t in tasks if not t.done()]
+            await asyncio.gather(*tasks)
+        finally:
+            await self.dispatcher.aclose()
+            if self._fh is not None:
+                self._fh.close()
+            self.progress.close()
+        results = Results([self.results[i] for i in sorted(self.results)], {"cache": self.cache.stats()})
+        if self.out is not None:
+            results.save(self.out)  # final file in manifest order
+        return results
+
+
+def _samples_iter(samples: Any, max_samples: int | None) -> tuple[Iterable[Sample], int | None]:
+    if isinstance(samples, str | Path):
+        it: Iterable[Sample] = iter_samples(samples)
+        total = None
+    else:
+        lst = load_samples(samples)
+        it, total = lst, len(lst)
+    if max_samples is not None:
+        import itertools
+
+        it = itertools.islice(it, max_samples)
+        total = min(total, max_samples) if total is not None else max_samples
+    return it, total
+
+
+async def score_async(
+    rubric: str | Path | Rubric,
+    samples: str | Path | list,
+    backend: str | Backend = "openai:gpt-4o",
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    concurrency: int = 16,
+    cache: str | Path | bool | None = True,
+    out: str | Path | None = None,
+    max_samples: int | None = None,
+    progress: bool | None = False,
+    parse_retries: int = 2,
+    backend_options: dict[str, Any] | None = None,
+    method_options: dict[str, Any] | None = None,
+) -> Results:
+    """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
+
+    ``backend`` is a spec (``openai:MODEL``, ``vllm:MODEL``, ``hf:MODEL``, ``replay:PATH``) or
+    a backend object (then the caller closes it). ``cache=True`` uses the default cache file,
+    a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
+    """
+    rubric = load_rubric(rubric)
+    method = make_method(rubric, parse_retries=parse_retries, **(method_options or {}))
+    owned = isinstance(backend, str)
+    if owned:
+        opts = dict(backend_options or {})
+        if str(backend).startswith("openai:"):
+            opts.setdefault("base_url", base_url)
+            opts.setdefault("api_key", api_key)
+            opts.setdefault("concurrency", concurrency)
+        be = make_backend(str(backend), **{k: v for k, v in opts.items() if v is not None})
+    else:
+        be = backend
+    store = ResponseCache(default_cache_path() if cache is True else (cache or None))
+    it, total = _samples_iter(samples, max_samples)
+    provenance = {
+        **method.provenance(),
+        "kind": rubric.kind,
+        "backend": be.describe(),
+        "decoding": {"temperature": 0.0, "seed": 0, "parse_retries": parse_retries},
+        "judgekit_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 32)
+    run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
+    try:
+        return await run.run(it)
+    finally:
+        store.close()
+        if owned:
+            await be.aclose()
+
+
+def score(*args: Any, **kwargs: Any) -> Results:
+    """Synchronous ``score_async``. Works inside a running event loop (a Jupyter notebook) by
+    running the scoring loop in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(score_async(*args, **kwargs))
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, score_async(*args, **kwargs)).result()
