@@ -1,0 +1,111 @@
+"""The OpenAI-compatible backend against a real HTTP server on 127.0.0.1 with faults on the wire."""
+
+import asyncio
+import json
+import time
+
+from judgekit.backends import make_backend
+from judgekit.types import ChatRequest, ImagePart, Message, TextPart
+from tests.judge_server import Reply
+
+IMG = ImagePart(b"\x89PNG\r\n\x1a\nnot-really", "image/png", "image")
+SCHEMA = {
+    "type": "object",
+    "properties": {"reasoning": {"type": "string"}, "score": {"type": "integer", "minimum": 0, "maximum": 10}},
+    "required": ["reasoning", "score"],
+    "additionalProperties": False,
+}
+
+
+def _req(text="judge this", **kw):
+    return ChatRequest((Message("user", (IMG, TextPart(text))),), SCHEMA, **kw)
+
+
+def _backend(srv, **kw):
+    kw.setdefault("backoff_base", 0.01)
+    return make_backend("openai:judge", base_url=srv.url, api_key="sk-secret-123", **kw)
+
+
+def _gen(backend, reqs):
+    async def go():
+        try:
+            return await backend.generate(reqs)
+        finally:
+            await backend.aclose()
+
+    return asyncio.run(go())
+
+
+def test_request_shape_on_the_wire(judge_server):
+    (resp,) = _gen(_backend(judge_server), [_req()])
+    assert resp.error is None and json.loads(resp.text)["score"] in range(11)
+    (body,) = judge_server.received
+    content = body["messages"][0]["content"]
+    assert content[0]["type"] == "image_url"
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert content[1] == {"type": "text", "text": "judge this"}
+    assert body["temperature"] == 0 and body["seed"] == 0
+    rf = body["response_format"]
+    assert rf["type"] == "json_schema" and rf["json_schema"]["strict"] is True
+    assert list(rf["json_schema"]["schema"]["properties"]) == ["reasoning", "score"]
+    assert "logprobs" not in body
+    assert judge_server.headers_seen[0]["authorization"] == "Bearer sk-secret-123"
+
+
+def test_json_object_mode_and_logprobs(judge_server):
+    (resp,) = _gen(_backend(judge_server, response_format="json_object"), [_req(logprobs=True, top_logprobs=3)])
+    body = judge_server.received[0]
+    assert body["response_format"] == {"type": "json_object"}
+    assert body["logprobs"] is True and body["top_logprobs"] == 3
+    assert resp.logprobs[0].top[:2] == [("Yes", -0.4), ("No", -1.2)]
+
+
+def test_429_retry_after_is_honoured(judge_server):
+    arrivals = []
+
+    def script(body, n):
+        arrivals.append(time.monotonic())
+        return Reply(status=429, headers={"retry-after": "0.6"}) if n == 0 else Reply()
+
+    judge_server.reset(script)
+    (resp,) = _gen(_backend(judge_server), [_req()])
+    assert resp.error is None
+    assert len(arrivals) == 2 and arrivals[1] - arrivals[0] >= 0.55
+
+
+def test_transient_faults_are_retried(judge_server):
+    faults = {0: Reply(status=500), 1: Reply(drop=True), 2: Reply(delay=1.5), 3: Reply(status=503)}
+    judge_server.reset(lambda body, n: faults.get(n, Reply()))
+    (resp,) = _gen(_backend(judge_server, timeout=0.5), [_req()])
+    assert resp.error is None
+    assert len(judge_server.received) == 5
+
+
+def test_persistent_failure_becomes_error_without_the_key(judge_server):
+    judge_server.reset(lambda body, n: Reply(status=500, error_body='{"error": {"message": "boom sk-secret-123"}}'))
+    (resp,) = _gen(_backend(judge_server, max_attempts=3), [_req()])
+    assert resp.error and "500" in resp.error
+    assert "sk-secret-123" not in resp.error
+    assert len(judge_server.received) == 3
+
+
+def test_client_errors_are_not_retried(judge_server):
+    judge_server.reset(lambda body, n: Reply(status=400))
+    (resp,) = _gen(_backend(judge_server), [_req()])
+    assert "HTTP 400" in resp.error and len(judge_server.received) == 1
+
+
+def test_connection_refused_is_a_per_request_error():
+    b = make_backend("openai:judge", base_url="http://127.0.0.1:9/v1", max_attempts=2, backoff_base=0.01)
+    (resp,) = _gen(b, [_req()])
+    assert resp.error and "connection" in resp.error.lower()
+
+
+def test_concurrency_is_bounded(judge_server):
+    judge_server.reset(lambda body, n: Reply(delay=0.2))
+    b = _backend(judge_server, concurrency=3)
+    t0 = time.monotonic()
+    _gen(b, [_req(f"r{i}") for i in range(9)])
+    # 9 requests that each take 0.2 s on the server, at most 3 in flight: at least 3 rounds.
+    assert time.monotonic() - t0 >= 0.55
+    assert len(judge_server.received) == 9
