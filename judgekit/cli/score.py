@@ -70,6 +70,9 @@ async def _run(args: argparse.Namespace):
     method_options = parse_key_values(args.option, "--option")
     if args.questions:
         method_options["questions"] = args.questions
+    if spec.startswith("replay:"):
+        # Question methods then key each request to its recorded answer (see backends/replay.py).
+        method_options.setdefault("replay", True)
     backend = make_backend(spec, **opts)
     try:
         if args.data:

@@ -13,4 +13,27 @@ def _pointwise():
 
 register_method("pointwise", _pointwise)
 
+
+def _questions():
+    from .questions import QuestionMethod
+
+    return QuestionMethod
+
+
+def _vqascore():
+    from .vqascore import VQAScoreMethod
+
+    return VQAScoreMethod
+
+
+def _text_rendering():
+    from .text_rendering import TextRenderingMethod
+
+    return TextRenderingMethod
+
+
+register_method("questions", _questions)
+register_method("vqascore", _vqascore)
+register_method("text-rendering", _text_rendering)
+
 __all__ = ["CallOutcome", "JudgeCall", "Method", "SampleError", "known_kinds", "make_method", "register_method"]

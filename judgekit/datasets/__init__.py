@@ -1,0 +1,1 @@
+"""Loaders for benchmark question and prompt files, one module per format."""

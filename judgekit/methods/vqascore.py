@@ -1,0 +1,131 @@
+"""VQAScore: the probability that the judge answers "yes" to "does this image show '{prompt}'?".
+
+Read from the token log-probabilities at the first answer position. Two named variants, both
+always recorded in ``scores``:
+
+- ``p_yes``: the probability mass of every case/space variant of "yes" at that position
+  ("Yes", " yes", "YES", ...), summed over the top-k candidates the backend returned;
+- ``p_yes_normalized``: P(yes) / (P(yes) + P(no)), which discounts mass spent on other tokens.
+
+``options.variant`` picks which one is ``overall`` (default ``p_yes``). A backend that returns
+no logprobs (e.g. ``replay:``, or a server that ignores ``logprobs``) makes each sample fail with
+that reason; it never falls back to a guessed probability.
+
+The token-probability helper here is judgekit's own (the engines' ``judgekit/logprobs.py`` did
+not exist when this was written); it works on ``ChatResponse.logprobs`` from any backend.
+
+>>> from judgekit.types import TokenLogprob
+>>> import math
+>>> lp = [TokenLogprob("Yes", math.log(0.6), [("Yes", math.log(0.6)), ("yes", math.log(0.1)), ("No", math.log(0.2))])]
+>>> p_yes, p_no = answer_probabilities(lp)
+>>> round(p_yes, 3), round(p_no, 3)
+(0.7, 0.2)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..errors import ConfigError, VerdictParseError
+from ..images import load_image_part
+from ..prompts import render_messages, template_hash
+from ..rubric import Rubric
+from ..types import ChatRequest, ChatResponse, Result, Sample, TokenLogprob
+from .base import CallOutcome, JudgeCall, SampleError
+
+VARIANTS = ("p_yes", "p_yes_normalized")
+NO_LOGPROBS = ("the backend returned no token logprobs; VQAScore and probability answers need a backend that "
+               "does (vllm:, hf:, or an openai: server that returns top_logprobs)")
+
+
+def _word(token: str) -> str:
+    return token.strip().lower()
+
+
+def first_answer_position(logprobs: list[TokenLogprob]) -> TokenLogprob:
+    """The first generated position whose token is not pure whitespace (some chat templates
+    emit a leading space or newline token before the answer)."""
+    for pos in logprobs:
+        if pos.token.strip():
+            return pos
+    raise VerdictParseError("the reply has no answer token")
+
+
+def answer_probabilities(logprobs: list[TokenLogprob] | None, yes: str = "yes", no: str = "no",
+                         ) -> tuple[float, float]:
+    """(P(yes), P(no)) at the first answer position, each summed over case/space variants.
+
+    The top-k list is the evidence; the sampled token is added when the backend left it out of
+    its own top list (each distinct token string counts once)."""
+    if not logprobs:
+        raise VerdictParseError(NO_LOGPROBS)
+    pos = first_answer_position(logprobs)
+    if not pos.top:
+        raise VerdictParseError("the backend returned no top logprobs at the answer position; ask for top_logprobs")
+    candidates: dict[str, float] = {tok: lp for tok, lp in pos.top}
+    candidates.setdefault(pos.token, pos.logprob)
+    p_yes = sum(math.exp(lp) for tok, lp in candidates.items() if _word(tok) == yes)
+    p_no = sum(math.exp(lp) for tok, lp in candidates.items() if _word(tok) == no)
+    return min(p_yes, 1.0), min(p_no, 1.0)
+
+
+def normalized_yes(p_yes: float, p_no: float) -> float | None:
+    """P(yes) / (P(yes) + P(no)); None when neither word is among the candidates."""
+    total = p_yes + p_no
+    return p_yes / total if total > 0 else None
+
+
+def probability_request(messages, top_logprobs: int = 20) -> ChatRequest:
+    """One answer token, with its top-k alternatives: all a probability reading needs."""
+    return ChatRequest(messages, None, max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=top_logprobs)
+
+
+class VQAScoreMethod:
+    kind = "vqascore"
+
+    def __init__(self, rubric: Rubric, parse_retries: int = 0, **options: Any):
+        self.rubric = rubric
+        opts = {**rubric.options, **options}
+        self.variant = opts.pop("variant", "p_yes")
+        if self.variant not in VARIANTS:
+            raise ConfigError(f"{rubric.source}: options.variant must be one of {VARIANTS}, not {self.variant!r}")
+        self.top_logprobs = int(opts.pop("top_logprobs", 20))
+        opts.pop("questions", None)
+        self.template = rubric.template if rubric.template != "pointwise.j2" else "vqascore.j2"
+        self._hash = template_hash(self.template, rubric.base_dir)
+
+    def provenance(self) -> dict[str, Any]:
+        return {"rubric": self.rubric.name, "rubric_version": self.rubric.version, "rubric_hash": self.rubric.hash(),
+                "template_hash": {self.template: self._hash}, "variant": self.variant}
+
+    def plan(self, sample: Sample) -> list[JudgeCall]:
+        if not sample.prompt:
+            raise SampleError(f"sample {sample.id!r} has no 'prompt', which VQAScore needs")
+        if not sample.image:
+            raise SampleError(f"sample {sample.id!r} has no 'image', which VQAScore needs")
+        image = load_image_part(sample.image, "image")
+        msgs = render_messages(self.template, {"prompt": sample.prompt}, {"image": image}, self.rubric.base_dir)
+
+        def parse(resp: ChatResponse) -> dict[str, Any]:
+            p_yes, p_no = answer_probabilities(resp.logprobs)
+            return {"p_yes": p_yes, "p_no": p_no, "p_yes_normalized": normalized_yes(p_yes, p_no)}
+
+        # Retrying a reply without logprobs would only repeat it.
+        return [JudgeCall("vqascore", probability_request(msgs, self.top_logprobs), parse, 0)]
+
+    def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result:
+        o = outcomes["vqascore"]
+        base = dict(sample_id=sample.id, prompt_id=sample.prompt_id, model=sample.model, rubric=self.rubric.name,
+                    meta=sample.meta)
+        if not o.ok:
+            return Result(**base, status="failed", error=o.error,
+                          details={"raw_reply": o.response.text if o.response else None})
+        v = o.value
+        overall = v[self.variant]
+        if overall is None:
+            return Result(**base, status="failed", scores={k: v[k] for k in VARIANTS},
+                          error="neither yes nor no is among the top answer tokens; the normalized score is undefined",
+                          details={"p_no": v["p_no"]})
+        return Result(**base, status="ok", scores={k: v[k] for k in VARIANTS}, overall=overall,
+                      details={"p_no": v["p_no"], "answer_token": first_answer_position(o.response.logprobs).token})
