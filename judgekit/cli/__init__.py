@@ -16,6 +16,7 @@ from ..errors import JudgekitError
 SUBCOMMANDS = [
     "judgekit.cli.score",
     "judgekit.cli.rubrics",
+    "judgekit.cli.demo",
 ]
 
 
