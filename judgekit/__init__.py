@@ -10,6 +10,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import calibrate  # noqa: E402  (a callable module: jk.calibrate(judge, human, ...))
+from .calibration_maps import apply_calibration  # noqa: E402
 from .errors import (  # noqa: E402
     BackendError,
     ConfigError,
@@ -41,6 +43,8 @@ __all__ = [
     "VerdictParseError",
     "Verdict",
     "__version__",
+    "apply_calibration",
+    "calibrate",
     "load_results",
     "load_rubric",
     "load_samples",

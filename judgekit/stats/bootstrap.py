@@ -3,7 +3,7 @@ images of one prompt are not independent evidence."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -41,3 +41,44 @@ def bootstrap_ci(
         stats[b] = statistic(x[np.concatenate([blocks[i] for i in pick])])
     alpha = (1 - level) / 2
     return (float(np.quantile(stats, alpha)), float(np.quantile(stats, 1 - alpha)))
+
+
+# --- helpers for statistics of several aligned arrays (agreement, calibration) -------------------
+
+
+def resample_blocks(
+    groups: Sequence | None, n: int, n_boot: int = 1000, seed: int = 0
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(rows, block_of_row)`` for each bootstrap replicate, resampling whole groups.
+
+    ``rows`` indexes the original data; ``block_of_row`` numbers the drawn copy each row came
+    from, so a prompt drawn twice counts as two distinct prompts (pairs are never formed between
+    the two copies of one item). The same ``seed`` gives the same draws for every scorer, which
+    makes comparisons between scorers paired.
+
+    >>> reps = list(resample_blocks(["a", "a", "b"], 3, n_boot=2, seed=0))
+    >>> len(reps), all(len(r) == len(b) for r, b in reps)
+    (2, True)
+    """
+    blocks = group_indices(groups) if groups is not None else [np.array([i]) for i in range(n)]
+    rng = np.random.default_rng(seed)
+    sizes = np.array([len(b) for b in blocks])
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(blocks), len(blocks))
+        rows = np.concatenate([blocks[i] for i in pick]) if len(pick) else np.array([], dtype=int)
+        block_of_row = np.repeat(np.arange(len(pick)), sizes[pick])
+        yield rows, block_of_row
+
+
+def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of bootstrap replicates, ignoring undefined (NaN) ones.
+
+    Returns NaNs when more than half of the replicates are undefined: an interval made of the
+    few defined ones would be misleadingly narrow.
+    """
+    r = np.asarray(replicates, dtype=float)
+    ok = r[np.isfinite(r)]
+    if ok.size == 0 or ok.size < 0.5 * r.size:
+        return (float("nan"), float("nan"))
+    alpha = (1 - level) / 2
+    return (float(np.quantile(ok, alpha)), float(np.quantile(ok, 1 - alpha)))

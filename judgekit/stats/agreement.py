@@ -1,0 +1,416 @@
+"""Agreement between a scorer (a judge, a metric, one human) and human ratings.
+
+Plain statistics on aligned arrays (each returns NaN when undefined, e.g. for constant scores,
+instead of raising), and :func:`agreement` / :func:`human_ceiling`, which compute the whole set
+with bootstrap CIs that resample prompts.
+
+>>> round(spearman([1, 2, 3, 4], [1, 3, 2, 4]), 3)
+0.8
+>>> quadratic_weighted_kappa([1, 2, 3], [1, 2, 3], levels=[1, 2, 3])
+1.0
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats as _st
+
+from .bootstrap import percentile_interval, resample_blocks
+
+#: The item-level statistics, in report order (names as in the JSON report).
+STATISTICS = (
+    "pearson",
+    "spearman",
+    "kendall_tau_b",
+    "kendall_tau_c",
+    "qwk",
+    "krippendorff_alpha",
+    "krippendorff_alpha_ordinal",
+    "pairwise_accuracy",
+)
+#: Statistics on the correlation scale, averaged through Fisher's z.
+CORRELATION_LIKE = frozenset(STATISTICS) - {"pairwise_accuracy"}
+
+
+# --- correlations --------------------------------------------------------------------------------
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 2:
+        return float("nan")
+    xc, yc = x - x.mean(), y - y.mean()
+    den = np.sqrt((xc * xc).sum() * (yc * yc).sum())
+    # A relative threshold: float noise on a constant column must not look like variance.
+    if den <= 1e-12 * max(1.0, np.abs(x).max() * np.abs(y).max() * x.size):
+        return float("nan")
+    return float(np.clip((xc * yc).sum() / den, -1.0, 1.0))
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Pearson of average ranks (the tie-corrected Spearman rho)."""
+    return pearson(_st.rankdata(x), _st.rankdata(y))
+
+
+def _kendall(x, y, variant: str) -> float:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(_st.kendalltau(x, y, variant=variant).statistic)
+
+
+def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
+    """Kendall's tau-b: ties corrected on both sides; the usual choice on equal scales."""
+    return _kendall(x, y, "b")
+
+
+def kendall_tau_c(x: Sequence[float], y: Sequence[float]) -> float:
+    """Stuart's tau-c: for two scales with different numbers of levels (a 0-1 judge vs 1-5)."""
+    return _kendall(x, y, "c")
+
+
+def fisher_z_mean(values: Sequence[float], weights: Sequence[float] | None = None) -> float:
+    """Average correlations through Fisher's z (arctanh, weighted mean, tanh); NaNs skipped.
+
+    >>> round(fisher_z_mean([0.5, 0.9]), 4)
+    0.7693
+    """
+    r = np.asarray(values, float)
+    w = np.ones_like(r) if weights is None else np.asarray(weights, float)
+    ok = np.isfinite(r) & (w > 0)
+    if not ok.any():
+        return float("nan")
+    z = np.arctanh(np.clip(r[ok], -0.999999, 0.999999))
+    return float(np.tanh(np.average(z, weights=w[ok])))
+
+
+# --- mapping onto the human scale, kappa, Krippendorff --------------------------------------------
+
+
+def linear_map(values, source: tuple[float, float], target: tuple[float, float]) -> np.ndarray:
+    """Map ``source`` range linearly onto ``target`` (a constant source maps to the midpoint)."""
+    v = np.asarray(values, float)
+    (a, b), (c, d) = source, target
+    if b == a:
+        return np.full_like(v, (c + d) / 2)
+    return c + (v - a) * (d - c) / (b - a)
+
+
+def to_levels(values, levels: Sequence[float]) -> np.ndarray:
+    """Round each value to the nearest of ``levels`` (halves go up)."""
+    lv = np.sort(np.asarray(levels, float))
+    v = np.asarray(values, float)
+    mids = (lv[1:] + lv[:-1]) / 2
+    return lv[np.searchsorted(mids, v, side="right")]
+
+
+def quadratic_weighted_kappa(a, b, levels: Sequence[float]) -> float:
+    """Cohen's kappa with quadratic weights between two ratings already on ``levels``."""
+    lv = np.sort(np.asarray(levels, float))
+    k = lv.size
+    ia, ib = np.searchsorted(lv, np.asarray(a, float)), np.searchsorted(lv, np.asarray(b, float))
+    if ia.size == 0 or k < 2:
+        return float("nan")
+    obs = np.zeros((k, k))
+    np.add.at(obs, (ia, ib), 1.0)
+    exp = np.outer(obs.sum(1), obs.sum(0)) / ia.size
+    w = (np.arange(k)[:, None] - np.arange(k)[None, :]) ** 2
+    den = (w * exp).sum()
+    return float(1 - (w * obs).sum() / den) if den > 0 else float("nan")
+
+
+def krippendorff_alpha(ratings, level: str = "interval", levels: Sequence[float] | None = None) -> float:
+    """Krippendorff's alpha of a ``(raters, units)`` matrix with NaN for a missing rating.
+
+    ``level`` is ``"interval"`` (squared differences) or ``"ordinal"`` (differences of cumulative
+    frequencies; the values are taken as ranked categories). Units with fewer than two ratings
+    carry no information and are skipped, as in the definition.
+    """
+    m = np.asarray(ratings, float)
+    pairable = np.isfinite(m).sum(0) >= 2
+    m = m[:, pairable]
+    vals = m[np.isfinite(m)]
+    if vals.size < 2:
+        return float("nan")
+    if level == "interval":
+        mu = np.isfinite(m).sum(0)
+        s1, s2 = np.nansum(m, 0), np.nansum(m * m, 0)
+        d_within = (2 * (mu * s2 - s1**2) / (mu - 1)).sum()
+        n = vals.size
+        d_total = 2 * (n * (vals**2).sum() - vals.sum() ** 2) / (n - 1)
+        return float(1 - d_within / d_total) if d_total > 0 else float("nan")
+    if level != "ordinal":
+        raise ValueError(f"level must be 'interval' or 'ordinal', not {level!r}")
+    domain = np.unique(vals) if levels is None else np.sort(np.asarray(levels, float))
+    counts = np.stack([(m == v).sum(0) for v in domain], axis=1).astype(float)  # units x values
+    mu = counts.sum(1)
+    coinc = counts.T @ (counts / (mu - 1)[:, None]) - np.diag((counts / (mu - 1)[:, None]).sum(0))
+    n_c = coinc.sum(1)
+    n = n_c.sum()
+    cum = np.cumsum(n_c)
+    i, j = np.meshgrid(np.arange(domain.size), np.arange(domain.size), indexing="ij")
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    between = cum[hi] - np.where(lo > 0, cum[lo - 1], 0.0)
+    delta2 = (between - (n_c[i] + n_c[j]) / 2) ** 2
+    d_o = (coinc * delta2).sum() / n
+    d_e = (np.outer(n_c, n_c) * delta2).sum() / (n * (n - 1))
+    return float(1 - d_o / d_e) if d_e > 0 else float("nan")
+
+
+# --- pairwise accuracy with ties (Deutsch et al. 2023) ------------------------------------------
+
+
+def within_group_pairs(groups: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """All index pairs ``(i, j)``, ``i < j`` in input order, of items that share a group."""
+    g = np.asarray(groups)
+    order = np.argsort(g, kind="stable")
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    sizes = np.diff(np.r_[starts, gs.size])
+    a_parts, b_parts = [], []
+    for k in np.unique(sizes):
+        if k < 2:
+            continue
+        ti, tj = np.triu_indices(k, 1)
+        s = starts[sizes == k][:, None]
+        a_parts.append((s + ti).ravel())
+        b_parts.append((s + tj).ravel())
+    if not a_parts:
+        return np.array([], int), np.array([], int)
+    return order[np.concatenate(a_parts)], order[np.concatenate(b_parts)]
+
+
+def pairwise_accuracy_from_diffs(d_scorer, d_human) -> tuple[float, float]:
+    """``(acc_eq, epsilon)`` over pairs, with the scorer's tie threshold chosen to maximize it.
+
+    A pair counts when both sides call it a tie (human difference 0, scorer ``|d| <= epsilon``)
+    or both order it the same way. Trying every observed ``|d|`` as epsilon is exact because
+    acc_eq only changes there. The tuned epsilon makes the statistic optimistic on the data it
+    was tuned on; the bootstrap re-tunes it in every replicate, so the CI carries that choice.
+    """
+    ds, dh = np.asarray(d_scorer, float), np.asarray(d_human, float)
+    if ds.size == 0:
+        return float("nan"), float("nan")
+    sh = np.sign(dh)
+    absd = np.abs(ds)
+    order = np.argsort(absd, kind="stable")
+    absd, sh, ss = absd[order], sh[order], np.sign(ds[order])
+    human_tie = sh == 0
+    concordant = (~human_tie) & (ss == sh)
+    # Tying the first k pairs: gain the human ties among them, lose their concordant pairs.
+    gain = np.r_[0, np.cumsum(human_tie)]
+    loss = np.r_[0, np.cumsum(concordant)]
+    # Valid cut points: k = 0 (eps below every |d|) or after the last of a run of equal |d|.
+    ends = np.r_[np.flatnonzero(absd[1:] != absd[:-1]) + 1, absd.size]
+    cuts = np.r_[0, ends] if absd[0] > 0 else ends
+    score = gain[cuts] + concordant.sum() - loss[cuts]
+    best = int(np.argmax(score))
+    k = cuts[best]
+    eps = 0.0 if k == 0 else float(absd[k - 1])
+    return float(score[best] / ds.size), eps
+
+
+def pairwise_accuracy(scorer, human, groups: Sequence | None = None) -> tuple[float, float]:
+    """Pairwise accuracy with ties over pairs of items in the same group (all pairs if none)."""
+    s, h = np.asarray(scorer, float), np.asarray(human, float)
+    a, b = within_group_pairs(np.zeros(s.size) if groups is None else groups)
+    return pairwise_accuracy_from_diffs(s[a] - s[b], h[a] - h[b])
+
+
+def system_level(scorer, human, models: Sequence, statistic=spearman) -> float:
+    """Rank agreement of per-model means (how well the scorer orders the models)."""
+    m = np.asarray(models)
+    names = list(dict.fromkeys(m.tolist()))
+    sm = [np.mean(np.asarray(scorer, float)[m == k]) for k in names]
+    hm = [np.mean(np.asarray(human, float)[m == k]) for k in names]
+    return statistic(sm, hm)
+
+
+# --- the whole set, with bootstrap CIs ------------------------------------------------------------
+
+
+@dataclass
+class Estimate:
+    """A statistic with its bootstrap CI; ``value`` is NaN when undefined (``note`` says why)."""
+
+    value: float
+    ci: tuple[float, float]
+    n: int
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+    #: The bootstrap draws (not serialized): same seed and groups give paired draws across scorers.
+    replicates: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        def num(x):
+            return None if x is None or not np.isfinite(x) else round(float(x), 6)
+
+        d = {"value": num(self.value), "ci": [num(self.ci[0]), num(self.ci[1])], "n": self.n}
+        if self.note:
+            d["note"] = self.note
+        d.update(self.extra)
+        return d
+
+
+@dataclass
+class Scale:
+    """The human scale: its discrete levels (for kappa and ordinal alpha)."""
+
+    levels: np.ndarray
+
+    @property
+    def range(self) -> tuple[float, float]:
+        return float(self.levels.min()), float(self.levels.max())
+
+
+def _item_stats(s, h, alpha_rows, groups, scale: Scale, s_range, same_item=None) -> dict[str, float]:
+    """All item-level statistics of scorer ``s`` against human values ``h`` (one pass)."""
+    out = {
+        "pearson": pearson(s, h),
+        "spearman": spearman(s, h),
+        "kendall_tau_b": kendall_tau_b(s, h),
+        "kendall_tau_c": kendall_tau_c(s, h),
+    }
+    mapped = linear_map(s, s_range, scale.range)
+    s_lv, h_lv = to_levels(mapped, scale.levels), to_levels(h, scale.levels)
+    out["qwk"] = quadratic_weighted_kappa(s_lv, h_lv, scale.levels)
+    if alpha_rows is None:  # the scorer joins the human raters as one more rater
+        out["krippendorff_alpha"] = out["krippendorff_alpha_ordinal"] = float("nan")
+    else:
+        out["krippendorff_alpha"] = krippendorff_alpha(np.vstack([alpha_rows, mapped]), "interval")
+        out["krippendorff_alpha_ordinal"] = krippendorff_alpha(
+            np.vstack([alpha_rows, s_lv]), "ordinal", scale.levels
+        )
+    a, b = within_group_pairs(groups)
+    if same_item is not None:  # never pair an item with its own bootstrap copy
+        keep = same_item[a] != same_item[b]
+        a, b = a[keep], b[keep]
+    acc, eps = pairwise_accuracy_from_diffs(s[a] - s[b], h[a] - h[b])
+    out["pairwise_accuracy"], out["_epsilon"] = acc, eps
+    return out
+
+
+def _pair_groups(groups: np.ndarray) -> np.ndarray:
+    """Pairs are formed within prompts; with one item per prompt, across all items."""
+    _, counts = np.unique(groups, return_counts=True)
+    return groups if (counts > 1).any() else np.zeros_like(groups)
+
+
+def _undefined_note(s, h) -> str:
+    if np.ptp(s) == 0:
+        return "undefined: the scorer gives every item the same score"
+    if np.ptp(h) == 0:
+        return "undefined: the human ratings are constant"
+    return "undefined on these data"
+
+
+def agreement(
+    scorer,
+    ratings,
+    groups: Sequence,
+    scale: Scale,
+    *,
+    models: Sequence | None = None,
+    scorer_range: tuple[float, float] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, Estimate]:
+    """Item-level agreement of ``scorer`` (n,) with the mean of ``ratings`` (n, raters; NaN =
+    missing), plus ``system_level`` when ``models`` is given. CIs resample ``groups``."""
+    s = np.asarray(scorer, float)
+    r = np.asarray(ratings, float)
+    h = np.nanmean(r, axis=1)
+    g = np.asarray(groups)
+    pg = _pair_groups(g)
+    rng_s = scorer_range or (float(s.min()), float(s.max()))
+    alpha_rows = r.T if r.shape[1] >= 1 else None
+    point = _item_stats(s, h, alpha_rows, pg, scale, rng_s)
+    names = list(STATISTICS)
+    reps = np.full((n_boot, len(names) + 1), np.nan)
+    mods = None if models is None else np.asarray(models)
+    for b, (rows, block) in enumerate(resample_blocks(g, s.size, n_boot, seed)):
+        pair_g = block if pg is g else np.zeros_like(block)
+        st = _item_stats(s[rows], h[rows], alpha_rows[:, rows], pair_g, scale, rng_s, rows)
+        reps[b, : len(names)] = [st[k] for k in names]
+        if mods is not None:
+            reps[b, -1] = system_level(s[rows], h[rows], mods[rows])
+    out = {}
+    for i, k in enumerate(names):
+        note = "" if np.isfinite(point[k]) else _undefined_note(s, h)
+        est = Estimate(point[k], percentile_interval(reps[:, i], level), int(s.size), note, replicates=reps[:, i])
+        if k == "pairwise_accuracy":
+            est.extra = {"epsilon": point["_epsilon"], "pairs": int(within_group_pairs(pg)[0].size)}
+        out[k] = est
+    if mods is not None:
+        v = system_level(s, h, mods)
+        n_models = len(set(mods.tolist()))
+        out["system_spearman"] = Estimate(
+            v, percentile_interval(reps[:, -1], level), n_models,
+            "" if np.isfinite(v) else "undefined: fewer than 2 models or constant model means",
+        )
+    return out
+
+
+def human_ceiling(
+    ratings,
+    groups: Sequence,
+    scale: Scale,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict | None:
+    """Each rater against the mean of the other raters, with the same statistics.
+
+    Returns ``None`` when there are fewer than two raters. Correlation-like statistics are
+    averaged over raters through Fisher's z, pairwise accuracy arithmetically; Krippendorff's
+    alpha is the humans' own alpha (no scorer added). The per-rater values are kept too.
+    """
+    r = np.asarray(ratings, float)
+    if r.ndim != 2 or r.shape[1] < 2 or (np.isfinite(r).sum(1) >= 2).sum() == 0:
+        return None
+    g = np.asarray(groups)
+    pg = _pair_groups(g)
+
+    def one_pass(rows, pair_g, same_item):
+        rr = r[rows]
+        per_rater = []
+        for j in range(rr.shape[1]):
+            x = rr[:, j]
+            others = np.delete(rr, j, axis=1)
+            cnt = np.isfinite(others).sum(1)
+            ok = np.isfinite(x) & (cnt >= 1)
+            if ok.sum() < 2:
+                continue
+            y = np.nansum(others[ok], 1) / cnt[ok]
+            si = None if same_item is None else same_item[ok]
+            st = _item_stats(x[ok], y, None, pair_g[ok], scale, scale.range, si)
+            st["_n"] = int(ok.sum())
+            per_rater.append(st)
+        agg = {}
+        for k in STATISTICS:
+            vals = [p[k] for p in per_rater]
+            agg[k] = fisher_z_mean(vals) if k in CORRELATION_LIKE else float(np.nanmean(vals) if vals else np.nan)
+        agg["krippendorff_alpha"] = krippendorff_alpha(rr.T, "interval")
+        agg["krippendorff_alpha_ordinal"] = krippendorff_alpha(rr.T, "ordinal", scale.levels)
+        return agg, per_rater
+
+    all_rows = np.arange(r.shape[0])
+    point, per_rater = one_pass(all_rows, pg, None)
+    reps = np.full((n_boot, len(STATISTICS)), np.nan)
+    for b, (rows, block) in enumerate(resample_blocks(g, r.shape[0], n_boot, seed)):
+        agg, _ = one_pass(rows, block if pg is g else np.zeros_like(block), rows)
+        reps[b] = [agg[k] for k in STATISTICS]
+    out = {
+        k: Estimate(point[k], percentile_interval(reps[:, i], level), r.shape[0])
+        for i, k in enumerate(STATISTICS)
+    }
+    out["per_rater"] = [{k: p[k] for k in (*STATISTICS, "_n") if k in p} for p in per_rater]
+    return out
