@@ -49,6 +49,10 @@ class ResponseCache:
                 "response TEXT NOT NULL, created REAL)"
             )
 
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
     def get(self, key: str) -> ChatResponse | None:
         if self._db is None:
             self.misses += 1

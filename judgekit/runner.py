@@ -135,14 +135,16 @@ class Run:
         resp: ChatResponse | None = None
         reason = ""
         attempts = call.parse_retries + 1
+        caching = self.cache.enabled
         for attempt in range(attempts):
-            key = request_key(self.backend.spec, call.request, attempt)
-            resp = self.cache.get(key)
+            key = request_key(self.backend.spec, call.request, attempt) if caching else ""
+            resp = self.cache.get(key) if caching else None
             if resp is None:
                 resp = await self.dispatcher.submit(call.request)
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1)
-                self.cache.put(key, self.backend.spec, resp)
+                if caching:
+                    self.cache.put(key, self.backend.spec, resp)
             try:
                 return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1)
             except VerdictParseError as exc:

@@ -103,7 +103,7 @@ class JudgeServer:
                 hdr += "".join(f"{k}: {v}\r\n" for k, v in out_headers.items())
                 writer.write(hdr.encode() + b"\r\n" + payload)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, asyncio.CancelledError):
             pass
         finally:
             if not writer.transport.is_closing():
@@ -174,7 +174,11 @@ class JudgeServer:
         self._ready.set()
         self._loop.run_forever()
         self._server.close()
-        self._loop.run_until_complete(self._server.wait_closed())
+        # Finish the connection handlers (idle keep-alive readers) before the loop goes away.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     def start(self) -> JudgeServer:
