@@ -35,10 +35,11 @@ def _list(args: argparse.Namespace) -> int:
     for name in builtin_rubrics():
         r = load_rubric(name)
         rows.append((name, r.kind, r.version, r.description.strip().split("\n")[0][:70]))
-    w = max(len(r[0]) for r in rows) if rows else 4
-    print(f"{'name'.ljust(w)}  {'kind'.ljust(10)}  version  description")
+    w = max([4, *(len(r[0]) for r in rows)])
+    k = max([4, *(len(r[1]) for r in rows)])
+    print(f"{'name'.ljust(w)}  {'kind'.ljust(k)}  version  description")
     for name, kind, version, desc in rows:
-        print(f"{name.ljust(w)}  {kind.ljust(10)}  {version.ljust(7)}  {desc}")
+        print(f"{name.ljust(w)}  {kind.ljust(k)}  {version.ljust(7)}  {desc}")
     return 0
 
 
