@@ -10,5 +10,6 @@ os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 pytest_plugins: list[str] = [
+    "tests.fixtures_metrics",
     "tests.fixtures_spine",
 ]

@@ -1,0 +1,41 @@
+"""Classical metrics as baseline comparators: FID, KID, CLIP score, SSIM, PSNR, MSE, LPIPS.
+
+Each is a pure function plus a small accumulating class (torchmetrics-style). Importing this
+package does not import torch: names are resolved on first use, and a missing optional
+dependency raises ``MissingDependencyError`` naming the ``metrics`` extra.
+
+>>> import judgekit.metrics as jm                                               # doctest: +SKIP
+>>> jm.psnr(img, ref, data_range=255)                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "fid": "_fid", "FID": "_fid", "FIDResult": "_fid", "fid_per_group": "_fid",
+    "kid": "_kid", "KID": "_kid", "KIDResult": "_kid", "kid_from_features": "_kid",
+    "frechet_distance": "frechet", "ReferenceStats": "frechet",
+    "FeatureStats": "gaussian", "StatsAccumulator": "gaussian",
+    "InceptionExtractor": "extractors", "ModuleExtractor": "extractors", "FeatureExtractor": "extractors",
+    "clip_score": "_clip", "CLIPScore": "_clip", "CLIPScorer": "_clip",
+    "ssim": "_ssim", "SSIM": "_ssim",
+    "psnr": "_psnr", "PSNR": "_psnr", "mse": "_psnr", "MSE": "_psnr",
+    "lpips": "_lpips", "LPIPS": "_lpips",
+}  # fmt: skip
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'judgekit.metrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
