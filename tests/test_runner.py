@@ -227,3 +227,22 @@ def test_resume_after_sigkill_makes_no_new_calls_for_completed_requests(judge_se
         return [{k: v for k, v in json.loads(x).items() if k != "provenance"} for x in path.read_text().splitlines()]
 
     assert strip(out) == strip(fresh)
+
+
+def test_editing_rubric_sends_source_then_edited_image(judge_server, tmp_path):
+    from tests.fixtures_spine import write_png
+
+    write_png(tmp_path / "src.png", 1)
+    write_png(tmp_path / "out.png", 2)
+    m = tmp_path / "edit.jsonl"
+    m.write_text(json.dumps({"id": "e1", "source_image": "src.png", "image": "out.png", "instruction": "make it blue", "model": "ed"}) + "\n")
+    res = _score(judge_server, m, tmp_path, rubric="viescore-edit")
+    assert res[0].status == "ok" and len(res[0].scores) == 4
+    by_dim = {}
+    for body in judge_server.received:
+        parts = body["messages"][-1]["content"]
+        text = " ".join(p.get("text", "") for p in parts)
+        n_images = sum(p["type"] == "image_url" for p in parts)
+        dim = next(d for d in ("editing_success", "over_editing", "naturalness", "artifacts") if d in text)
+        by_dim[dim] = (n_images, "make it blue" in text)
+    assert by_dim == {"editing_success": (2, True), "over_editing": (2, True), "naturalness": (1, False), "artifacts": (1, False)}
