@@ -146,3 +146,19 @@ def test_tifa_gold_answer_outside_choices_is_invalid(judge_server, backend):
     judge_server.script = scripted({"tifaout": [bad], "checkout": [{"answers": []}]})
     gen = generate_questions([("p1", "x")], backend, style="tifa", retries=1)
     assert "not one of the choices" in gen.failures["p1"]
+
+
+def test_questions_cli_generate_and_check(judge_server, tmp_path, capsys):
+    from judgekit.cli import main
+
+    judge_server.script = scripted({"tuplesout": [TUPLES], "dependenciesout": [DEPS], "questionsout": [QUESTIONS]})
+    prompts = tmp_path / "m.jsonl"
+    prompts.write_text('{"id": "s1", "prompt_id": "p1", "prompt": "two apples on a table"}\n'
+                       '{"id": "s2", "prompt_id": "p1", "prompt": "two apples on a table"}\n')
+    out = tmp_path / "q.csv"
+    rc = main(["questions", "generate", "--style", "dsg", "--prompts", str(prompts), "--backend", "openai:judge",
+               "--base-url", judge_server.url, "--out", str(out), "--no-cache"])
+    assert rc == 0 and "1 of 1 prompts -> 4 questions" in capsys.readouterr().out
+    assert sum(step(b) == "tuplesout" for b in judge_server.received) == 1  # one prompt id, asked once
+    assert main(["questions", "check", str(out)]) == 0
+    assert "4 questions, no issues" in capsys.readouterr().out

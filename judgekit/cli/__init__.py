@@ -17,6 +17,7 @@ SUBCOMMANDS = [
     "judgekit.cli.score",
     "judgekit.cli.rubrics",
     "judgekit.cli.demo",
+    "judgekit.cli.questions",
     "judgekit.cli.calibrate",
 ]
 
