@@ -390,8 +390,7 @@ def calibrate(
     if dimension is None and len([d for d in labels.dimensions() if d is not None]) > 1:
         raise ConfigError(f"the labels have several dimensions {labels.dimensions()}: choose one with dimension=")
     scorers = _as_scorers(judge, judge_column, judge_name, baselines, dimension)
-    if not scorers:
-        raise ConfigError("nothing to calibrate: give a judge or at least one baseline")
+    # With no scorer at all the report holds the human ceiling alone (inter-rater agreement).
     j = join(labels, scorers, dimension, on)
     return _report(j, labels, scorers, judge_range, n_boot, seed, level, dimension)
 

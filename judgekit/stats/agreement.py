@@ -12,12 +12,10 @@ with bootstrap CIs that resample prompts.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as _st
 
 from .bootstrap import percentile_interval, resample_blocks
 
@@ -51,28 +49,61 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.clip((xc * yc).sum() / den, -1.0, 1.0))
 
 
+def average_ranks(x) -> np.ndarray:
+    """Ranks 1..n with ties sharing their average rank (as ``scipy.stats.rankdata``)."""
+    _, inv, counts = np.unique(np.asarray(x, float), return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2)[inv.ravel()]
+
+
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Pearson of average ranks (the tie-corrected Spearman rho)."""
-    return pearson(_st.rankdata(x), _st.rankdata(y))
+    return pearson(average_ranks(x), average_ranks(y))
 
 
-def _kendall(x, y, variant: str) -> float:
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(_st.kendalltau(x, y, variant=variant).statistic)
+def _kendall_s(x: np.ndarray, y: np.ndarray) -> float:
+    """Concordant minus discordant pairs, in O(n k) for k distinct values of the coarser
+    variable (a Likert scale has few), without forming the n^2 pairs."""
+    ux, xi = np.unique(x, return_inverse=True)
+    uy, yi = np.unique(y, return_inverse=True)
+    if uy.size > ux.size:  # S is symmetric: let y be the variable with fewer levels
+        xi, yi, ux, uy = yi, xi, uy, ux
+    xi, yi = xi.ravel(), yi.ravel()
+    order = np.lexsort((yi, xi))
+    xs, ys = xi[order], yi[order]
+    n, k = xs.size, uy.size
+    onehot = np.zeros((n + 1, k))
+    onehot[np.arange(1, n + 1), ys] = 1.0
+    before = np.cumsum(onehot, axis=0)  # before[j] = level counts among the first j items
+    start = np.searchsorted(xs, xs, side="left")  # items before i's x-tie block have smaller x
+    counts = np.cumsum(before[start], axis=1)  # counts[i, l] = earlier items with level <= l
+    idx = np.arange(n)
+    less = np.where(ys > 0, counts[idx, np.maximum(ys - 1, 0)], 0.0)
+    greater = start - counts[idx, ys]
+    return float((less - greater).sum())
+
+
+def _tie_pairs(v: np.ndarray) -> float:
+    _, c = np.unique(v, return_counts=True)
+    return float((c * (c - 1) / 2).sum())
 
 
 def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
     """Kendall's tau-b: ties corrected on both sides; the usual choice on equal scales."""
-    return _kendall(x, y, "b")
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    n0 = x.size * (x.size - 1) / 2
+    return float(_kendall_s(x, y) / np.sqrt((n0 - _tie_pairs(x)) * (n0 - _tie_pairs(y))))
 
 
 def kendall_tau_c(x: Sequence[float], y: Sequence[float]) -> float:
     """Stuart's tau-c: for two scales with different numbers of levels (a 0-1 judge vs 1-5)."""
-    return _kendall(x, y, "c")
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    m = min(np.unique(x).size, np.unique(y).size)
+    return float(2 * _kendall_s(x, y) / (x.size**2 * (m - 1) / m))
 
 
 def fisher_z_mean(values: Sequence[float], weights: Sequence[float] | None = None) -> float:

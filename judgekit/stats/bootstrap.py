@@ -62,12 +62,17 @@ def resample_blocks(
     """
     blocks = group_indices(groups) if groups is not None else [np.array([i]) for i in range(n)]
     rng = np.random.default_rng(seed)
+    flat = np.concatenate(blocks) if blocks else np.array([], dtype=int)
     sizes = np.array([len(b) for b in blocks])
+    starts = np.cumsum(np.r_[0, sizes[:-1]]) if blocks else sizes
     for _ in range(n_boot):
         pick = rng.integers(0, len(blocks), len(blocks))
-        rows = np.concatenate([blocks[i] for i in pick]) if len(pick) else np.array([], dtype=int)
-        block_of_row = np.repeat(np.arange(len(pick)), sizes[pick])
-        yield rows, block_of_row
+        lens = sizes[pick]
+        # Vectorized concatenation of the drawn blocks: position p of the draw reads
+        # flat[p + (start of its block - start of its slot in the draw)].
+        shift = np.repeat(starts[pick] - np.cumsum(np.r_[0, lens[:-1]]), lens)
+        rows = flat[np.arange(lens.sum()) + shift]
+        yield rows, np.repeat(np.arange(len(pick)), lens)
 
 
 def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
