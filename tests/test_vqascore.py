@@ -34,8 +34,8 @@ def test_leading_whitespace_token_is_skipped_and_sampled_token_counted():
 def test_no_logprobs_is_a_clear_parse_error():
     with pytest.raises(VerdictParseError, match="no token logprobs"):
         answer_probabilities(None)
-    with pytest.raises(VerdictParseError, match="no top logprobs"):
-        answer_probabilities([TokenLogprob("Yes", -0.1, [])])
+    # Without a top list only the sampled token is evidence.
+    assert answer_probabilities([TokenLogprob("Yes", lp(0.9), [])]) == pytest.approx((0.9, 0.0))
     assert normalized_yes(0.0, 0.0) is None
 
 

@@ -11,8 +11,8 @@ always recorded in ``scores``:
 no logprobs (e.g. ``replay:``, or a server that ignores ``logprobs``) makes each sample fail with
 that reason; it never falls back to a guessed probability.
 
-The token-probability helper here is judgekit's own (the engines' ``judgekit/logprobs.py`` did
-not exist when this was written); it works on ``ChatResponse.logprobs`` from any backend.
+Token probabilities are read with ``judgekit.logprobs`` (shared with the engines), after skipping
+a leading whitespace-only token; this works on ``ChatResponse.logprobs`` from any backend.
 
 >>> from judgekit.types import TokenLogprob
 >>> import math
@@ -24,11 +24,11 @@ not exist when this was written); it works on ``ChatResponse.logprobs`` from any
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from ..errors import ConfigError, VerdictParseError
+from ..errors import BackendError, ConfigError, VerdictParseError
 from ..images import load_image_part
+from ..logprobs import answer_probability_request, token_probabilities
 from ..prompts import render_messages, template_hash
 from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, Result, Sample, TokenLogprob
@@ -39,35 +39,28 @@ NO_LOGPROBS = ("the backend returned no token logprobs; VQAScore and probability
                "does (vllm:, hf:, or an openai: server that returns top_logprobs)")
 
 
-def _word(token: str) -> str:
-    return token.strip().lower()
-
-
-def first_answer_position(logprobs: list[TokenLogprob]) -> TokenLogprob:
-    """The first generated position whose token is not pure whitespace (some chat templates
-    emit a leading space or newline token before the answer)."""
-    for pos in logprobs:
+def first_answer_position(logprobs: list[TokenLogprob]) -> int:
+    """Index of the first generated position whose token is not pure whitespace (some chat
+    templates emit a leading space or newline token before the answer)."""
+    for i, pos in enumerate(logprobs):
         if pos.token.strip():
-            return pos
+            return i
     raise VerdictParseError("the reply has no answer token")
 
 
 def answer_probabilities(logprobs: list[TokenLogprob] | None, yes: str = "yes", no: str = "no",
                          ) -> tuple[float, float]:
-    """(P(yes), P(no)) at the first answer position, each summed over case/space variants.
-
-    The top-k list is the evidence; the sampled token is added when the backend left it out of
-    its own top list (each distinct token string counts once)."""
+    """(P(yes), P(no)) at the first answer position, each summed over its case and
+    leading-space variants among the top logprobs (``judgekit.logprobs.token_probabilities``,
+    the engines' shared reading). A reply without logprobs is a parse failure with the reason."""
     if not logprobs:
         raise VerdictParseError(NO_LOGPROBS)
-    pos = first_answer_position(logprobs)
-    if not pos.top:
-        raise VerdictParseError("the backend returned no top logprobs at the answer position; ask for top_logprobs")
-    candidates: dict[str, float] = {tok: lp for tok, lp in pos.top}
-    candidates.setdefault(pos.token, pos.logprob)
-    p_yes = sum(math.exp(lp) for tok, lp in candidates.items() if _word(tok) == yes)
-    p_no = sum(math.exp(lp) for tok, lp in candidates.items() if _word(tok) == no)
-    return min(p_yes, 1.0), min(p_no, 1.0)
+    start = first_answer_position(logprobs)
+    try:
+        p = token_probabilities(ChatResponse(logprobs=logprobs[start:]), (yes, no))
+    except BackendError as exc:
+        raise VerdictParseError(str(exc)) from None
+    return min(p[yes], 1.0), min(p[no], 1.0)
 
 
 def normalized_yes(p_yes: float, p_no: float) -> float | None:
@@ -77,8 +70,9 @@ def normalized_yes(p_yes: float, p_no: float) -> float | None:
 
 
 def probability_request(messages, top_logprobs: int = 20) -> ChatRequest:
-    """One answer token, with its top-k alternatives: all a probability reading needs."""
-    return ChatRequest(messages, None, max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=top_logprobs)
+    """One unconstrained answer token with its top-k alternatives (a JSON grammar would mask
+    the answer tokens' probabilities)."""
+    return answer_probability_request(messages, top_logprobs=top_logprobs)
 
 
 class VQAScoreMethod:
@@ -128,4 +122,5 @@ class VQAScoreMethod:
                           error="neither yes nor no is among the top answer tokens; the normalized score is undefined",
                           details={"p_no": v["p_no"]})
         return Result(**base, status="ok", scores={k: v[k] for k in VARIANTS}, overall=overall,
-                      details={"p_no": v["p_no"], "answer_token": first_answer_position(o.response.logprobs).token})
+                      details={"p_no": v["p_no"],
+                               "answer_token": o.response.logprobs[first_answer_position(o.response.logprobs)].token})
