@@ -23,6 +23,9 @@ from .errors import (  # noqa: E402
     VerdictParseError,
 )
 from .manifest import load_samples  # noqa: E402
+from .question_graph import Question, QuestionGraph, load_questions, save_questions  # noqa: E402
+from .question_scoring import score_graph  # noqa: E402
+from .questiongen import generate_questions  # noqa: E402
 from .results import Results, load_results  # noqa: E402
 from .rubric import Rubric, load_rubric  # noqa: E402
 from .runner import score, score_async  # noqa: E402
@@ -34,6 +37,8 @@ __all__ = [
     "DataError",
     "JudgekitError",
     "MissingDependencyError",
+    "Question",
+    "QuestionGraph",
     "Result",
     "Results",
     "Rubric",
@@ -45,9 +50,13 @@ __all__ = [
     "__version__",
     "apply_calibration",
     "calibrate",
+    "generate_questions",
+    "load_questions",
     "load_results",
     "load_rubric",
     "load_samples",
+    "save_questions",
     "score",
     "score_async",
+    "score_graph",
 ]
