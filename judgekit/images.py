@@ -65,11 +65,14 @@ def load_image_part(path: str | Path, label: str = "") -> ImagePart:
         raise SampleError(f"image {p} cannot be read: {exc.strerror or exc}") from None
     try:
         img = Image.open(io.BytesIO(raw))
+        if img.mode == "RGB" and img.format in _PASSTHROUGH:
+            # Sent as is: check the file's structure (chunks, checksums) without decoding every
+            # pixel, which would cost more than the judge call's own overhead on large images.
+            img.verify()
+            return ImagePart(raw, _PASSTHROUGH[img.format], label)
         img.load()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise SampleError(f"image {p} is not a readable image: {exc}") from None
-    if img.mode == "RGB" and img.format in _PASSTHROUGH:
-        return ImagePart(raw, _PASSTHROUGH[img.format], label)
     rgb = _to_rgb(img, p)
     buf = io.BytesIO()
     rgb.save(buf, format="PNG")

@@ -8,6 +8,7 @@ read when their request is built, so a 100,000-line manifest streams.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ def sample_from_dict(d: dict[str, Any], base_dir: Path | None = None, where: str
     if base_dir is not None:
         for f in IMAGE_FIELDS:
             if isinstance(d.get(f), str):
-                d[f] = str((base_dir / d[f]).resolve()) if not Path(d[f]).is_absolute() else d[f]
+                # normpath, not resolve(): no filesystem calls per sample (manifests are long).
+                d[f] = os.path.normpath(os.path.join(base_dir, d[f]))
     try:
         return Sample(**d, meta=meta)
     except ValidationError as exc:

@@ -61,14 +61,18 @@ def template_hash(name: str, base_dir: Path | None = None) -> str:
     return hashlib.sha256(source).hexdigest()[:16]
 
 
-def _split_images(text: str, marker: str, images: Mapping[str, ImagePart]) -> list[TextPart | ImagePart]:
+_SLOT = re.compile(r"\x00img-([0-9a-f]{16})\[([^\]]*)\]")
+
+
+def _split_images(text: str, nonce: str, images: Mapping[str, ImagePart]) -> list[TextPart | ImagePart]:
     parts: list[TextPart | ImagePart] = []
-    pattern = re.compile(re.escape(marker) + r"\[([^\]]*)\]")
     pos = 0
-    for m in pattern.finditer(text):
+    for m in _SLOT.finditer(text):
+        if m.group(1) != nonce:  # a slot this render did not make is just text
+            continue
         if m.start() > pos:
             parts.append(TextPart(text[pos : m.start()]))
-        parts.append(images[m.group(1)])
+        parts.append(images[m.group(2)])
         pos = m.end()
     if pos < len(text):
         parts.append(TextPart(text[pos:]))
@@ -86,7 +90,8 @@ def render_messages(
     message whose image parts sit where the template called ``image(name)``."""
     images = dict(images or {})
     # A fresh random marker per render: user-supplied text can never forge an image slot.
-    marker = f"\x00img-{secrets.token_hex(8)}"
+    nonce = secrets.token_hex(8)
+    marker = f"\x00img-{nonce}"
 
     def image(name: str) -> str:
         if name not in images:
@@ -112,5 +117,5 @@ def render_messages(
         if marker in blocks["system"]:
             raise TemplateError(f"template {template!r}: images belong in the user block")
         messages.append(Message("system", (TextPart(blocks["system"]),)))
-    messages.append(Message("user", tuple(_split_images(blocks["user"], marker, images))))
+    messages.append(Message("user", tuple(_split_images(blocks["user"], nonce, images))))
     return tuple(messages)
