@@ -219,7 +219,8 @@ def load_human_labels(
                 x = _number(v, where, "score")
                 if scale is not None and not (scale[0] <= x <= scale[1]):
                     if out_of_scale == "skip":
-                        skipped.append(f"{where}: score {v!r} outside the scale {scale[0]:g}-{scale[1]:g}")
+                        item = sid or f"{pid}/{model}"
+                        skipped.append(f"{where} ({item}): score {v!r} outside the scale {scale[0]:g}-{scale[1]:g}")
                         continue
                     raise DataError(f"{where}: score {v!r} is outside the declared scale {scale[0]:g}-{scale[1]:g}")
             elif kind == "label":

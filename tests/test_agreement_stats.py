@@ -39,6 +39,8 @@ def test_correlations_match_scipy(kind, seed):
     assert _same(A.spearman(x, y), stats.spearmanr(x, y).statistic)
     assert _same(A.kendall_tau_b(x, y), stats.kendalltau(x, y, variant="b").statistic)
     assert _same(A.kendall_tau_c(x, y), stats.kendalltau(x, y, variant="c").statistic)
+    tb, tc = A.kendall_taus(x, y)
+    assert _same(tb, A.kendall_tau_b(x, y)) and _same(tc, A.kendall_tau_c(x, y))
 
 
 def test_kendall_against_brute_force_pair_count():

@@ -106,6 +106,18 @@ def kendall_tau_c(x: Sequence[float], y: Sequence[float]) -> float:
     return float(2 * _kendall_s(x, y) / (x.size**2 * (m - 1) / m))
 
 
+def kendall_taus(x, y) -> tuple[float, float]:
+    """``(tau_b, tau_c)`` from one count of concordant minus discordant pairs."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan"), float("nan")
+    big_s = _kendall_s(x, y)
+    n0 = x.size * (x.size - 1) / 2
+    m = min(np.unique(x).size, np.unique(y).size)
+    tau_b = big_s / np.sqrt((n0 - _tie_pairs(x)) * (n0 - _tie_pairs(y)))
+    return float(tau_b), float(2 * big_s / (x.size**2 * (m - 1) / m))
+
+
 def fisher_z_mean(values: Sequence[float], weights: Sequence[float] | None = None) -> float:
     """Average correlations through Fisher's z (arctanh, weighted mean, tanh); NaNs skipped.
 
@@ -305,9 +317,8 @@ def _item_stats(s, h, alpha_rows, groups, scale: Scale, s_range, same_item=None)
     out = {
         "pearson": pearson(s, h),
         "spearman": spearman(s, h),
-        "kendall_tau_b": kendall_tau_b(s, h),
-        "kendall_tau_c": kendall_tau_c(s, h),
     }
+    out["kendall_tau_b"], out["kendall_tau_c"] = kendall_taus(s, h)
     mapped = linear_map(s, s_range, scale.range)
     s_lv, h_lv = to_levels(mapped, scale.levels), to_levels(h, scale.levels)
     out["qwk"] = quadratic_weighted_kappa(s_lv, h_lv, scale.levels)
