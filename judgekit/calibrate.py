@@ -266,7 +266,6 @@ class CalibrationReport:
         if wide:
             header = ["scorer", *stats]
             rows = [[nm, *(self._cell(est.get(s)) for s in stats)] for nm, est in blocks]
-            rows += [[f"{nm} (system)", self._cell(e)] + [""] * (len(stats) - 1) for nm, e in self.system_level.items()]
         else:
             header = ["scorer", "statistic", "value", f"{level}% CI", "n"]
             rows = []
@@ -281,6 +280,9 @@ class CalibrationReport:
         lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths))]
         lines.append("  ".join("-" * w for w in widths))
         lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        if wide and self.system_level:
+            lines.append("system level (Spearman of per-model means): " + "; ".join(
+                f"{nm} {self._cell(e)}" for nm, e in self.system_level.items()))
         foot = [f"n = {self.n} matched items; CIs: bootstrap over prompts ({self.meta.get('n_boot')} draws, seed {self.meta.get('seed')})"]
         if not self.human_ceiling:
             foot.append(f"human ceiling: {self.meta.get('ceiling_note', 'not available')}")
@@ -585,6 +587,17 @@ def compare_with_humans(
         _dsg_keyed(results), labels, bl, judge_column=judge_column, judge_name=judge_name,
         human_scale=(1, 5), on="prompt_id,model", n_boot=n_boot, seed=seed,
     )
+
+
+def demo_comparison(results, out_dir: str | Path | None = None, n_boot: int = 1000, seed: int = 0) -> str:
+    """The demo's hook: :func:`compare_with_humans` on the demo's results, the report written
+    to ``out_dir/human_agreement.json`` when given, and the printable table returned."""
+    rep = compare_with_humans(results, n_boot=n_boot, seed=seed, judge_name="dsg (mplug answers)")
+    if out_dir is not None:
+        rep.save(Path(out_dir) / "human_agreement.json")
+    head = ("Agreement with people: DSG's 1-5 Likert ratings of the same images (5 raters; item level "
+            "against their mean), next to CLIP score and the human ceiling (each rater vs the others)")
+    return head + "\n" + rep.table(statistics=["pearson", "spearman", "kendall_tau_b", "pairwise_accuracy"], wide=True)
 
 
 # --- prediction-powered estimates -------------------------------------------------------------------

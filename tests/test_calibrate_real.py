@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from judgekit.calibrate import TIFA_METRICS, calibrate, compare_with_humans, tifa_metric_scores
+from judgekit.calibrate import (
+    TIFA_METRICS,
+    calibrate,
+    compare_with_humans,
+    demo_comparison,
+    tifa_metric_scores,
+)
 from judgekit.human_labels import builtin_labels, builtin_path
 from judgekit.resources import data_path
 from judgekit.types import Result
@@ -65,7 +71,7 @@ def test_tifa160_metrics_against_the_human_average(tifa_raw):
     assert rep.scorers["clipscore_vitb32"]["spearman"].value == pytest.approx(0.320, abs=5e-4)
 
 
-def test_compare_with_humans_on_demo_shaped_results():
+def test_compare_with_humans_on_demo_shaped_results(tmp_path):
     """What `judgekit demo` calls: results keyed by DSG item_id and model, one prompt failed."""
     mplug = tifa_metric_scores("tifa_mplug-large")
     results = [
@@ -83,6 +89,9 @@ def test_compare_with_humans_on_demo_shaped_results():
     assert clip["spearman"].value < judge["spearman"].value < ceiling["spearman"].value
     table = rep.table()
     assert table.splitlines()[2].startswith("human ceiling")
+    text = demo_comparison(results, tmp_path, n_boot=5)
+    assert "human ceiling" in text and "system level" in text
+    assert json.loads((tmp_path / "human_agreement.json").read_text())["n"] == 795
     # TIFA-style names are accepted too
     tifa_named = [{"prompt_id": "coco_669925", "model": "mini_dalle", "overall": 0.9, "sample_id": "x",
                    "status": "ok", "scores": {}}]
