@@ -92,7 +92,8 @@ def load_scores(
     results_file = _is_results(first)
     if column is None:
         if results_file:
-            column = dimension if dimension and dimension in (first.get("scores") or {}) else "overall"
+            has_dim = dimension and any(dimension in (r.get("scores") or {}) for _, r in recs)
+            column = dimension if has_dim else "overall"
         elif "score" in first:
             column = "score"
         else:
@@ -253,6 +254,8 @@ class CalibrationReport:
     warnings: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     ceiling_per_rater: list[dict] = field(default_factory=list)
+    #: With ``matched=True``: each scorer put in each rater's place (vs the mean of the others).
+    matched: dict[str, dict[str, Estimate]] = field(default_factory=dict)
 
     def table(self, statistics: Iterable[str] | None = None, wide: bool = False) -> str:
         """A text table: (scorer, statistic, value, CI, n) rows, the human ceiling first;
@@ -262,7 +265,10 @@ class CalibrationReport:
         blocks: list[tuple[str, dict[str, Estimate]]] = []
         if self.human_ceiling:
             blocks.append(("human ceiling", self.human_ceiling))
-        blocks += list(self.scorers.items())
+        for nm, est in self.scorers.items():
+            blocks.append((nm, est))
+            if nm in self.matched:
+                blocks.append((f"{nm} (vs others)", self.matched[nm]))
         if wide:
             header = ["scorer", *stats]
             rows = [[nm, *(self._cell(est.get(s)) for s in stats)] for nm, est in blocks]
@@ -312,6 +318,8 @@ class CalibrationReport:
             "scorers": {nm: {k: e.to_dict() for k, e in est.items()} for nm, est in self.scorers.items()},
             "human_ceiling": ceiling,
             "system_level": {nm: e.to_dict() for nm, e in self.system_level.items()},
+            **({"matched": {nm: {k: e.to_dict() for k, e in est.items()} for nm, est in self.matched.items()}}
+               if self.matched else {}),
             "warnings": self.warnings,
             "meta": self.meta,
         }
@@ -337,6 +345,8 @@ def _clean(d: dict) -> dict:
     for k, v in d.items():
         if k == "_n":
             out["n"] = int(v)
+        elif k == "_rater":
+            continue
         elif not k.startswith("_"):
             out[k] = None if not np.isfinite(v) else round(float(v), 6)
     return out
@@ -378,6 +388,7 @@ def calibrate(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    matched: bool = False,
 ) -> CalibrationReport:
     """Agreement of the judge (and each baseline) with the human labels, with the human ceiling.
 
@@ -385,6 +396,9 @@ def calibrate(
     list of records. ``baselines`` may be a list (named after their files) or ``{name: source}``
     (``source`` may be ``(path, column)``). ``judge_range`` is the judge's score range used to
     map it onto the human scale for kappa and alpha (default: the range it used here).
+    ``judge=None`` with no baselines reports the human ceiling alone. ``matched=True`` also
+    puts each scorer in each rater's place (against the mean of the *other* raters, on that
+    rater's items), which compares with the human ceiling exactly.
     """
     labels = _as_labels(human, human_columns, human_scale)
     if labels.kind == "winner":
@@ -394,10 +408,11 @@ def calibrate(
     scorers = _as_scorers(judge, judge_column, judge_name, baselines, dimension)
     # With no scorer at all the report holds the human ceiling alone (inter-rater agreement).
     j = join(labels, scorers, dimension, on)
-    return _report(j, labels, scorers, judge_range, n_boot, seed, level, dimension)
+    return _report(j, labels, scorers, judge_range, n_boot, seed, level, dimension, matched)
 
 
-def _report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, level, dimension) -> CalibrationReport:
+def _report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, level, dimension,
+            matched: bool = False) -> CalibrationReport:
     n = len(j.keys)
     warnings_: list[str] = []
     scale = Scale(labels.levels())
@@ -424,6 +439,8 @@ def _report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, 
         if "system_spearman" in est:
             system[s.name] = est.pop("system_spearman")
         results[s.name] = est
+        if dimension and s.column == "overall":
+            warnings_.append(f"{s.name}: no score for dimension {dimension!r}; its overall score is used")
         if np.ptp(vals) == 0:
             warnings_.append(f"{s.name}: every item has the same score ({vals[0]:g}); its correlations are undefined")
     ceiling = None
@@ -434,12 +451,19 @@ def _report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, 
     else:
         ceiling = human_ceiling(j.ratings, j.groups, scale, n_boot=n_boot, seed=seed, level=level)
         if ceiling is not None:
-            per_rater = [{"rater": j.raters[i] if i < len(j.raters) else str(i), **_clean(p)}
-                         for i, p in enumerate(ceiling.pop("per_rater"))]
+            per_rater = [{"rater": j.raters[p["_rater"]], **_clean(p)} for p in ceiling.pop("per_rater")]
             meta["ceiling_note"] = "each rater vs the mean of the other raters"
             if not all(r is not None for r in j.raters) or j.raters[0].startswith("#"):
                 meta["ceiling_note"] += " (raters anonymous: the i-th rating of each item is 'rater #i')"
-    return CalibrationReport(n, j.unmatched, results, ceiling, system, warnings_, meta, per_rater)
+    report = CalibrationReport(n, j.unmatched, results, ceiling, system, warnings_, meta, per_rater)
+    if matched and ceiling is not None:
+        for s in scorers:
+            rng = judge_range if (judge_range and s is scorers[0]) else None
+            est = human_ceiling(j.ratings, j.groups, scale, scorer=j.scores[s.name], scorer_range=rng,
+                                n_boot=n_boot, seed=seed, level=level)
+            est.pop("per_rater")
+            report.matched[s.name] = est
+    return report
 
 
 # --- rubric / judge comparison ----------------------------------------------------------------------

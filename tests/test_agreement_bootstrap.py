@@ -83,3 +83,16 @@ def test_human_ceiling_per_rater_against_the_others():
     zs = np.arctanh([p["pearson"] for p in ceil["per_rater"]])
     assert ceil["pearson"].value == pytest.approx(np.tanh(zs.mean()))  # averaged through Fisher z
     assert human_ceiling(ratings[:, :1], groups, scale) is None  # one rater: no ceiling
+
+
+def test_a_scorer_in_a_raters_place_matches_that_raters_ceiling_row():
+    judge, ratings, groups, _ = _likert_study(raters=3)
+    scale = Scale(np.arange(1, 6.0))
+    ceil = human_ceiling(ratings, groups, scale, n_boot=20)
+    as_rater0 = human_ceiling(ratings, groups, scale, scorer=ratings[:, 0], scorer_range=(1, 5), n_boot=20)
+    assert as_rater0["per_rater"][0]["spearman"] == pytest.approx(ceil["per_rater"][0]["spearman"])
+    assert as_rater0["per_rater"][0]["qwk"] == pytest.approx(ceil["per_rater"][0]["qwk"])
+    assert "krippendorff_alpha" not in as_rater0
+    matched = human_ceiling(ratings, groups, scale, scorer=judge, n_boot=20)
+    ours = [pearson(judge, np.delete(ratings, j, axis=1).mean(1)) for j in range(3)]
+    assert matched["pearson"].value == pytest.approx(np.tanh(np.arctanh(ours).mean()))

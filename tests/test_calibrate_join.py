@@ -262,3 +262,27 @@ def test_cli_report_map_and_compare(tmp_path, capsys):
     assert rc == 2 and "--compare" in capsys.readouterr().err
     rc = main(["calibrate", "--judge", str(res), "--human", str(lab), "--human-columns", COLS, "--human-scale", "1,4"])
     assert rc == 2 and "outside the declared scale 1-4" in capsys.readouterr().err
+
+
+def test_matched_comparison_and_dimensions_in_the_cli(tmp_path, capsys):
+    res, lab, _ = _study(tmp_path)
+    rep = calibrate(res, lab, human_columns=COLS, human_scale=(1, 5), n_boot=20, matched=True)
+    assert rep.matched["judge"]["spearman"].value < rep.human_ceiling["spearman"].value + 0.5
+    assert "judge (vs others)" in rep.table() and "matched" in rep.to_dict()
+    # labels with two dimensions: the CLI reports each in turn
+    rows = list(csv.DictReader(lab.open()))
+    two = tmp_path / "two.jsonl"
+    with two.open("w") as fh:
+        for r in rows:
+            for dim in ("alignment", "quality"):
+                fh.write(json.dumps({"prompt_id": r["item_id"], "model": r["t2i_model"], "rater": r["worker_id"],
+                                     "dimension": dim, "score": int(r["answer"])}) + "\n")
+    out = tmp_path / "dims.json"
+    assert main(["calibrate", "--judge", str(res), "--human", str(two), "--bootstrap", "10", "--out", str(out)]) == 0
+    assert "== dimension quality ==" in capsys.readouterr().out
+    d = json.loads(out.read_text())
+    assert set(d["dimensions"]) == {"alignment", "quality"}
+    assert d["dimensions"]["alignment"]["meta"]["scorers"]["judge"] == "alignment"  # scores[dimension] used
+    assert any("overall score is used" in w for w in d["dimensions"]["quality"]["warnings"])
+    with pytest.raises(ConfigError, match="several dimensions"):
+        calibrate(res, two, n_boot=10)

@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap draws (default 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--matched", action="store_true",
+                   help="also compare each scorer exactly like a rater: against the mean of the other raters, rater by rater")
     p.add_argument("--wide", action="store_true", help="one row per scorer instead of one per statistic")
     p.add_argument("--out", help="write the report as JSON")
     p.add_argument("--fit-map", choices=["isotonic", "ordinal"], help="fit a judge -> human-scale map (cross-validated)")
@@ -129,7 +131,7 @@ def _one(args, cal, labels, baselines, dim) -> dict:
         raise ConfigError("several --judge files: add --compare to rank them (or pass the others as --baseline)")
     name, src = _named(args.judge[0])
     report = cal.calibrate(_source(src), labels, baselines, judge_column=args.judge_column,
-                           judge_name=name or "judge", on=args.on, **kw)
+                           judge_name=name or "judge", on=args.on, matched=args.matched, **kw)
     print(report.table(wide=args.wide))
     data = report.to_dict()
     if args.fit_map:
