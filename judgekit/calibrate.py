@@ -688,6 +688,8 @@ def prediction_powered(
 
     labels = _as_labels(human, human_columns, human_scale)
     sc = load_scores(judge, judge_column, "judge", dimension)
+    if labels.kind == "winner":
+        return _ppi_from_winner_labels(sc, labels, dimension, level)
     j = join(labels, [sc], dimension)
     if j.models is None:
         raise DataError("prediction-powered estimates are per model: the labels need a model (or prompt_id,model) key")
@@ -753,6 +755,54 @@ def prediction_powered(
     meta = {"human": labels.source, "n_labelled": int(y.size), "n_judge_only": int(unl_s.size), "judge_to_human": how,
             "level": level, "unmatched": j.unmatched}
     return PPIReport(means, wins, need, meta)
+
+
+def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension, level: float) -> PPIReport:
+    """Win rates when people chose a winner per (prompt, model_a, model_b): the judge's verdict
+    on a pair is which of its two pointwise scores is higher (equal: a tie)."""
+    from .stats.ppi import mean_estimates, win_indicators
+
+    judged: dict[tuple, float] = {}
+    for r in sc.rows:
+        if r.value is not None and r.prompt_id and r.model:
+            judged[(r.prompt_id, r.model)] = r.value
+    if not judged:
+        raise DataError("win rates from winner labels need judge scores keyed by prompt_id and model")
+    human: dict[tuple, list[float]] = {}
+    for r in labels.rows:
+        if dimension is not None and r.dimension != dimension:
+            continue
+        if not (r.model_a and r.model_b):
+            raise DataError(f"{r.where}: a winner label needs model_a and model_b")
+        a, b = sorted((r.model_a, r.model_b))
+        human.setdefault((r.prompt_id or r.sample_id, a, b), []).append(r.value if a == r.model_a else 1 - r.value)
+    models = sorted({m for _, m in judged})
+    prompts = sorted({p for p, _ in judged})
+    wins: dict[str, dict[str, Any]] = {}
+    not_judged = sum(1 for (p, a, b) in human if (p, a) not in judged or (p, b) not in judged)
+    for ai, a in enumerate(models):
+        for b in models[ai + 1 :]:
+            lab_y, lab_yh, unl_yh = [], [], []
+            for p in prompts:
+                if (p, a) not in judged or (p, b) not in judged:
+                    continue
+                w_hat = float(win_indicators([judged[(p, a)]], [judged[(p, b)]])[0])
+                if (p, a, b) in human:
+                    lab_y.append(float(np.mean(human[(p, a, b)])))
+                    lab_yh.append(w_hat)
+                else:
+                    unl_yh.append(w_hat)
+            if not lab_y and not unl_yh:
+                continue
+            name = f"{a} vs {b}"
+            if len(lab_y) < 2 or not unl_yh:
+                wins[name] = {"note": f"{len(lab_y)} labelled and {len(unl_yh)} judge-only prompts: PPI needs at least 2 and 1"}
+                continue
+            wins[name] = {k: e.to_dict() for k, e in mean_estimates(lab_y, lab_yh, unl_yh, level).items()}
+    meta = {"human": labels.source, "human_kind": "winner", "level": level,
+            "labelled_pairs_without_both_judge_scores": not_judged,
+            "judge_to_human": "judge verdict = the higher of the two pointwise scores (equal: tie)"}
+    return PPIReport({}, wins, None, meta)
 
 
 class _CallableModule(types.ModuleType):

@@ -286,3 +286,23 @@ def test_matched_comparison_and_dimensions_in_the_cli(tmp_path, capsys):
     assert any("overall score is used" in w for w in d["dimensions"]["quality"]["warnings"])
     with pytest.raises(ConfigError, match="several dimensions"):
         calibrate(res, two, n_boot=10)
+
+
+def test_win_rates_from_winner_labels(tmp_path):
+    res, lab, _ = _study(tmp_path, n_prompts=40)
+    ratings: dict = {}
+    for r in csv.DictReader(lab.open()):
+        ratings.setdefault((r["item_id"], r["t2i_model"]), []).append(int(r["answer"]))
+    labels = []
+    for p in range(20):  # people chose a winner on half of the prompts
+        for a, b in (("sdxl", "flux"), ("flux", "sd15"), ("sd15", "sdxl")):
+            ma, mb = np.mean(ratings[(f"p{p}", a)]), np.mean(ratings[(f"p{p}", b)])
+            labels.append({"prompt_id": f"p{p}", "model_a": a, "model_b": b,
+                           "winner": "a" if ma > mb else "b" if mb > ma else "tie"})
+    rep = prediction_powered(res, labels)
+    assert rep.means == {} and rep.meta["human_kind"] == "winner"
+    e = rep.win_rates["flux vs sdxl"]
+    assert e["ppi"]["n"] >= 18 and e["ppi"]["N"] >= 19 and 0 <= e["ppi"]["value"] <= 1
+    assert e["ppi"]["lambda"] > 0  # the judge's verdicts carry information about people's choices
+    with pytest.raises(DataError, match="winner 'c'"):
+        prediction_powered(res, [{"prompt_id": "p1", "model_a": "sdxl", "model_b": "flux", "winner": "c"}])
