@@ -19,6 +19,8 @@ SUBCOMMANDS = [
     "judgekit.cli.demo",
     "judgekit.cli.questions",
     "judgekit.cli.calibrate",
+    "judgekit.cli.leaderboard",
+    "judgekit.cli.metrics",
 ]
 
 

@@ -62,7 +62,7 @@ class FID:
     ):
         self._extractor_args = (feature_extractor, weights, mode, device, sha256)
         self._extractor: FeatureExtractor | None = None
-        self.mode = mode if feature_extractor is None else None
+        self.mode = mode if feature_extractor is None else getattr(feature_extractor, "mode", None)
         self.real = StatsAccumulator()
         self.fake = StatsAccumulator()
         self._reference: ReferenceStats | None = None
@@ -150,7 +150,7 @@ def _result(ref: ReferenceStats, fake: FeatureStats, m: FID, label: str = "gener
 
 def _add_side(m: FID, source: Any, real: bool, **load: Any) -> None:
     """A stats file, FeatureStats, uint8 tensor, folder, manifest or list of files."""
-    if isinstance(source, FeatureStats) or (isinstance(source, (str, Path)) and str(source).endswith(".npz")):
+    if _is_stats(source):
         if not real:
             stats = source if isinstance(source, FeatureStats) else FeatureStats.load(source)
             m.fake = _FixedStats(stats)  # type: ignore[assignment]
@@ -202,10 +202,18 @@ def fid(
     """FID between two image sets. Each side may be a folder, a ``.jsonl`` manifest, a list of
     files, a uint8 ``N x 3 x H x W`` tensor, a ``FeatureStats`` or a pytorch-fid ``.npz``."""
     m = FID(feature_extractor, weights=weights, mode=mode, device=device, sha256=sha256)
+    if not (_is_stats(real) and _is_stats(fake)):
+        m.extractor  # noqa: B018  (missing or wrong weights fail before any image is read)
     load = {"batch_size": batch_size, "num_workers": num_workers, "progress": progress}
     _add_side(m, real, True, **load)
     _add_side(m, fake, False, **load)
     return m.compute()
+
+
+def _is_stats(source: Any) -> bool:
+    return isinstance(source, FeatureStats) or (
+        isinstance(source, (str, Path)) and str(source).endswith(".npz")
+    )
 
 
 def fid_per_group(
@@ -225,6 +233,7 @@ def fid_per_group(
     """FID of each group of a manifest (by ``model``, ``prompt_id``, or any ``meta`` key) against
     one reference, whose sqrt(sigma) is computed once. Each image is read once."""
     m = FID(feature_extractor, weights=weights, mode=mode, device=device, sha256=sha256)
+    m.extractor  # noqa: B018
     load = {"batch_size": batch_size, "num_workers": num_workers, "progress": progress}
     _add_side(m, real, True, **load)
     items = [it for it in read_manifest(manifest) if it.image is not None]

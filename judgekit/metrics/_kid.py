@@ -108,7 +108,7 @@ class KID:
     ):
         self._extractor_args = (feature_extractor, weights, mode, device, sha256)
         self._extractor: FeatureExtractor | None = None
-        self.mode = mode if feature_extractor is None else None
+        self.mode = mode if feature_extractor is None else getattr(feature_extractor, "mode", None)
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
         self._real: list[Any] = []
         self._fake: list[Any] = []
@@ -198,6 +198,7 @@ def kid(
         subset_size=subset_size,
         seed=seed,
     )
+    m.extractor  # noqa: B018  (missing or wrong weights fail before any image is read)
     for source, real_side in ((real, True), (fake, False)):
         if hasattr(source, "dtype") and hasattr(source, "shape"):
             for i in range(0, source.shape[0], batch_size):
