@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from .errors import DataError
 from .stats.bootstrap import group_indices
 
 KINDS = ("isotonic", "ordinal")
+
+
+def expit(x):
+    """The logistic function, overflow-free (scipy.optimize is imported only when fitting)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, float)))
 
 
 # --- isotonic (pool adjacent violators) ----------------------------------------------------------
@@ -106,6 +109,8 @@ def fit_ordinal(scores, ratings, levels: Sequence[float], column: str = "overall
     likelihood on individual ratings (one row per rating, so rater spread is modelled).
 
     A small ridge penalty keeps the fit finite when a level is perfectly separated."""
+    from scipy.optimize import minimize
+
     x, r = np.asarray(scores, float), np.asarray(ratings, float)
     lv = np.sort(np.asarray(levels, float))
     k = np.searchsorted(lv, r)
