@@ -119,6 +119,12 @@ def test_inception_tf_legacy_equals_torch_fidelity_forward(random_inception):
     # the worker-side path (per image) gives the same features as the batched one
     prepared = torch.stack([ext.prepare(a) for a in imgs.permute(0, 2, 3, 1).numpy()])
     torch.testing.assert_close(ext.features(prepared), ours, rtol=1e-5, atol=1e-5)
+    # the GPU route (workers only decode, the batch is resized on the device), forced on the CPU
+    from judgekit.metrics.extractors import to_chw_uint8
+
+    ext.resize_on_device, ext.prepare = True, to_chw_uint8
+    raw = [ext.prepare(a) for a in imgs.permute(0, 2, 3, 1).numpy()]
+    torch.testing.assert_close(torch.cat(list(ext.features_of(raw))), ours, rtol=1e-5, atol=1e-5)
 
 
 def test_clean_mode_resizes_with_pil_bicubic_on_floats(random_inception):
@@ -173,6 +179,19 @@ def test_fid_per_group(tmp_path, small_extractor):
                        feature_extractor=small_extractor, device="cpu", num_workers=0)  # fmt: skip
     assert sorted(per) == ["m1", "m2"] and per["m1"].n_fake == 8 and per["m2"].n_fake == 4
     assert per["m2"].value == pytest.approx(alone.value, rel=1e-6)
+
+
+def test_mixed_sizes_with_a_fixed_size_extractor_name_the_files(tmp_path, small_extractor):
+    write_png(tmp_path / "mixed" / "a.png", random_images(1, 32, 32)[0])
+    write_png(tmp_path / "mixed" / "b.png", random_images(1, 40, 32)[0])
+    with pytest.raises(DataError, match=r"a\.png and the next 1 files: images of different sizes"):
+        jm.fid(
+            tmp_path / "mixed",
+            tmp_path / "mixed",
+            feature_extractor=small_extractor,
+            device="cpu",
+            num_workers=0,
+        )
 
 
 def test_fewer_than_two_images_names_the_folder(tmp_path, small_extractor):

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from . import _deps
-from .extractors import INCEPTION_SHA256, FeatureExtractor, InceptionExtractor, ModuleExtractor, no_tf32
+from .extractors import INCEPTION_SHA256, FeatureExtractor, InceptionExtractor, ModuleExtractor
 from .images import list_images, read_manifest
 from .loading import load_items
 
@@ -56,7 +55,6 @@ def extract_paths(
     """Yield feature batches (torch, on the extractor's device) for ``paths`` in order. An
     unreadable or non-RGB file stops the run with a ``DataError`` naming it: a set metric
     silently computed on fewer images would be a different number."""
-    torch = _deps.torch()
     for batch in load_items(
         [(p,) for p in paths],
         extractor.prepare,
@@ -69,15 +67,10 @@ def extract_paths(
             raise DataError(
                 bad[0].error + (f" (and {len(bad) - 1} more in this batch)" if len(bad) > 1 else "")
             )
-        values = [b.value for b in batch]
-        shapes = {tuple(v.shape) for v in values}
-        if len(shapes) > 1:
-            raise DataError(
-                f"{paths[batch[0].index]} ...: images of different sizes {sorted(shapes)} cannot be batched "
-                "by this feature extractor; resize them first or use the Inception extractor"
-            )
-        with torch.inference_mode(), no_tf32():
-            yield extractor.features(torch.stack(values).to(extractor.device, non_blocking=True))
+        try:
+            yield from extractor.features_of([b.value for b in batch])
+        except ValueError as exc:
+            raise DataError(f"{paths[batch[0].index]} and the next {len(batch) - 1} files: {exc}") from exc
 
 
 def count_warning(n: int, what: str) -> str | None:

@@ -97,6 +97,18 @@ class FeatureExtractor:
         with torch.inference_mode(), no_tf32():
             return self.features(self.prepare_batch(images.to(self.device)))
 
+    def features_of(self, values: list[Any]) -> Iterator[Any]:
+        """Features of a list of ``prepare`` outputs, in order (one or more batches)."""
+        torch = _deps.torch()
+        shapes = {tuple(v.shape) for v in values}
+        if len(shapes) > 1:
+            raise ValueError(
+                f"images of different sizes {sorted(shapes)} cannot be batched by {self.name}; "
+                "resize them first or use the Inception extractor"
+            )
+        with torch.inference_mode(), no_tf32():
+            yield self.features(torch.stack(values).to(self.device, non_blocking=True))
+
 
 class ModuleExtractor(FeatureExtractor):
     """Any ``nn.Module`` that maps a uint8 ``B x 3 x H x W`` batch to ``B x d`` features (the same
@@ -168,7 +180,11 @@ class InceptionExtractor(FeatureExtractor):
             "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(self.weights)
         )
         self.model = model.to(self.device).eval()
-        self.prepare = InceptionPrepare(mode)
+        self._resizer = InceptionPrepare(mode)
+        # On a GPU the TF-style resize is cheap there, and CPU workers would be the bottleneck:
+        # workers only decode, and batches of equal-size images are resized on the device.
+        self.resize_on_device = mode == "tf-legacy" and self.device != "cpu"
+        self.prepare = to_chw_uint8 if self.resize_on_device else self._resizer
         self._resize_tf = _deps.require(
             "torch_fidelity.interpolate_compat_tensorflow"
         ).interpolate_bilinear_2d_like_tensorflow1x
@@ -183,9 +199,20 @@ class InceptionExtractor(FeatureExtractor):
             )
         if self.mode == "clean":
             arr = images.permute(0, 2, 3, 1).cpu().numpy()
-            return torch.stack([self.prepare(a) for a in arr]).to(self.device)
+            return torch.stack([self._resizer(a) for a in arr]).to(self.device)
         x = images.to(self.device, torch.float32)
         return self._resize_tf(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), align_corners=False)
+
+    def features_of(self, values: list[Any]) -> Iterator[Any]:
+        if not self.resize_on_device:
+            yield from super().features_of(values)
+            return
+        from .loading import stack_same_shape
+
+        torch = self._torch
+        with torch.inference_mode(), no_tf32():
+            for _, stacked in stack_same_shape(values):
+                yield self.features(self.prepare_batch(stacked.to(self.device, non_blocking=True)))
 
     # -- device side ----------------------------------------------------------------------------
     def features(self, batch: Any) -> Any:
