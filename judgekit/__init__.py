@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import calibrate  # noqa: E402  (a callable module: jk.calibrate(judge, human, ...))
+from . import calibrate, metrics  # noqa: E402  (calibrate: a callable module; metrics: lazy, no torch until used)
 from .calibration_maps import apply_calibration  # noqa: E402
 from .errors import (  # noqa: E402
     BackendError,
@@ -55,6 +55,7 @@ __all__ = [
     "load_results",
     "load_rubric",
     "load_samples",
+    "metrics",
     "save_questions",
     "score",
     "score_async",

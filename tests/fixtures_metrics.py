@@ -81,13 +81,16 @@ def random_alexnet(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_clip_dir(tmp_path_factory) -> Path:
+    return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+def build_tiny_clip(d: Path) -> Path:
     """A tiny random CLIP model with a locally built byte-level BPE tokenizer, saved with
     ``save_pretrained`` so it loads exactly as a real local model directory does."""
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
     from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-    d = tmp_path_factory.mktemp("tiny-clip")
     chars = list(bytes_to_unicode().values())
     vocab: dict[str, int] = {}
     for tok in chars + [c + "</w>" for c in chars]:
