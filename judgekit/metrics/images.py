@@ -48,7 +48,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
                     "first (e.g. PIL `Image.open(f).convert('RGB')`, deciding how alpha should be "
                     "composited), judgekit does not guess"
                 )
-            arr = np.asarray(im, dtype=np.uint8)
+            arr = np.array(im, dtype=np.uint8)  # a writable copy (torch.from_numpy warns on read-only)
     except DataError:
         raise
     except Exception as exc:  # PIL raises many types for unreadable files
