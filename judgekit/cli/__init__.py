@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "judgekit.cli.questions",
     "judgekit.cli.calibrate",
     "judgekit.cli.leaderboard",
+    "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
 ]
 

@@ -1,0 +1,475 @@
+"""Battles: pairwise outcomes between models, the input of win rates, Elo and Bradley-Terry.
+
+A battle is ``(model_a, model_b, winner, prompt_id)`` with ``winner`` one of ``model_a``,
+``model_b`` or ``tie``. Battles come from a battles file written by human raters (JSONL or CSV),
+from judgekit pairwise results, or from other human-label shapes through the converters here:
+per-image Likert scores of several models on one prompt (``battles_from_scores``) and
+per-prompt rankings with ties (``battles_from_rankings``, the ImageReward test format).
+
+``BattleCounts`` aggregates a table into counts per (pair, outcome) cell and draws bootstrap
+resamples of whole prompts directly as count vectors, which is what makes a thousand
+Bradley-Terry refits cheap.
+
+>>> b = Battles.from_records([
+...     {"model_a": "x", "model_b": "y", "winner": "model_a", "prompt_id": "p1"},
+...     {"model_a": "y", "model_b": "x", "winner": "tie", "prompt_id": "p1"},
+... ])
+>>> b.models, b.score.tolist()
+(('x', 'y'), [1.0, 0.5])
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import DataError
+
+#: Accepted ``winner`` values. A winner may also be the name of ``model_a`` or ``model_b``.
+WINNER_A, WINNER_B, TIE, INCONSISTENT = "model_a", "model_b", "tie", "inconsistent"
+_TIE_ALIASES = {TIE, "tie (bothbad)"}  # the second is Chatbot Arena's label for a tie of two bad answers
+
+
+@dataclass(frozen=True)
+class Battles:
+    """A battle table as arrays.
+
+    ``a``/``b`` index ``models``; ``score`` is model_a's score (1 win, 0 loss, 0.5 tie);
+    ``group`` indexes ``groups`` (prompt ids; a battle without one is its own group, so a
+    bootstrap then resamples single battles). ``skipped`` counts input records left out on
+    purpose (failed judge results, ``inconsistent`` outcomes when asked to drop them), by reason.
+    """
+
+    models: tuple[str, ...]
+    a: np.ndarray
+    b: np.ndarray
+    score: np.ndarray
+    group: np.ndarray
+    groups: tuple[str, ...]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    @property
+    def n_models(self) -> int:
+        return len(self.models)
+
+    # --- construction --------------------------------------------------------------------------
+
+    @classmethod
+    def from_arrays(
+        cls,
+        model_a: Sequence[str],
+        model_b: Sequence[str],
+        score: Sequence[float],
+        prompt_id: Sequence[str | None] | None = None,
+        *,
+        models: Sequence[str] | None = None,
+        skipped: Mapping[str, int] | None = None,
+    ) -> Battles:
+        """Build from parallel columns; ``score`` is model_a's score (1, 0 or 0.5).
+
+        With ``models`` given, a battle naming any other model is an error (that is how a
+        misspelt model name is caught); without it the models are those the battles name.
+        """
+        ma, mb = np.asarray(model_a, dtype=object), np.asarray(model_b, dtype=object)
+        s = np.asarray(score, dtype=float)
+        if not (ma.shape == mb.shape == s.shape) or ma.ndim != 1:
+            raise DataError("model_a, model_b and score must be 1-d columns of the same length")
+        if ma.size == 0:
+            raise DataError("no battles: need battles between at least two models")
+        if not np.isin(s, (0.0, 0.5, 1.0)).all():
+            raise DataError(f"a battle score must be 1 (model_a wins), 0 or 0.5 (tie); got {sorted(set(s.tolist()) - {0.0, 0.5, 1.0})[:5]}")
+        same = np.flatnonzero(ma == mb)
+        if same.size:
+            raise DataError(f"battle {int(same[0])}: model_a and model_b are both {ma[same[0]]!r}")
+        named = sorted(set(ma.tolist()) | set(mb.tolist()))
+        if models is not None:
+            unknown = sorted(set(named) - set(models))
+            if unknown:
+                raise DataError(f"battles name models that are not in the declared list {list(models)}: {unknown}")
+            named = list(models)
+        names = tuple(named)
+        if len(names) < 2:
+            raise DataError(f"need battles between at least two models; got {list(names)}")
+        index = {m: i for i, m in enumerate(names)}
+        a = np.fromiter((index[m] for m in ma), dtype=np.int64, count=ma.size)
+        b = np.fromiter((index[m] for m in mb), dtype=np.int64, count=mb.size)
+        if prompt_id is None:
+            gnames, group = tuple(f"#{i}" for i in range(ma.size)), np.arange(ma.size)
+        else:
+            pid = [f"#{i}" if p is None or p == "" else str(p) for i, p in enumerate(prompt_id)]
+            if len(pid) != ma.size:
+                raise DataError("prompt_id must have one entry per battle")
+            uniq, group = np.unique(np.asarray(pid, dtype=object), return_inverse=True)
+            gnames = tuple(uniq.tolist())
+        return cls(names, a, b, s, np.asarray(group, dtype=np.int64), gnames, dict(skipped or {}))
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        models: Sequence[str] | None = None,
+        inconsistent: str = "tie",
+        dimension: str | None = None,
+        source: str = "<records>",
+    ) -> Battles:
+        """Build from dicts with ``model_a``, ``model_b``, ``winner`` and optional ``prompt_id``.
+
+        Also reads judgekit pairwise result records: those with ``status: failed`` are skipped
+        and counted; ``winner: inconsistent`` (the judge disagreed with itself across the two
+        orders) counts as a tie, or is dropped and counted with ``inconsistent="drop"``.
+        ``dimension`` picks a rubric dimension's winner from a result's ``winners`` mapping.
+        """
+        if inconsistent not in ("tie", "drop"):
+            raise DataError(f"inconsistent must be 'tie' or 'drop', not {inconsistent!r}")
+        ma: list[str] = []
+        mb: list[str] = []
+        sc: list[float] = []
+        pid: list[str | None] = []
+        skipped: dict[str, int] = {}
+        for line, rec in enumerate(records, start=1):
+            where = f"{source}: record {line}"
+            if not isinstance(rec, Mapping):
+                raise DataError(f"{where}: expected an object, got {type(rec).__name__}")
+            if rec.get("status") == "failed":
+                skipped["failed"] = skipped.get("failed", 0) + 1
+                continue
+            missing = [k for k in ("model_a", "model_b") if not rec.get(k)]
+            if missing:
+                hint = " (this looks like pointwise results: convert scores with battles_from_scores)" if "model" in rec else ""
+                raise DataError(f"{where}: missing {', '.join(missing)}{hint}")
+            a, b = str(rec["model_a"]), str(rec["model_b"])
+            if dimension is not None:
+                winners = rec.get("winners") or {}
+                if dimension not in winners:
+                    raise DataError(f"{where}: no winner for dimension {dimension!r}; has {sorted(winners)}")
+                w = winners[dimension]
+            else:
+                if "winner" not in rec:
+                    raise DataError(f"{where}: missing winner")
+                w = rec["winner"]
+            s = _winner_score(w, a, b, where)
+            if s is None:
+                if inconsistent == "drop":
+                    skipped[INCONSISTENT] = skipped.get(INCONSISTENT, 0) + 1
+                    continue
+                s = 0.5
+            ma.append(a)
+            mb.append(b)
+            sc.append(s)
+            p = rec.get("prompt_id")
+            pid.append(None if p is None else str(p))
+        if not ma:
+            raise DataError(f"{source}: no usable battles (skipped: {skipped or 'none'})")
+        return cls.from_arrays(ma, mb, sc, pid, models=models, skipped=skipped)
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def to_records(self) -> list[dict[str, Any]]:
+        label = {1.0: WINNER_A, 0.0: WINNER_B, 0.5: TIE}
+        return [
+            {"model_a": self.models[i], "model_b": self.models[j], "winner": label[float(s)], "prompt_id": self.groups[g]}
+            for i, j, s, g in zip(self.a, self.b, self.score, self.group, strict=True)
+        ]
+
+    def take(self, idx: np.ndarray) -> Battles:
+        """The battles at ``idx`` (with repeats), over the same models and groups."""
+        return Battles(self.models, self.a[idx], self.b[idx], self.score[idx], self.group[idx], self.groups, self.skipped)
+
+    def record_counts(self) -> np.ndarray:
+        """``(n_models, 3)`` wins, losses, ties of each model."""
+        n = self.n_models
+        out = np.zeros((n, 3), dtype=np.int64)
+        for col, who, cond in (
+            (0, self.a, self.score == 1.0), (0, self.b, self.score == 0.0),
+            (1, self.a, self.score == 0.0), (1, self.b, self.score == 1.0),
+            (2, self.a, self.score == 0.5), (2, self.b, self.score == 0.5),
+        ):
+            out[:, col] += np.bincount(who[cond], minlength=n)
+        return out
+
+
+def _winner_score(w: Any, a: str, b: str, where: str) -> float | None:
+    """model_a's score for a winner label; None for ``inconsistent``."""
+    if isinstance(w, str):
+        if w in _TIE_ALIASES:  # before the names: a model literally called "tie" loses to the label
+            return 0.5
+        if w == WINNER_A or w == a:
+            return 1.0
+        if w == WINNER_B or w == b:
+            return 0.0
+        if w == INCONSISTENT:
+            return None
+    raise DataError(
+        f"{where}: winner {w!r} is not one of 'model_a', 'model_b', 'tie' (or 'inconsistent' in "
+        f"judgekit results, or the name {a!r} / {b!r})"
+    )
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def read_battles(
+    path: str | Path,
+    *,
+    models: Sequence[str] | None = None,
+    inconsistent: str = "tie",
+    dimension: str | None = None,
+) -> Battles:
+    """Read a battles file (``.csv``, or JSON lines / a JSON list) or judgekit pairwise results.
+
+    CSV needs the header ``model_a,model_b,winner`` (``prompt_id`` optional); JSON lines the
+    same keys. Errors name the file and the record.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such file")
+    if p.suffix.lower() == ".csv":
+        with p.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            cols = set(reader.fieldnames or ())
+            need = {"model_a", "model_b", "winner"} - cols
+            if need:
+                raise DataError(f"{p}: CSV header lacks {sorted(need)}; has {sorted(cols)}")
+            rows = list(reader)
+        return Battles.from_records(rows, models=models, inconsistent=inconsistent, dimension=dimension, source=str(p))
+    return Battles.from_records(
+        _json_records(p), models=models, inconsistent=inconsistent, dimension=dimension, source=str(p)
+    )
+
+
+def _json_records(p: Path) -> Iterator[Any]:
+    text = p.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            yield from json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{p}: not valid JSON: {exc}") from None
+        return
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{p}: line {n}: not valid JSON: {exc.msg}") from None
+
+
+def write_battles(battles: Battles, path: str | Path) -> None:
+    """Write JSON lines (or CSV for a ``.csv`` path) that ``read_battles`` reads back."""
+    p = Path(path)
+    recs = battles.to_records()
+    if p.suffix.lower() == ".csv":
+        with p.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=["model_a", "model_b", "winner", "prompt_id"])
+            w.writeheader()
+            w.writerows(recs)
+    else:
+        p.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+
+
+# --- converters from other human-label shapes -----------------------------------------------------
+
+
+def battles_from_scores(
+    scores: Mapping[str, Mapping[str, float | Sequence[float]]],
+    *,
+    aggregate: str = "mean",
+    tie_margin: float = 0.0,
+) -> Battles:
+    """Battles from per-image scores of several models on the same prompt.
+
+    ``scores[prompt_id][model]`` is a score or a list of raters' scores. Every pair of models
+    scored on a prompt is one battle per prompt (``aggregate="mean"``: the higher mean rating
+    wins, means within ``tie_margin`` tie) or one battle per rater (``aggregate="per_rater"``:
+    the k-th rating of each model is taken as the same rater's, so every model of the prompt
+    must have the same number of ratings). Pairs are formed in the mapping's model order.
+
+    >>> b = battles_from_scores({"p1": {"m1": [5, 4], "m2": [3, 4], "m3": [4.5, 4.5]}})
+    >>> [(r["model_a"], r["model_b"], r["winner"]) for r in b.to_records()]
+    [('m1', 'm2', 'model_a'), ('m1', 'm3', 'tie'), ('m2', 'm3', 'model_b')]
+    """
+    if aggregate not in ("mean", "per_rater"):
+        raise DataError(f"aggregate must be 'mean' or 'per_rater', not {aggregate!r}")
+    ma: list[str] = []
+    mb: list[str] = []
+    sc: list[float] = []
+    pid: list[str] = []
+    for prompt, by_model in scores.items():
+        vals: dict[str, np.ndarray] = {}
+        for m, v in by_model.items():
+            arr = np.atleast_1d(np.asarray(v, dtype=float))
+            if arr.size == 0 or not np.isfinite(arr).all():
+                raise DataError(f"prompt {prompt!r}, model {m!r}: scores must be finite numbers, got {v!r}")
+            vals[m] = arr
+        if aggregate == "per_rater" and len({v.size for v in vals.values()}) > 1:
+            sizes = {m: v.size for m, v in vals.items()}
+            raise DataError(f"prompt {prompt!r}: per_rater needs the same number of ratings for every model, got {sizes}")
+        for m1, m2 in itertools.combinations(vals, 2):
+            pairs = [(vals[m1].mean(), vals[m2].mean())] if aggregate == "mean" else zip(vals[m1], vals[m2], strict=True)
+            for x, y in pairs:
+                ma.append(m1)
+                mb.append(m2)
+                sc.append(0.5 if abs(x - y) <= tie_margin else float(x > y))
+                pid.append(str(prompt))
+    if not ma:
+        raise DataError("no battles: every prompt needs scores of at least two models")
+    return Battles.from_arrays(ma, mb, sc, pid)
+
+
+def battles_from_rankings(
+    items: Iterable[Mapping[str, Any]],
+    *,
+    names: str | Callable[[Mapping[str, Any], int], str] = "generations",
+    ties: str = "tie",
+) -> Battles:
+    """Battles from per-prompt rankings (1 = best, equal ranks tie), e.g. ImageReward's test split.
+
+    Each item has ``id``, ``ranking`` and the ranked things' names under ``names`` (a key
+    holding a list, such as ``generations`` or ``models``, or a function ``(item, k) -> name``).
+    Every pair of ranked things of a prompt is one battle; equal ranks are a tie, or the pair is
+    left out with ``ties="drop"`` (counted in ``skipped``).
+
+    >>> b = battles_from_rankings([{"id": "p", "models": ["x", "y", "z"], "ranking": [2, 1, 2]}], names="models")
+    >>> [(r["model_a"], r["model_b"], r["winner"]) for r in b.to_records()]
+    [('x', 'y', 'model_b'), ('x', 'z', 'tie'), ('y', 'z', 'model_a')]
+    """
+    if ties not in ("tie", "drop"):
+        raise DataError(f"ties must be 'tie' or 'drop', not {ties!r}")
+    ma: list[str] = []
+    mb: list[str] = []
+    sc: list[float] = []
+    pid: list[str] = []
+    dropped = 0
+    for n, item in enumerate(items):
+        prompt = str(item.get("id", n))
+        ranking = item.get("ranking")
+        if not isinstance(ranking, list) or not all(isinstance(r, (int, float)) and not isinstance(r, bool) for r in ranking):
+            raise DataError(f"item {prompt!r}: 'ranking' must be a list of numbers, got {ranking!r}")
+        if callable(names):
+            labels = [names(item, k) for k in range(len(ranking))]
+        else:
+            if names not in item:
+                raise DataError(f"item {prompt!r}: no {names!r} list naming the ranked items")
+            labels = [str(x) for x in item[names]]
+        if len(labels) != len(ranking):
+            raise DataError(f"item {prompt!r}: {len(labels)} names but {len(ranking)} ranks")
+        if len(set(labels)) != len(labels):
+            raise DataError(f"item {prompt!r}: the ranked names are not distinct")
+        for i, j in itertools.combinations(range(len(ranking)), 2):
+            if ranking[i] == ranking[j] and ties == "drop":
+                dropped += 1
+                continue
+            ma.append(labels[i])
+            mb.append(labels[j])
+            sc.append(0.5 if ranking[i] == ranking[j] else float(ranking[i] < ranking[j]))
+            pid.append(prompt)
+    if not ma:
+        raise DataError("no battles: every item needs at least two ranked things")
+    return Battles.from_arrays(ma, mb, sc, pid, skipped={"tie": dropped} if dropped else None)
+
+
+def read_genai_bench(path: str | Path) -> dict[str, dict[str, list[float]]]:
+    """GenAI-Bench human ratings ``{id: {"models": {model: [ratings]}}}`` -> ``{id: {model: [ratings]}}``
+    (the input shape of ``battles_from_scores``)."""
+    p = Path(path)
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"{p}: cannot read GenAI-Bench ratings: {exc}") from None
+    if not isinstance(raw, dict):
+        raise DataError(f"{p}: expected an object keyed by prompt id")
+    out: dict[str, dict[str, list[float]]] = {}
+    for key, item in raw.items():
+        models = item.get("models") if isinstance(item, dict) else None
+        if not isinstance(models, dict):
+            raise DataError(f"{p}: prompt {key!r} has no 'models' mapping")
+        out[str(item.get("id", key))] = {m: list(v) for m, v in models.items()}
+    return out
+
+
+# --- counts per (pair, outcome) cell, and prompt-level resampling of them -------------------------
+
+
+class BattleCounts:
+    """A battle table aggregated into cells (unordered pair, outcome), with bootstrap draws.
+
+    Outcomes are relative to the pair's lower model index ``lo``: 0 = lo wins, 1 = hi wins,
+    2 = tie. ``pair_n``/``pair_s`` give, per observed pair, the number of battles and ``lo``'s
+    score (wins + ties/2) from any cell-count vector.
+
+    Resampling G groups with replacement is a multinomial draw of G over the groups; groups
+    whose cell counts are identical are interchangeable, so the draw is made over distinct
+    group contents with their multiplicities, then mapped to cell counts by one sparse product.
+    That is exactly the grouped bootstrap, at a cost that does not grow with the number of battles.
+    """
+
+    def __init__(self, battles: Battles):
+        self.models = battles.models
+        lo = np.minimum(battles.a, battles.b)
+        hi = np.maximum(battles.a, battles.b)
+        s_lo = np.where(battles.a == lo, battles.score, 1.0 - battles.score)
+        outcome = np.where(s_lo == 1.0, 0, np.where(s_lo == 0.0, 1, 2))
+        n = battles.n_models
+        key = (lo * n + hi) * 3 + outcome
+        cell_key, cell_of = np.unique(key, return_inverse=True)
+        self.cell_lo = cell_key // 3 // n
+        self.cell_hi = cell_key // 3 % n
+        self.cell_outcome = cell_key % 3
+        self.total = np.bincount(cell_of, minlength=cell_key.size).astype(float)
+        pair_key, self._pair_of_cell = np.unique(cell_key // 3, return_inverse=True)
+        self.pair_lo, self.pair_hi = pair_key // n, pair_key % n
+        n_cells, n_pairs = cell_key.size, pair_key.size
+        s_weight = np.choose(self.cell_outcome, [1.0, 0.0, 0.5])
+        cols = np.arange(n_cells)
+        self._to_n = sp.csr_matrix((np.ones(n_cells), (cols, self._pair_of_cell)), shape=(n_cells, n_pairs))
+        self._to_s = sp.csr_matrix((s_weight, (cols, self._pair_of_cell)), shape=(n_cells, n_pairs))
+        # Distinct group contents (rows of the group x cell count matrix) and their multiplicities.
+        g = sp.csr_matrix(
+            (np.ones(len(battles)), (battles.group, cell_of)), shape=(len(battles.groups), n_cells)
+        )
+        g.sum_duplicates()
+        g = g[np.diff(g.indptr) > 0]  # groups with no battle (none normally) carry nothing
+        self.n_groups = g.shape[0]
+        seen: dict[bytes, int] = {}
+        type_of = np.empty(self.n_groups, dtype=np.int64)
+        for r in range(self.n_groups):
+            s0, s1 = g.indptr[r], g.indptr[r + 1]
+            k = g.indices[s0:s1].tobytes() + g.data[s0:s1].tobytes()
+            type_of[r] = seen.setdefault(k, len(seen))
+        first = np.unique(type_of, return_index=True)[1]
+        self._types = g[first]  # (n_types, n_cells)
+        self._type_p = np.bincount(type_of).astype(float) / self.n_groups
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.pair_lo.size)
+
+    def pair_totals(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(battles per pair, lo's score per pair) for cell counts of shape (C,) or (R, C)."""
+        return self._right(cells, self._to_n), self._right(cells, self._to_s)
+
+    @staticmethod
+    def _right(x: np.ndarray, m: sp.csr_matrix) -> np.ndarray:
+        return np.asarray((m.T @ x.T).T)
+
+    def resample(self, n_boot: int, rng: np.random.Generator, chunk: int = 100) -> Iterator[np.ndarray]:
+        """Yield cell-count arrays of shape (<= chunk, C), n_boot rows in all, each the counts
+        of one bootstrap resample of the groups."""
+        done = 0
+        while done < n_boot:
+            r = min(chunk, n_boot - done)
+            mult = rng.multinomial(self.n_groups, self._type_p, size=r).astype(float)
+            yield np.asarray((self._types.T @ mult.T).T)
+            done += r
