@@ -20,7 +20,6 @@ SUBCOMMANDS = [
     "judgekit.cli.questions",
     "judgekit.cli.calibrate",
     "judgekit.cli.leaderboard",
-    "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
 ]
 
