@@ -36,4 +36,13 @@ register_method("questions", _questions)
 register_method("vqascore", _vqascore)
 register_method("text-rendering", _text_rendering)
 
+
+def _pairwise():
+    from .pairwise import PairwiseMethod
+
+    return PairwiseMethod
+
+
+register_method("pairwise", _pairwise)
+
 __all__ = ["CallOutcome", "JudgeCall", "Method", "SampleError", "known_kinds", "make_method", "register_method"]
