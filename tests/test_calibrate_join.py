@@ -81,12 +81,14 @@ def test_join_counts_every_unmatched_row(tmp_path):
 
 def test_join_on_sample_id_and_results_objects(tmp_path):
     res, _, _ = _study(tmp_path)
-    results = jk.load_results(res) if hasattr(jk, "load_results") else None
     records = [json.loads(line) for line in res.read_text().splitlines()]
-    labels = [{"sample_id": r["sample_id"], "score": 3 + (r["overall"] or 0) * 2 // 1} for r in records if r["status"] == "ok"]
-    rep = calibrate(results if results is not None else records, labels, n_boot=20)
+    labels = [{"sample_id": r["sample_id"], "rater": "w0", "score": 3 + (r["overall"] or 0) * 2 // 1}
+              for r in records if r["status"] == "ok"]
+    rep = calibrate(jk.load_results(res), labels, n_boot=20)  # a Results object
     assert rep.meta["join_on"] == "sample_id" and rep.n == len(labels)
-    assert rep.human_ceiling is None and "no human ceiling" in rep.table()
+    # a rater column naming one rater: no ceiling, and the report says so
+    assert rep.human_ceiling is None and "one rater per item: no human ceiling" in rep.table()
+    assert rep.to_dict()["human_ceiling"] is None
 
 
 def test_dimension_column_and_named_baselines(tmp_path):
