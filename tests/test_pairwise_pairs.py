@@ -101,3 +101,21 @@ def test_written_pairs_load_back_as_a_pairwise_manifest(tmp_path):
     back = load_samples(out)
     assert [p.image_a for p in back] == [p.image_a for p in plan_pairs(s, "random:2", seed=1).pairs]
     assert back[0].meta["sample_a"] == first["sample_a"]
+
+
+def test_pairs_cli(tmp_path, capsys):
+    from judgekit.cli import main
+
+    lines = [{"id": f"{m}{p}", "prompt": f"prompt {p}", "prompt_id": f"p{p}", "image": f"img/{m}{p}.png", "model": m}
+             for p in range(3) for m in ("x", "y", "z")]
+    lines.append({"id": "solo", "prompt": "alone", "prompt_id": "p9", "image": "img/solo.png", "model": "x"})
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    out = tmp_path / "pairs.jsonl"
+    assert main(["pairs", str(manifest), "--plan", "random:2", "--seed", "3", "--out", str(out)]) == 0
+    cap = capsys.readouterr()
+    assert "6 pairs (random:2, seed 3)" in cap.out and "only one model" in cap.err and "p9" in cap.err
+    pairs = load_samples(out)
+    assert len(pairs) == 6 and all(p.image_a.endswith(".png") and p.model_a != p.model_b for p in pairs)
+    assert main(["pairs", str(manifest), "--plan", "some"]) == 2
+    assert "random:K" in capsys.readouterr().err

@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     "judgekit.cli.demo",
     "judgekit.cli.questions",
     "judgekit.cli.calibrate",
+    "judgekit.cli.pairs",
     "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
 ]
