@@ -23,6 +23,7 @@ from .errors import (  # noqa: E402
     VerdictParseError,
 )
 from .manifest import load_samples  # noqa: E402
+from .pairs import plan_pairs  # noqa: E402
 from .question_graph import Question, QuestionGraph, load_questions, save_questions  # noqa: E402
 from .question_scoring import score_graph  # noqa: E402
 from .questiongen import generate_questions  # noqa: E402
@@ -56,6 +57,7 @@ __all__ = [
     "load_rubric",
     "load_samples",
     "metrics",
+    "plan_pairs",
     "save_questions",
     "score",
     "score_async",
