@@ -12,4 +12,5 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 pytest_plugins: list[str] = [
     "tests.fixtures_metrics",
     "tests.fixtures_spine",
+    "tests.fixtures_engines",
 ]

@@ -143,7 +143,7 @@ def build(out: str | Path, seed: int = 0) -> Path:
     )
     text = LlamaConfig(
         vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=1, head_dim=32, max_position_embeddings=2048,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=32, max_position_embeddings=8192,
         tie_word_embeddings=False, bos_token_id=None,
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )

@@ -51,8 +51,9 @@ class VLLMMissingError(MissingDependencyError):
     def __init__(self, cause: BaseException | None = None):
         super().__init__("vllm", "vllm")
         why = f" ({type(cause).__name__}: {cause})" if cause else ""
-        self.args = (f"'vllm' is needed for the vllm: backend but cannot be imported{why}; "
-                     f"install it {INSTALL_HINT}",)
+        text = f"'vllm' is needed for the vllm: backend but cannot be imported{why}; install it {INSTALL_HINT}"
+        self.args = (text,)
+        self.msg = text  # ImportError's str() reads .msg
 
 
 def _import_vllm():
