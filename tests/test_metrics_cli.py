@@ -133,6 +133,29 @@ def test_clip_cli(tmp_path, tiny_clip_dir):
     assert got["c1"]["truncated"] is True and got["noprompt"]["status"] == "failed"
 
 
+def test_fid_cli_from_two_stats_files(tmp_path, capsys):
+    import judgekit.metrics as jm
+
+    rs = np.random.RandomState(0)
+    a = jm.FeatureStats.from_features(rs.randn(300, 16)).save(tmp_path / "a.npz")
+    b = jm.FeatureStats.from_features(rs.randn(200, 16) + 0.5).save(tmp_path / "b.npz")
+    out = tmp_path / "fid.json"
+    with pytest.warns(UserWarning, match="only 200 images"):
+        assert (
+            main(["metrics", "fid", "--real", str(a), "--fake", str(b), "--device", "cpu", "--out", str(out)])
+            == 0
+        )
+    r = json.loads(out.read_text())
+    sa, sb = jm.FeatureStats.load(a), jm.FeatureStats.load(b)
+    assert r["value"] == pytest.approx(jm.frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma), rel=1e-12)
+    assert (r["n_real"], r["n_fake"]) == (300, 200)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, mu=np.zeros(3), sigma=np.eye(4))
+    assert main(["metrics", "fid", "--real", str(a), "--fake", str(bad), "--device", "cpu"]) == 2
+    assert "bad.npz" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_fid_cli_with_random_weights(tmp_path, random_inception, capsys):
     path, sha = random_inception
     for i, a in enumerate(random_images(3, 24, 24, seed=1)):
