@@ -21,7 +21,14 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def engine(request, tmp_path_factory):
+    """The engines' shared session engine (tests/fixtures_engines.py) when it is there, so a run
+    starts vLLM once; else one of our own on the tiny model."""
+    try:
+        yield request.getfixturevalue("vllm_engine")
+        return
+    except pytest.FixtureLookupError:
+        pass
     from judgekit.backends.vllm import VLLMBackend
     from tests.tiny_vlm import build
 
