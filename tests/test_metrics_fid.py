@@ -257,3 +257,14 @@ def test_cuda_features_match_cpu(random_inception):
     cpu = jm.InceptionExtractor(path, sha256=sha, device="cpu")(imgs)
     gpu = jm.InceptionExtractor(path, sha256=sha, device="cuda")(imgs).cpu()
     torch.testing.assert_close(gpu, cpu, rtol=1e-3, atol=1e-3)
+
+
+def test_manifest_sample_without_image_is_an_error_not_a_gap(tmp_path, small_extractor):
+    import json
+
+    for i, a in enumerate(random_images(3)):
+        write_png(tmp_path / f"{i}.png", a)
+    rows = [{"id": f"s{i}", "image": f"{i}.png"} for i in range(3)] + [{"id": "blank", "prompt": "x"}]
+    (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    with pytest.raises(DataError, match=r"m\.jsonl: sample 'blank' has no 'image'"):
+        jm.fid(tmp_path / "m.jsonl", tmp_path / "m.jsonl", feature_extractor=small_extractor, device="cpu")

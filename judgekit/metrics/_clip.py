@@ -151,7 +151,7 @@ class CLIPScorer:
         return self.from_cosine(cos)
 
 
-_SCORERS: dict[tuple[str, str, str], CLIPScorer] = {}
+_SCORERS: dict[tuple[str, str, str, str], CLIPScorer] = {}
 
 
 def clip_score(
@@ -164,7 +164,7 @@ def clip_score(
     device: str | None = None,
 ) -> Any:
     """Per-sample CLIP score, a ``(B,)`` float64 tensor (the model is loaded once per process)."""
-    key = (str(model), str(scale), str(device))
+    key = (str(model), str(scale), str(clamp), str(device))
     if key not in _SCORERS:
         _SCORERS[key] = CLIPScorer(model, scale=scale, clamp=clamp, device=device)
     return _SCORERS[key].score(images, texts)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import DataError
 from . import _deps
-from ._sets import count_warning, extract_paths, image_paths, make_extractor
+from ._sets import count_warning, extract_paths, image_paths, make_extractor, manifest_image
 from .extractors import INCEPTION_SHA256, FeatureExtractor
 from .frechet import ReferenceStats
 from .gaussian import FeatureStats, StatsAccumulator
@@ -236,7 +236,8 @@ def fid_per_group(
     m.extractor  # noqa: B018
     load = {"batch_size": batch_size, "num_workers": num_workers, "progress": progress}
     _add_side(m, real, True, **load)
-    items = [it for it in read_manifest(manifest) if it.image is not None]
+    items = read_manifest(manifest)
+    paths = [manifest_image(it, manifest) for it in items]
     keys = []
     for it in items:
         s = it.sample
@@ -248,7 +249,7 @@ def fid_per_group(
     pos = 0
     for feats in extract_paths(
         m.extractor,
-        [it.image for it in items],
+        paths,
         batch_size=batch_size,
         num_workers=num_workers,
         progress="generated" if progress else False,

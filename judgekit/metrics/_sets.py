@@ -38,10 +38,16 @@ def image_paths(source: Any) -> tuple[list[Path], str]:
         if p.is_dir():
             return list_images(p), str(p)
         if p.suffix == ".jsonl":
-            return [it.image for it in read_manifest(p) if it.image is not None], str(p)
+            return [manifest_image(it, p) for it in read_manifest(p)], str(p)
         raise DataError(f"{p}: expected a folder of images, a .jsonl manifest or a .npz statistics file")
     paths = [Path(x) for x in source]
     return paths, f"{len(paths)} files"
+
+
+def manifest_image(item: Any, manifest: Path | str) -> Path:
+    if item.image is None:
+        raise DataError(f"{manifest}: sample {item.sample.id!r} has no 'image'")
+    return item.image
 
 
 def extract_paths(
