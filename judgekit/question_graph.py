@@ -183,7 +183,8 @@ def graphs_by_id(graphs: Iterable[QuestionGraph]) -> dict[str, QuestionGraph]:
 
 
 def load_questions(path) -> dict[str, QuestionGraph]:
-    """Load a question file by its format: ``.csv`` (DSG schema) or ``.json`` (TIFA schema).
+    """Load a question file by its format: ``.csv`` (DSG schema), ``.json`` (TIFA schema) or
+    ``.jsonl`` (GenEval's ``evaluation_metadata.jsonl``, turned into questions).
 
     Malformed DSG dependency cells are repaired or skipped as ``datasets.dsg`` documents; the
     report is logged (and kept on each graph's ``meta["load_issues"]``)."""
@@ -200,7 +201,11 @@ def load_questions(path) -> dict[str, QuestionGraph]:
         from .datasets.tifa import load_tifa_questions
 
         return load_tifa_questions(p)
-    raise DataError(f"question file {p}: expected a .csv (DSG schema) or .json (TIFA schema)")
+    if p.suffix.lower() == ".jsonl":
+        from .datasets.geneval import load_geneval
+
+        return load_geneval(p)
+    raise DataError(f"question file {p}: expected a .csv (DSG schema), .json (TIFA schema) or .jsonl (GenEval metadata)")
 
 
 def save_questions(graphs: Iterable[QuestionGraph], path) -> None:

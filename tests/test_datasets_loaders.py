@@ -155,3 +155,10 @@ def test_vendored_files_have_provenance():
     text = (data_path("calibration", "dsg_tifa160", "PROVENANCE.md")).read_text()
     assert "Apache-2.0" in text and "7330119a39f7" in text
     assert json.loads((DATA / "tifa" / "sample_evaluation_result.json").read_text())["tifa_average"] == 0.8125
+
+
+def test_load_questions_reads_geneval_metadata_directly():
+    from judgekit.question_graph import load_questions
+
+    graphs = load_questions(DATA / "geneval" / "evaluation_metadata.jsonl")
+    assert len(graphs) == 553 and graphs["00000"].prompt == "a photo of a bench"
