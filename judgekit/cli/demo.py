@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     print("from mPLUG-large's recorded answers to the DSG questions (replayed; no model, no network).\n")
     repaired = sum(i.action == "repaired" for i in load.issues)
     skipped = sum(i.action == "skipped" for i in load.issues)
-    print(f"Questions: {load.n_questions} in {len(load.graphs)} prompts; {repaired} malformed dependency cells repaired, "
+    print(f"Questions: {load.n_questions} in {len(load.graphs)} prompts; {repaired} dependency cells repaired, "
           f"{skipped} links skipped (see {out / 'load_report.txt'}).\n")
     res["summary"].title = "DSG score per model (mean over prompts, 95% bootstrap CI resampling prompts):"
     print(res["summary"])
