@@ -123,3 +123,16 @@ def test_stats_file_not_npz(tmp_path):
     p.write_text("not a zip")
     with pytest.raises(DataError, match="junk.npz"):
         FeatureStats.load(p)
+
+
+def test_fid_of_pytorch_fid_stats_files_without_n(tmp_path, recwarn):
+    import judgekit.metrics as jm
+
+    rs = np.random.RandomState(7)
+    for name, shift in (("a", 0.0), ("b", 0.3)):
+        f = rs.randn(100, 6) + shift
+        np.savez(tmp_path / f"{name}.npz", mu=f.mean(0), sigma=np.cov(f, rowvar=False))
+    r = jm.fid(tmp_path / "a.npz", tmp_path / "b.npz")
+    a, b = jm.FeatureStats.load(tmp_path / "a.npz"), jm.FeatureStats.load(tmp_path / "b.npz")
+    assert r.value == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma), rel=1e-12)
+    assert r.n_real is None and r.n_fake is None and r.warning is None and not recwarn.list

@@ -29,8 +29,8 @@ from .images import read_manifest
 @dataclass
 class FIDResult:
     value: float
-    n_real: int | None
-    n_fake: int
+    n_real: int | None  # None: statistics from a file that does not record N
+    n_fake: int | None
     extractor: str | None = None
     mode: str | None = None
     warning: str | None = None
@@ -141,18 +141,22 @@ class FID:
 
 
 def _result(ref: ReferenceStats, fake: FeatureStats, m: FID, label: str = "generated") -> FIDResult:
-    warning = count_warning(fake.n or 0, label) or (count_warning(ref.n, "real") if ref.n else None)
+    # a statistics file without ``n`` (pytorch-fid's) leaves N unknown: nothing to warn about
+    warning = (count_warning(fake.n, label) if fake.n is not None else None) or (
+        count_warning(ref.n, "real") if ref.n is not None else None
+    )
     if warning:
         warnings.warn(warning, stacklevel=3)
     ext = m._extractor.name if m._extractor is not None else None
-    return FIDResult(ref.distance(fake.mu, fake.sigma), ref.n, fake.n or 0, ext, m.mode, warning)
+    return FIDResult(ref.distance(fake.mu, fake.sigma), ref.n, fake.n, ext, m.mode, warning)
 
 
 def _add_side(m: FID, source: Any, real: bool, **load: Any) -> None:
     """A stats file, FeatureStats, uint8 tensor, folder, manifest or list of files."""
     if _is_stats(source):
         if not real:
-            stats = source if isinstance(source, FeatureStats) else FeatureStats.load(source)
+            dim = m._extractor.dim if m._extractor is not None else None
+            stats = source if isinstance(source, FeatureStats) else FeatureStats.load(source, dim=dim)
             m.fake = _FixedStats(stats)  # type: ignore[assignment]
         else:
             m.set_reference(source)
