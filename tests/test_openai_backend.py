@@ -109,3 +109,11 @@ def test_concurrency_is_bounded(judge_server):
     # 9 requests that each take 0.2 s on the server, at most 3 in flight: at least 3 rounds.
     assert time.monotonic() - t0 >= 0.55
     assert len(judge_server.received) == 9
+
+
+def test_backend_object_reusable_across_event_loops(judge_server):
+    b = _backend(judge_server)
+    for _ in range(2):  # each asyncio.run is a new loop, as with two jk.score calls
+        (resp,) = asyncio.run(b.generate([_req()]))
+        assert resp.error is None
+    asyncio.run(b.aclose())

@@ -97,10 +97,14 @@ class OpenAIBackend:
         self.extra_body = extra_body or {}
         self._client: openai.AsyncOpenAI | None = None
         self._sem: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    # The client and semaphore bind to the running loop, so they are made on first use.
+    # The client and semaphore bind to the running loop, so they are made on first use, and
+    # made again when the backend is reused from another loop (e.g. two `jk.score` calls).
     def _ensure(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
-        if self._client is None:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._loop = loop
             self._client = openai.AsyncOpenAI(
                 base_url=self.base_url, api_key=self._api_key, timeout=self.timeout, max_retries=0
             )
