@@ -194,6 +194,7 @@ class OpenAIBackend:
         return list(await asyncio.gather(*(self._one(r) for r in requests)))
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        client, self._client = self._client, None
+        # A client made in another (finished) loop has nothing left to close in this one.
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await client.close()
