@@ -101,14 +101,13 @@ def _category_matrix(cats: list[dict[str, Any]], models: list[str]) -> str:
     return "\n".join(lines)
 
 
-# ---- CALIBRATION HOOK --------------------------------------------------------------------------
-# The calibration issue adds the comparison of these DSG scores with the human 1-5 Likert ratings
-# of the same images (calibration/dsg/tifa160-likert-anns.csv: same `tifa160_N` item ids, same
-# t2i model names). The lead wires the calibration engineer's function in here: it receives the
-# demo's Results and output folder, may write files there, and returns a printable table (or None
-# to print nothing). Keep this the only place the demo talks to calibration code.
-def compare_with_humans(results, out_dir: Path) -> str | None:
-    return None
+# ---- CALIBRATION -------------------------------------------------------------------------------
+# The DSG scores next to the human 1-5 Likert ratings of the same images (5 raters), CLIP score
+# and the human ceiling. The only place the demo talks to calibration code.
+def compare_with_humans(results, out_dir: Path, n_boot: int = 1000) -> str | None:
+    from ..calibrate import demo_comparison
+
+    return demo_comparison(results, out_dir, n_boot=n_boot)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -142,7 +141,7 @@ async def run_demo(out_dir: Path, n_boot: int = 1000) -> dict[str, Any]:
     _write_csv(out_dir / "questions.csv", _question_rows(results),
                ["sample_id", "prompt_id", "model", "question_id", "question", "category", "parents", "answer", "raw",
                 "score", "gated_by", "error"])
-    human = compare_with_humans(results, out_dir)
+    human = compare_with_humans(results, out_dir, n_boot)
     return {"results": results, "summary": summary, "categories": cats, "models": models, "load": load,
             "human": human, "seconds": time.perf_counter() - t0}
 
