@@ -206,6 +206,8 @@ class VLLMBackend:
         """Refuse a prompt whose text alone cannot fit, before it reaches the engine (image
         tokens are counted by vLLM itself; the batch fallback isolates those)."""
         text = "\n".join(m.text for m in req.messages)
+        if len(text.encode()) + 16 < self.max_model_len:
+            return  # a token covers at least one byte (BPE and byte-fallback alike): it fits
         n = len(self._tokenizer.encode(text, add_special_tokens=False))
         if n >= self.max_model_len:
             raise ValueError(f"prompt is too long: {n} text tokens, max_model_len is "
