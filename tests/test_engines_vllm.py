@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -157,18 +160,19 @@ def test_server_returns_the_offline_verdicts(vllm_engine, vllm_server, images):
 
 
 def test_judgekit_score_cli_with_a_vllm_backend(tiny_vlm_dir, tmp_path):
-    from judgekit.cli import main
-
     manifest = _manifest(tmp_path, 3)
     out = tmp_path / "results.jsonl"
-    # In this process (judgekit.cli.main), which already imported vLLM; the engine itself
-    # still starts in its own processes, as for a user.
-    code = main(["score", "--rubric", "viescore-t2i", "--data", str(manifest),
-                 "--backend", f"vllm:{tiny_vlm_dir}", "--engine-arg", "dtype=float32",
-                 "--engine-arg", "max_model_len=4096", "--engine-arg", "enforce_eager=true",
-                 "--engine-arg", 'limit_mm_per_prompt={"image": 1}',
-                 "--out", str(out), "--no-cache", "--no-progress"])
-    assert code == 0
+    # The real command in a fresh process. VLLM_ENABLE_V1_MULTIPROCESSING=0 keeps vLLM's engine
+    # inside that process: the same engine code without two more process start-ups (torch and
+    # vLLM imported three times over cost a CPU-only CI most of this test's time).
+    env = {**os.environ, "VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
+    cmd = [sys.executable, "-m", "judgekit", "score", "--rubric", "viescore-t2i", "--data", str(manifest),
+           "--backend", f"vllm:{tiny_vlm_dir}", "--engine-arg", "dtype=float32",
+           "--engine-arg", "max_model_len=4096", "--engine-arg", "enforce_eager=true",
+           "--engine-arg", 'limit_mm_per_prompt={"image": 1}',
+           "--out", str(out), "--no-cache", "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["sample_id"] for r in rows) == ["s0", "s1", "s2"]
     for r in rows:

@@ -198,6 +198,7 @@ class HFBackend:
             kwargs = {"do_sample": True, "temperature": temperature}
             torch.manual_seed(reqs[0].seed or 0)
         procs = []
+        stop = _RowsDone(prompt_len, [r.max_tokens for r in reqs], self.eos_ids)
         grammar = self._grammar(reqs)
         if grammar is not None:
             procs.append(grammar)
@@ -206,6 +207,7 @@ class HFBackend:
             out = self.net.generate(
                 **enc, max_new_tokens=max_new, pad_token_id=self.pad_id,
                 eos_token_id=sorted(self.eos_ids), logits_processor=procs or None,
+                stopping_criteria=[stop],
                 output_scores=True, return_dict_in_generate=True, **kwargs)
         elapsed = time.perf_counter() - t0
         seqs = out.sequences[:, prompt_len:].tolist()
@@ -256,6 +258,26 @@ class HFBackend:
                 raise ValueError(f"the JSON schema cannot be compiled: {m.get_error()}")
             matchers.append(m)
         return _GrammarMask(llg, self._lltok, matchers)
+
+
+class _RowsDone:
+    """Stop each row at its own ``max_tokens`` (``generate`` only knows the batch's largest), so
+    a one-token probability request does not keep a batch of verdicts decoding."""
+
+    def __init__(self, prompt_len: int, max_tokens: list[int], eos_ids: set[int]):
+        import torch
+
+        self.prompt_len, self.eos = prompt_len, torch.tensor(sorted(eos_ids) or [-1])
+        self.limit = torch.tensor(max_tokens)
+        self.finished = torch.zeros(len(max_tokens), dtype=torch.bool)
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        n = input_ids.shape[-1] - self.prompt_len
+        last = input_ids[:, -1].cpu()
+        self.finished |= torch.isin(last, self.eos) | (self.limit <= n)
+        return self.finished.to(input_ids.device).clone()
 
 
 class _GrammarMask:
