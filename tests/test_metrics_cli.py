@@ -201,3 +201,29 @@ def test_fid_cli_bad_hash_exits_2_naming_the_file(tmp_path, random_inception, ca
                "--device", "cpu"])  # fmt: skip
     assert rc == 2
     assert f"{path}: SHA-256" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_kid_and_grouped_fid_cli(tmp_path, random_inception):
+    path, sha = random_inception
+    rows = []
+    for i, a in enumerate(random_images(4, 24, 24, seed=1)):
+        write_png(tmp_path / "real" / f"{i}.png", a)
+    for i, a in enumerate(random_images(4, 24, 24, seed=2)):
+        write_png(tmp_path / "gen" / f"{i}.png", a)
+        rows.append({"id": f"g{i}", "image": f"gen/{i}.png", "model": "a" if i < 2 else "b"})
+    man = tmp_path / "gen.jsonl"
+    man.write_text("\n".join(json.dumps(r) for r in rows))
+    w = ["--weights", str(path), "--weights-sha256", sha, "--device", "cpu", "--workers", "0"]
+    out = tmp_path / "kid.json"
+    with pytest.warns(UserWarning):
+        assert main(["metrics", "kid", "--real", str(tmp_path / "real"), "--fake", str(man), "--subsets", "5",
+                     "--subset-size", "3", "--out", str(out), *w]) == 0  # fmt: skip
+    k = json.loads(out.read_text())
+    assert k["subset_size"] == 3 and k["n_real"] == 4 and k["n_fake"] == 4 and k["std"] >= 0
+    out = tmp_path / "fid.jsonl"
+    with pytest.warns(UserWarning):
+        assert main(["metrics", "fid", "--real", str(tmp_path / "real"), "--fake", str(man), "--group-by", "model",
+                     "--out", str(out), *w]) == 0  # fmt: skip
+    per = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(r["model"], r["n_fake"]) for r in per] == [("a", 2), ("b", 2)]
