@@ -249,8 +249,9 @@ def test_bt_ci_coverage_in_simulation_fast():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_bt_ci_coverage_in_simulation_full():
-    _coverage(sims=200, n_boot=300, lo=0.90, hi=0.98)
+    _coverage(sims=150, n_boot=200, lo=0.92, hi=0.975)
 
 
 def _coverage(sims, n_boot, lo, hi):
