@@ -4,6 +4,7 @@ per-image JSONL that ``calibrate`` reads, failures recorded per sample)."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -216,9 +217,11 @@ def test_kid_and_grouped_fid_cli(tmp_path, random_inception):
     man.write_text("\n".join(json.dumps(r) for r in rows))
     w = ["--weights", str(path), "--weights-sha256", sha, "--device", "cpu", "--workers", "0"]
     out = tmp_path / "kid.json"
-    with pytest.warns(UserWarning):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         assert main(["metrics", "kid", "--real", str(tmp_path / "real"), "--fake", str(man), "--subsets", "5",
                      "--subset-size", "3", "--out", str(out), *w]) == 0  # fmt: skip
+    assert not [w for w in caught if "subset_size" in str(w.message)]  # 3 <= n: no reduction
     k = json.loads(out.read_text())
     assert k["subset_size"] == 3 and k["n_real"] == 4 and k["n_fake"] == 4 and k["std"] >= 0
     out = tmp_path / "fid.jsonl"
