@@ -44,7 +44,7 @@ def test_model_without_processor_is_refused(spec, no_processor_dir):
 
 
 def test_model_not_on_disk_says_where_to_put_it(tmp_path):
-    with pytest.raises(ConfigError, match="not on local disk.*huggingface-cli download"):
+    with pytest.raises(ConfigError, match="not on local disk.*hf download"):
         resolve_model_dir("judgekit-tests/no-such-model")
     with pytest.raises(ConfigError, match="not on local disk"):
         resolve_model_dir(str(tmp_path / "missing"))

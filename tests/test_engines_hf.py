@@ -79,3 +79,13 @@ def test_bad_options(tiny_vlm_dir, opts, match):
 
     with pytest.raises(ConfigError, match=match):
         HFBackend(str(tiny_vlm_dir), **opts)
+
+
+def test_runner_scores_a_manifest_with_hf(hf_engine, tmp_path):
+    from judgekit.runner import score_async
+    from tests.test_engines_vllm import _manifest
+
+    res = asyncio.run(score_async("viescore-t2i", _manifest(tmp_path, 2), hf_engine, cache=False))
+    assert [r.status for r in res] == ["ok", "ok"], [r.error for r in res]
+    assert all(0 <= s <= 10 for r in res for s in r.scores.values())
+    assert res[0].provenance["backend"]["engine"] == "transformers"

@@ -53,7 +53,7 @@ def resolve_model_dir(model: str) -> Path:
         f"directory holding the model (config.json, weights, tokenizer and processor files), "
         f"e.g. `--backend vllm:/models/Qwen2.5-VL-7B-Instruct`, or put the model into the local "
         f"Hugging Face cache ({_hf_cache_hint()}) on a machine with hub access, e.g. "
-        f"`huggingface-cli download {model}`, and copy that cache here."
+        f"`hf download {model}` (huggingface_hub >= 1.0; older: `huggingface-cli download`), and copy that cache here."
     )
 
 
