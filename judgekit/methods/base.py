@@ -7,7 +7,7 @@ concurrency, retries of unparseable replies, and writing results as they complet
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -57,6 +57,15 @@ class Method(Protocol):
     def provenance(self) -> dict[str, Any]:
         """Rubric name and hash, template hashes: copied into every result."""
         ...
+
+
+def rubric_provenance(rubric, templates: Iterable[str], **extra: Any) -> dict[str, Any]:
+    """What every result records about the rubric that produced it: name, version, content hash,
+    and the hash of each template it renders, plus the method's own settings (``extra``)."""
+    from ..prompts import template_hash
+
+    hashes = {t: template_hash(t, rubric.base_dir) for t in sorted(set(templates))}
+    return {"rubric": rubric.name, "rubric_version": rubric.version, "rubric_hash": rubric.hash(), "template_hash": hashes, **extra}
 
 
 MethodFactory = Callable[..., Method]

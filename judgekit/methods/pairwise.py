@@ -25,12 +25,12 @@ from typing import Any
 
 from ..errors import DataError, RubricError, VerdictParseError
 from ..images import load_image_part
-from ..prompts import render_messages, template_hash
+from ..prompts import render_messages
 from ..results import Summary
 from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, Result, Sample
 from ..verdict import parse_json_object
-from .base import CallOutcome, JudgeCall, SampleError
+from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
 
 ORDERS = ("AB", "BA")
 MERGE_RULES = ("tie", "inconsistent")
@@ -110,18 +110,12 @@ class PairwiseMethod:
                 raise RubricError(f"{rubric.source}: field 'inputs': a pairwise rubric needs {need!r}")
         self.rubric = rubric
         self.parse_retries = parse_retries
-        templates = {d.template or rubric.template for d in rubric.dimensions}
-        self._template_hashes = {t: template_hash(t, rubric.base_dir) for t in sorted(templates)}
+        self._provenance = rubric_provenance(
+            rubric, (d.template or rubric.template for d in rubric.dimensions), merge=self.merge, primary=self.primary
+        )
 
     def provenance(self) -> dict[str, Any]:
-        return {
-            "rubric": self.rubric.name,
-            "rubric_version": self.rubric.version,
-            "rubric_hash": self.rubric.hash(),
-            "template_hash": self._template_hashes,
-            "merge": self.merge,
-            "primary": self.primary,
-        }
+        return self._provenance
 
     def plan(self, sample: Sample) -> list[JudgeCall]:
         r = self.rubric

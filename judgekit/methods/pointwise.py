@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..images import load_image_part
-from ..prompts import render_messages, template_hash
+from ..prompts import render_messages
 from ..rubric import Dimension, Rubric
 from ..types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
 from ..verdict import all_dimensions_schema, dimension_schema, parse_all_dimensions, parse_verdict
-from .base import CallOutcome, JudgeCall, SampleError
+from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
 
 _ALL = "__all__"
 
@@ -50,16 +50,10 @@ class PointwiseMethod:
             raise RubricError(f"{rubric.source}: field 'dimensions': a pointwise rubric needs at least one")
         self.rubric = rubric
         self.parse_retries = parse_retries
-        templates = {d.template or rubric.template for d in rubric.dimensions}
-        self._template_hashes = {t: template_hash(t, rubric.base_dir) for t in sorted(templates)}
+        self._provenance = rubric_provenance(rubric, (d.template or rubric.template for d in rubric.dimensions))
 
     def provenance(self) -> dict[str, Any]:
-        return {
-            "rubric": self.rubric.name,
-            "rubric_version": self.rubric.version,
-            "rubric_hash": self.rubric.hash(),
-            "template_hash": self._template_hashes,
-        }
+        return self._provenance
 
     def _variables(self, sample: Sample, dim: Dimension | None, inputs: list[str]) -> dict[str, Any]:
         scale = self.rubric.scale

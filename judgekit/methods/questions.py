@@ -29,13 +29,13 @@ from typing import Any
 
 from ..errors import ConfigError, VerdictParseError
 from ..images import load_image_part
-from ..prompts import render_messages, template_hash
+from ..prompts import render_messages
 from ..question_graph import YES_NO, Question, QuestionGraph, load_questions
 from ..question_scoring import RULES, score_graph
 from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, Message, Result, Sample, TextPart
 from ..verdict import parse_json_object
-from .base import CallOutcome, JudgeCall, SampleError
+from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
 from .vqascore import answer_probabilities, probability_request
 
 ANSWER_MODES = ("choice", "prob", "text")
@@ -98,12 +98,12 @@ class QuestionMethod:
         self.graphs: dict[str, QuestionGraph] = load_questions(qpath)
         self._by_prompt = {g.prompt: g for g in self.graphs.values()}
         self.template = rubric.template if rubric.template != "pointwise.j2" else "question.j2"
-        self._hashes = {t: template_hash(t, rubric.base_dir) for t in (self.template, self.prob_template)}
+        self._provenance = rubric_provenance(rubric, (self.template, self.prob_template), rule=self.rule,
+                                             answer_mode="replay" if self.replay else self.answer_mode,
+                                             questions=self.questions_path)
 
     def provenance(self) -> dict[str, Any]:
-        return {"rubric": self.rubric.name, "rubric_version": self.rubric.version, "rubric_hash": self.rubric.hash(),
-                "template_hash": self._hashes, "rule": self.rule, "answer_mode": "replay" if self.replay else self.answer_mode,
-                "questions": self.questions_path}
+        return self._provenance
 
     def graph_for(self, sample: Sample) -> QuestionGraph:
         if sample.prompt_id is not None and sample.prompt_id in self.graphs:

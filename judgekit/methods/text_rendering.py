@@ -29,11 +29,11 @@ from typing import Any
 from ..datasets.longtext import detect_language
 from ..errors import ConfigError, VerdictParseError
 from ..images import load_image_part
-from ..prompts import render_messages, template_hash
+from ..prompts import render_messages
 from ..rubric import Rubric
 from ..types import ChatRequest, Result, Sample
 from ..verdict import parse_json_object
-from .base import CallOutcome, JudgeCall, SampleError
+from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
 
 METRICS = ("recall", "edit_similarity")
 
@@ -93,11 +93,10 @@ class TextRenderingMethod:
         opts.pop("questions", None)
         self.parse_retries = parse_retries
         self.template = rubric.template if rubric.template != "pointwise.j2" else "text_rendering.j2"
-        self._hash = template_hash(self.template, rubric.base_dir)
+        self._provenance = rubric_provenance(rubric, [self.template], metric=self.metric)
 
     def provenance(self) -> dict[str, Any]:
-        return {"rubric": self.rubric.name, "rubric_version": self.rubric.version, "rubric_hash": self.rubric.hash(),
-                "template_hash": {self.template: self._hash}, "metric": self.metric}
+        return self._provenance
 
     def plan(self, sample: Sample) -> list[JudgeCall]:
         targets = sample.meta.get("targets")

@@ -29,10 +29,10 @@ from typing import Any
 from ..errors import BackendError, ConfigError, VerdictParseError
 from ..images import load_image_part
 from ..logprobs import answer_probability_request, token_probabilities
-from ..prompts import render_messages, template_hash
+from ..prompts import render_messages
 from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, Result, Sample, TokenLogprob
-from .base import CallOutcome, JudgeCall, SampleError
+from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
 
 VARIANTS = ("p_yes", "p_yes_normalized")
 NO_LOGPROBS = ("the backend returned no token logprobs; VQAScore and probability answers need a backend that "
@@ -87,11 +87,10 @@ class VQAScoreMethod:
         self.top_logprobs = int(opts.pop("top_logprobs", 20))
         opts.pop("questions", None)
         self.template = rubric.template if rubric.template != "pointwise.j2" else "vqascore.j2"
-        self._hash = template_hash(self.template, rubric.base_dir)
+        self._provenance = rubric_provenance(rubric, [self.template], variant=self.variant)
 
     def provenance(self) -> dict[str, Any]:
-        return {"rubric": self.rubric.name, "rubric_version": self.rubric.version, "rubric_hash": self.rubric.hash(),
-                "template_hash": {self.template: self._hash}, "variant": self.variant}
+        return self._provenance
 
     def plan(self, sample: Sample) -> list[JudgeCall]:
         if not sample.prompt:
