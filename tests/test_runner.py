@@ -195,7 +195,7 @@ def test_cli_exit_codes(judge_server, manifest_factory, tmp_path, capsys):
 
 
 def test_resume_after_sigkill_makes_no_new_calls_for_completed_requests(judge_server, manifest_factory, tmp_path):
-    judge_server.reset(lambda body, n: Reply(delay=0.03))
+    judge_server.reset(lambda body, n: Reply(delay=0.08))  # long enough that the kill lands mid-run
     m = manifest_factory(30)
     total = 3 * 30  # calls: samples x dimensions
     out, cache = tmp_path / "r.jsonl", tmp_path / "c.sqlite"
