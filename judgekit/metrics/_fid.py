@@ -19,8 +19,8 @@ from typing import Any
 
 from ..errors import DataError
 from . import _deps
-from ._sets import count_warning, extract_paths, image_paths, make_extractor, manifest_image
-from .extractors import INCEPTION_SHA256, FeatureExtractor
+from ._sets import FeatureSetMetric, count_warning, extract_paths, image_paths, manifest_image
+from .extractors import INCEPTION_SHA256
 from .frechet import ReferenceStats
 from .gaussian import FeatureStats, StatsAccumulator
 from .images import read_manifest
@@ -42,7 +42,7 @@ class FIDResult:
         return asdict(self)
 
 
-class FID:
+class FID(FeatureSetMetric):
     """Accumulate real and generated features, then ``compute()``; the real side may instead be
     fixed statistics (``set_reference``), whose sqrt(sigma) is computed once.
 
@@ -60,46 +60,15 @@ class FID:
         device: str | None = None,
         sha256: str | None = INCEPTION_SHA256,
     ):
-        self._extractor_args = (feature_extractor, weights, mode, device, sha256)
-        self._extractor: FeatureExtractor | None = None
-        self.mode = mode if feature_extractor is None else getattr(feature_extractor, "mode", None)
+        super().__init__(feature_extractor, weights, mode, device, sha256)
         self.real = StatsAccumulator()
         self.fake = StatsAccumulator()
         self._reference: ReferenceStats | None = None
-
-    @property
-    def extractor(self) -> FeatureExtractor:
-        # built on first use, so a FID fed only features or statistics needs no weights
-        if self._extractor is None:
-            fe, weights, mode, device, sha256 = self._extractor_args
-            self._extractor = make_extractor(fe, weights=weights, mode=mode, device=device, sha256=sha256)
-        return self._extractor
-
-    def update(self, images: Any, real: bool) -> None:
-        """Add a uint8 ``B x 3 x H x W`` batch."""
-        self.update_features(self.extractor(images), real)
 
     def update_features(self, features: Any, real: bool) -> None:
         (self.real if real else self.fake).update(features)
         if real:
             self._reference = None
-
-    def add_images(
-        self,
-        source: Any,
-        real: bool,
-        *,
-        batch_size: int = 50,
-        num_workers: int | None = None,
-        progress: bool | str = False,
-    ) -> int:
-        """Add a folder, manifest or list of files through worker processes; returns the count."""
-        paths, _ = image_paths(source)
-        for feats in extract_paths(
-            self.extractor, paths, batch_size=batch_size, num_workers=num_workers, progress=progress
-        ):
-            self.update_features(feats, real)
-        return len(paths)
 
     def set_reference(self, stats: FeatureStats | str | Path) -> None:
         """Use fixed statistics (a ``FeatureStats`` or a pytorch-fid ``.npz``) as the real side."""

@@ -17,8 +17,8 @@ import numpy as np
 
 from ..errors import DataError
 from . import _deps
-from ._sets import extract_paths, image_paths, make_extractor
-from .extractors import INCEPTION_SHA256, FeatureExtractor
+from ._sets import FeatureSetMetric
+from .extractors import INCEPTION_SHA256
 
 
 @dataclass
@@ -90,7 +90,10 @@ def kid_from_features(
     return KIDResult(float(vals.mean()), float(vals.std()), subsets, size, n_r, n_f, warning=warning)
 
 
-class KID:
+class KID(FeatureSetMetric):
+    min_images_per_set = 2
+    name = "KID"
+
     """Accumulate real and generated features (kept in memory: KID resamples them), then
     ``compute()``."""
 
@@ -106,45 +109,15 @@ class KID:
         subset_size: int = 1000,
         seed: int = 2020,
     ):
-        self._extractor_args = (feature_extractor, weights, mode, device, sha256)
-        self._extractor: FeatureExtractor | None = None
-        self.mode = mode if feature_extractor is None else getattr(feature_extractor, "mode", None)
+        super().__init__(feature_extractor, weights, mode, device, sha256)
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
         self._real: list[Any] = []
         self._fake: list[Any] = []
-
-    @property
-    def extractor(self) -> FeatureExtractor:
-        if self._extractor is None:
-            fe, weights, mode, device, sha256 = self._extractor_args
-            self._extractor = make_extractor(fe, weights=weights, mode=mode, device=device, sha256=sha256)
-        return self._extractor
-
-    def update(self, images: Any, real: bool) -> None:
-        self.update_features(self.extractor(images), real)
 
     def update_features(self, features: Any, real: bool) -> None:
         torch = _deps.torch()
         f = torch.as_tensor(features).detach().to(torch.float64)
         (self._real if real else self._fake).append(f.reshape(f.shape[0], -1) if f.ndim > 1 else f[None])
-
-    def add_images(
-        self,
-        source: Any,
-        real: bool,
-        *,
-        batch_size: int = 50,
-        num_workers: int | None = None,
-        progress: bool | str = False,
-    ) -> int:
-        paths, label = image_paths(source)
-        if len(paths) < 2:
-            raise DataError(f"{label}: KID needs at least 2 images, found {len(paths)}")
-        for feats in extract_paths(
-            self.extractor, paths, batch_size=batch_size, num_workers=num_workers, progress=progress
-        ):
-            self.update_features(feats, real)
-        return len(paths)
 
     def features(self, real: bool) -> Any:
         torch = _deps.torch()

@@ -87,3 +87,52 @@ def count_warning(n: int, what: str) -> str | None:
             "(the standard is 50,000 generated images against the reference statistics)"
         )
     return None
+
+
+class FeatureSetMetric:
+    """The part of FID and KID that is about images rather than statistics: a feature extractor
+    built on first use (so a metric fed only features or saved statistics needs no weights), and
+    feeding batches, folders, manifests or file lists through it. Subclasses keep the features
+    their own way in ``update_features``."""
+
+    #: ``add_images`` refuses a set smaller than this (KID cannot use a single image).
+    min_images_per_set = 0
+    name = "metric"
+
+    def __init__(self, feature_extractor: Any, weights: Any, mode: str, device: str | None, sha256: str | None):
+        self._extractor_args = (feature_extractor, weights, mode, device, sha256)
+        self._extractor: FeatureExtractor | None = None
+        self.mode = mode if feature_extractor is None else getattr(feature_extractor, "mode", None)
+
+    @property
+    def extractor(self) -> FeatureExtractor:
+        if self._extractor is None:
+            fe, weights, mode, device, sha256 = self._extractor_args
+            self._extractor = make_extractor(fe, weights=weights, mode=mode, device=device, sha256=sha256)
+        return self._extractor
+
+    def update(self, images: Any, real: bool) -> None:
+        """Add a uint8 ``B x 3 x H x W`` batch."""
+        self.update_features(self.extractor(images), real)
+
+    def update_features(self, features: Any, real: bool) -> None:
+        raise NotImplementedError
+
+    def add_images(
+        self,
+        source: Any,
+        real: bool,
+        *,
+        batch_size: int = 50,
+        num_workers: int | None = None,
+        progress: bool | str = False,
+    ) -> int:
+        """Add a folder, manifest or list of files through worker processes; returns the count."""
+        paths, label = image_paths(source)
+        if len(paths) < self.min_images_per_set:
+            raise DataError(f"{label}: {self.name} needs at least {self.min_images_per_set} images, found {len(paths)}")
+        for feats in extract_paths(
+            self.extractor, paths, batch_size=batch_size, num_workers=num_workers, progress=progress
+        ):
+            self.update_features(feats, real)
+        return len(paths)
