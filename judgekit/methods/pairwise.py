@@ -31,6 +31,7 @@ from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, Result, Sample
 from ..verdict import parse_json_object
 from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
+from .pointwise import sample_variables
 
 ORDERS = ("AB", "BA")
 MERGE_RULES = ("tie", "inconsistent")
@@ -127,7 +128,7 @@ class PairwiseMethod:
         for dim in r.dimensions:
             inputs = dim.inputs or r.inputs
             variables = {
-                **_text_inputs(sample, inputs),
+                **sample_variables(sample, inputs),
                 "inputs": inputs,
                 "dimension": dim.name,
                 "criteria": dim.criteria,
@@ -190,18 +191,6 @@ class PairwiseMethod:
             winner=winners[self.primary] if ok else None,
             winners=winners,
         )
-
-
-def _text_inputs(sample: Sample, inputs: list[str]) -> dict[str, Any]:
-    out = {}
-    for name in inputs:
-        if name in ("image_a", "image_b"):
-            continue
-        value = getattr(sample, name, None) if name in Sample.model_fields else sample.meta.get(name)
-        if value is None:
-            raise SampleError(f"sample {sample.id!r} has no {name!r}, which this rubric needs")
-        out[name] = value
-    return out
 
 
 def _parse(resp: ChatResponse) -> dict[str, str]:
