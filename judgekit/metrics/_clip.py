@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from . import _deps
+from ._perimage import PerImageMetric
 from .images import read_rgb
 
 NAMED_SCALES = {"clipscore": 2.5, "torchmetrics": 100.0}
@@ -170,7 +171,7 @@ def clip_score(
     return _SCORERS[key].score(images, texts)
 
 
-class CLIPScore:
+class CLIPScore(PerImageMetric):
     """Accumulating CLIP score: ``update(images, texts)``, ``compute()`` the mean, ``scores``."""
 
     def __init__(
@@ -181,23 +182,8 @@ class CLIPScore:
         clamp: bool | None = None,
         device: str | None = None,
     ):
+        super().__init__()
         self.scorer = CLIPScorer(model, scale=scale, clamp=clamp, device=device)
-        self._scores: list[Any] = []
 
-    def update(self, images: Any, texts: list[str]) -> Any:
-        s = self.scorer.score(images, texts)
-        self._scores.append(s)
-        return s
-
-    @property
-    def scores(self) -> Any:
-        torch = _deps.torch()
-        return torch.cat(self._scores) if self._scores else torch.empty(0, dtype=torch.float64)
-
-    def compute(self) -> float:
-        if not self._scores:
-            raise ValueError("no images were added")
-        return float(self.scores.mean())
-
-    def reset(self) -> None:
-        self._scores = []
+    def _score(self, images: Any, texts: Any) -> Any:
+        return self.scorer.score(images, texts)
