@@ -727,26 +727,12 @@ def prediction_powered(
         human_by[(j.groups[i], j.models[i])] = y[i]
     for r, v in zip(unl, yhat_u):
         judged.setdefault((r.prompt_id or r.sample_id, r.model), v)
-    models = sorted({m for _, m in judged})
-    prompts = sorted({p for p, _ in judged})
-    wins: dict[str, dict[str, Any]] = {}
-    for ai, a in enumerate(models):
-        for b in models[ai + 1 :]:
-            lab_y, lab_yh, unl_yh = [], [], []
-            for p in prompts:
-                if (p, a) not in judged or (p, b) not in judged:
-                    continue
-                w_hat = float(win_indicators([judged[(p, a)]], [judged[(p, b)]])[0])
-                if (p, a) in human_by and (p, b) in human_by:
-                    lab_y.append(float(win_indicators([human_by[(p, a)]], [human_by[(p, b)]])[0]))
-                    lab_yh.append(w_hat)
-                else:
-                    unl_yh.append(w_hat)
-            name = f"{a} vs {b}"
-            if len(lab_y) < 2 or not unl_yh:
-                wins[name] = {"note": f"{len(lab_y)} labelled and {len(unl_yh)} judge-only prompts: PPI needs at least 2 and 1"}
-                continue
-            wins[name] = {k: e.to_dict() for k, e in mean_estimates(lab_y, lab_yh, unl_yh, level).items()}
+    def human_win(p, a, b):
+        if (p, a) in human_by and (p, b) in human_by:
+            return float(win_indicators([human_by[(p, a)]], [human_by[(p, b)]])[0])
+        return None
+
+    wins = _ppi_win_rates(judged, human_win, level, skip_empty=False)
     need = None
     if target_width is not None and unl_s.size and y.size > 2:
         per_model_big_n = max(1, int(round(unl_s.size / max(1, len(means)))))
@@ -760,7 +746,6 @@ def prediction_powered(
 def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension, level: float) -> PPIReport:
     """Win rates when people chose a winner per (prompt, model_a, model_b): the judge's verdict
     on a pair is which of its two pointwise scores is higher (equal: a tie)."""
-    from .stats.ppi import mean_estimates, win_indicators
 
     judged: dict[tuple, float] = {}
     for r in sc.rows:
@@ -776,10 +761,26 @@ def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension, level: f
             raise DataError(f"{r.where}: a winner label needs model_a and model_b")
         a, b = sorted((r.model_a, r.model_b))
         human.setdefault((r.prompt_id or r.sample_id, a, b), []).append(r.value if a == r.model_a else 1 - r.value)
+    not_judged = sum(1 for (p, a, b) in human if (p, a) not in judged or (p, b) not in judged)
+
+    def human_win(p, a, b):
+        return float(np.mean(human[(p, a, b)])) if (p, a, b) in human else None
+
+    wins = _ppi_win_rates(judged, human_win, level, skip_empty=True)
+    meta = {"human": labels.source, "human_kind": "winner", "level": level,
+            "labelled_pairs_without_both_judge_scores": not_judged,
+            "judge_to_human": "judge verdict = the higher of the two pointwise scores (equal: tie)"}
+    return PPIReport({}, wins, None, meta)
+
+
+def _ppi_win_rates(judged: dict[tuple, float], human_win, level: float, skip_empty: bool) -> dict[str, dict[str, Any]]:
+    """PPI win rate of each model pair: one unit per prompt where the judge scored both models,
+    labelled where ``human_win(prompt, a, b)`` gives the people's win indicator (else None)."""
+    from .stats.ppi import mean_estimates, win_indicators
+
     models = sorted({m for _, m in judged})
     prompts = sorted({p for p, _ in judged})
     wins: dict[str, dict[str, Any]] = {}
-    not_judged = sum(1 for (p, a, b) in human if (p, a) not in judged or (p, b) not in judged)
     for ai, a in enumerate(models):
         for b in models[ai + 1 :]:
             lab_y, lab_yh, unl_yh = [], [], []
@@ -787,22 +788,20 @@ def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension, level: f
                 if (p, a) not in judged or (p, b) not in judged:
                     continue
                 w_hat = float(win_indicators([judged[(p, a)]], [judged[(p, b)]])[0])
-                if (p, a, b) in human:
-                    lab_y.append(float(np.mean(human[(p, a, b)])))
-                    lab_yh.append(w_hat)
-                else:
+                y = human_win(p, a, b)
+                if y is None:
                     unl_yh.append(w_hat)
-            if not lab_y and not unl_yh:
+                else:
+                    lab_y.append(y)
+                    lab_yh.append(w_hat)
+            if skip_empty and not lab_y and not unl_yh:
                 continue
             name = f"{a} vs {b}"
             if len(lab_y) < 2 or not unl_yh:
                 wins[name] = {"note": f"{len(lab_y)} labelled and {len(unl_yh)} judge-only prompts: PPI needs at least 2 and 1"}
                 continue
             wins[name] = {k: e.to_dict() for k, e in mean_estimates(lab_y, lab_yh, unl_yh, level).items()}
-    meta = {"human": labels.source, "human_kind": "winner", "level": level,
-            "labelled_pairs_without_both_judge_scores": not_judged,
-            "judge_to_human": "judge verdict = the higher of the two pointwise scores (equal: tie)"}
-    return PPIReport({}, wins, None, meta)
+    return wins
 
 
 class _CallableModule(types.ModuleType):
