@@ -41,7 +41,8 @@ def make_inputs(tmp: Path, n_images: int, n_questions: int):
     import numpy as np
     from PIL import Image
 
-    from judgekit.question_graph import Question, QuestionGraph, save_questions
+    from judgekit.datasets.questions import save_questions
+    from judgekit.questions.graph import Question, QuestionGraph
 
     graphs, lines = [], []
     for i in range(n_images):

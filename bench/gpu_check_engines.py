@@ -29,7 +29,7 @@ def requests():
     import numpy as np
     from PIL import Image
 
-    from judgekit.logprobs import answer_probability_request
+    from judgekit.backends.logprobs import answer_probability_request
     from judgekit.types import ChatRequest, ImagePart, Message, TextPart
 
     schema = {"type": "object", "properties": {"reasoning": {"type": "string"},
@@ -48,7 +48,7 @@ def requests():
 
 
 def judge(backend, verdicts, probs):
-    from judgekit.logprobs import token_probabilities
+    from judgekit.backends.logprobs import token_probabilities
 
     async def go():
         v = await backend.generate(verdicts)

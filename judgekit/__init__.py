@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import calibrate, metrics  # noqa: E402  (calibrate: a callable module; metrics: lazy, no torch until used)
+from ._version import __version__
 from .calibration_maps import apply_calibration  # noqa: E402
+from .datasets.questions import load_questions, save_questions
 from .errors import (  # noqa: E402
     BackendError,
     ConfigError,
@@ -24,9 +24,9 @@ from .errors import (  # noqa: E402
 )
 from .manifest import load_samples  # noqa: E402
 from .pairs import plan_pairs  # noqa: E402
-from .question_graph import Question, QuestionGraph, load_questions, save_questions  # noqa: E402
-from .question_scoring import score_graph  # noqa: E402
-from .questiongen import generate_questions  # noqa: E402
+from .questions.generate import generate_questions  # noqa: E402
+from .questions.graph import Question, QuestionGraph  # noqa: E402
+from .questions.scoring import score_graph  # noqa: E402
 from .results import Results, load_results  # noqa: E402
 from .rubric import Rubric, load_rubric  # noqa: E402
 from .runner import score, score_async  # noqa: E402

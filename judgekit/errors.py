@@ -6,9 +6,11 @@
      ├── ConfigError              a usage or configuration mistake (bad option, missing model dir)
      ├── MissingDependencyError   an optional extra is not installed (names the extra)
      ├── DataError                an input file is malformed (names the file and the line)
+     │    └── GraphError          a question graph has unknown parents, repeated ids or a cycle
      ├── BackendError             the judge could not be reached or refused the request
      │    └── BackendHTTPError    an HTTP status from an OpenAI-compatible server
-     └── VerdictParseError        a reply is not a valid verdict (keeps the raw text)
+     ├── VerdictParseError        a reply is not a valid verdict (keeps the raw text)
+     └── SampleError              one sample cannot be judged (missing image or field): recorded, not raised out
 
 Per-sample problems (a missing image, an unparseable reply, a server that keeps failing) are not
 raised out of a run: they are recorded on the sample's result with ``status="failed"``.
@@ -61,3 +63,29 @@ class VerdictParseError(JudgekitError):
     def __init__(self, reason: str, raw: str | None = None):
         self.reason, self.raw = reason, raw
         super().__init__(reason)
+
+
+class GraphError(DataError):
+    """A question graph is not a DAG over its own questions. ``unknown`` maps a question id to
+    the parent ids that are not questions of the prompt; ``cycle`` lists the ids on a cycle."""
+
+    def __init__(self, item_id: str, unknown: dict[int, list[int]] | None = None,
+                 cycle: list[int] | None = None, duplicates: list[int] | None = None):
+        self.item_id = item_id
+        self.unknown = unknown or {}
+        self.cycle = cycle or []
+        self.duplicates = duplicates or []
+        parts = []
+        if self.duplicates:
+            parts.append(f"repeated question ids {self.duplicates}")
+        if self.unknown:
+            desc = ", ".join(f"question {q} -> {ps}" for q, ps in sorted(self.unknown.items()))
+            parts.append(f"unknown parent ids ({desc})")
+        if self.cycle:
+            parts.append("dependency cycle " + " -> ".join(str(i) for i in [*self.cycle, self.cycle[0]]))
+        super().__init__(f"question graph of item {item_id!r}: " + "; ".join(parts))
+
+
+class SampleError(JudgekitError):
+    """Raised by a method's ``plan`` for a problem of this sample only (missing image, missing
+    field): the runner records the sample as failed with this message and goes on."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from .methods.base import SampleError
+from .errors import SampleError
 from .types import ImagePart
 
 # Formats whose original bytes can be sent as they are when the pixels are already 8-bit RGB.

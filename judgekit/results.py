@@ -7,70 +7,14 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError, MissingDependencyError
-from .stats.bootstrap import bootstrap_ci
+from .errors import DataError
+from .summaries import Summary, pairwise_summary, pointwise_summary, require_pandas
 from .types import Result
-
-
-def _pandas():
-    try:
-        import pandas as pd
-    except ImportError:
-        raise MissingDependencyError("pandas", "report", "tables") from None
-    return pd
-
-
-@dataclass
-class Summary:
-    """Per model: n samples, failures, mean overall score with a 95% bootstrap CI that
-    resamples prompts. ``str(summary)`` is a table; ``rows`` is plain data."""
-
-    rows: list[dict[str, Any]]
-    columns: list[str] = field(default_factory=lambda: ["model", "n", "failed", "mean", "ci_low", "ci_high"])
-    title: str = ""
-
-    def __str__(self) -> str:
-        def fmt(v: Any) -> str:
-            if isinstance(v, float):
-                return "nan" if math.isnan(v) else f"{v:.3f}"
-            return "" if v is None else str(v)
-
-        cells = [[fmt(r.get(c)) for c in self.columns] for r in self.rows]
-        widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(self.columns)]
-        lines = [self.title] if self.title else []
-        lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths)))
-        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
-        return "\n".join(lines)
-
-    def to_dict(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.rows]
-
-    def to_pandas(self):
-        return _pandas().DataFrame(self.rows, columns=self.columns)
-
-
-def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) -> Summary:
-    by_model: dict[str, list[Result]] = {}
-    for r in records:
-        by_model.setdefault(r.model or "(none)", []).append(r)
-    rows = []
-    for model, recs in sorted(by_model.items()):
-        ok = [r for r in recs if r.status == "ok" and r.overall is not None]
-        vals = [r.overall for r in ok]
-        groups = [r.prompt_id or r.sample_id for r in ok]
-        mean = float(sum(vals) / len(vals)) if vals else float("nan")
-        lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
-        rows.append(
-            {"model": model, "n": len(recs), "failed": sum(r.status == "failed" for r in recs), "mean": mean, "ci_low": lo, "ci_high": hi}
-        )
-    return Summary(rows)
 
 
 class Results:
@@ -106,15 +50,13 @@ class Results:
     def summary(self, n_boot: int = 1000, seed: int = 0) -> Summary:
         """Per-model summary; pairwise results get win rates and position consistency."""
         if self.kind == "pairwise":
-            from .methods.pairwise import pairwise_summary
-
             return pairwise_summary(self.records, n_boot=n_boot, seed=seed)
         return pointwise_summary(self.records, n_boot=n_boot, seed=seed)
 
     def to_pandas(self, long: bool = False):
         """One row per sample (``scores`` spread into ``score.<dimension>`` columns), or with
         ``long=True`` one row per sample and dimension."""
-        pd = _pandas()
+        pd = require_pandas()
         rows = []
         for r in self.records:
             base = {

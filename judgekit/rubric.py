@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from .errors import RubricError
+from .kinds import known_kinds
 from .resources import data_dir
 
 _NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
@@ -169,8 +170,6 @@ def parse_rubric(text: str, source: str = "<memory>") -> Rubric:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
         raise RubricError(_format_validation_error(source, exc)) from None
-    from .methods import known_kinds
-
     if rubric.kind not in known_kinds():
         raise RubricError(f"{source}: field 'kind': {rubric.kind!r} is not one of {known_kinds()}")
     rubric._source, rubric._text = source, text

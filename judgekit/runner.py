@@ -20,12 +20,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .backends import Backend, make_backend
 from .cache import ResponseCache, request_key
-from .errors import JudgekitError, VerdictParseError
+from .errors import JudgekitError, SampleError, VerdictParseError
 from .manifest import iter_samples, load_samples
-from .methods import CallOutcome, JudgeCall, Method, SampleError, make_method
+from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .types import ChatRequest, ChatResponse, Result, Sample
@@ -251,17 +251,19 @@ async def score_async(
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     """
     rubric = load_rubric(rubric)
-    method = make_method(rubric, parse_retries=parse_retries, **(method_options or {}))
     owned = isinstance(backend, str)
     if owned:
-        opts = dict(backend_options or {})
-        if str(backend).startswith("openai:"):
-            opts.setdefault("base_url", base_url)
-            opts.setdefault("api_key", api_key)
-            opts.setdefault("concurrency", concurrency)
-        be = make_backend(str(backend), **{k: v for k, v in opts.items() if v is not None})
+        settings = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency}
+        be = make_backend(str(backend), settings=settings, **(backend_options or {}))
     else:
         be = backend
+    try:
+        method = make_method(rubric, parse_retries=parse_retries, replay=bool(getattr(be, "replays_answers", False)),
+                             **(method_options or {}))
+    except BaseException:
+        if owned:
+            await be.aclose()
+        raise
     store = ResponseCache(default_cache_path() if cache is True else (cache or None))
     it, total = _samples_iter(samples, max_samples)
     provenance = {

@@ -85,6 +85,10 @@ class ChatRequest:
     seed: int | None = 0
     logprobs: bool = False
     top_logprobs: int | None = None
+    # What the request is about, for backends that answer from records rather than from the
+    # content (replay: reads item_id, model, question_id). Part of the fingerprint, so two
+    # requests for different recorded answers never share a cache entry.
+    meta: dict[str, Any] | None = None
 
     def decoding(self) -> dict[str, Any]:
         return {
@@ -107,7 +111,10 @@ class ChatRequest:
             }
             for m in self.messages
         ]
-        return {"messages": msgs, "schema": self.json_schema, **self.decoding()}
+        fp = {"messages": msgs, "schema": self.json_schema, **self.decoding()}
+        if self.meta:
+            fp["meta"] = self.meta
+        return fp
 
 
 @dataclass

@@ -158,7 +158,7 @@ def test_vendored_files_have_provenance():
 
 
 def test_load_questions_reads_geneval_metadata_directly():
-    from judgekit.question_graph import load_questions
+    from judgekit.datasets.questions import load_questions
 
     graphs = load_questions(DATA / "geneval" / "evaluation_metadata.jsonl")
     assert len(graphs) == 553 and graphs["00000"].prompt == "a photo of a bench"

@@ -9,8 +9,8 @@ import json
 import jsonschema
 import pytest
 
+from judgekit.backends.logprobs import answer_probability_request, token_probabilities
 from judgekit.errors import ConfigError
-from judgekit.logprobs import answer_probability_request, token_probabilities
 from judgekit.types import ChatRequest, ImagePart, Message, TextPart
 from tests.fixtures_spine import write_png
 from tests.test_engines_vllm import PROMPTS, SCHEMA, question, verdict_request

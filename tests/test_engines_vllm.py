@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from judgekit.logprobs import answer_probability_request, token_probabilities
+from judgekit.backends.logprobs import answer_probability_request, token_probabilities
 from judgekit.rubric import load_rubric
 from judgekit.types import ChatRequest, ImagePart, Message, TextPart
 from judgekit.verdict import dimension_schema, validate_verdict

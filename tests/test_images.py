@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from judgekit.errors import SampleError
 from judgekit.images import load_image_part
-from judgekit.methods import SampleError
 
 
 def _save(tmp_path, name, img, **kw):

@@ -14,8 +14,9 @@ import pytest
 import judgekit as jk
 from judgekit.cli import main
 from judgekit.errors import RubricError, VerdictParseError
-from judgekit.methods.pairwise import merge_verdicts, parse_pairwise_verdict, position_stats
+from judgekit.methods.pairwise import merge_verdicts, parse_pairwise_verdict
 from judgekit.rubric import parse_rubric
+from judgekit.summaries import position_stats
 from tests.fixtures_spine import write_png
 from tests.judge_server import Reply
 
@@ -251,7 +252,7 @@ combine: {rule: none}
     [
         ("options: {merge: majority}", "option 'merge'"),
         ("options: {primary: style}", "option 'primary'"),
-        ("options: {swap: false}", "not pairwise options"),
+        ("options: {swap: false}", "pw.yaml: option 'swap' is not an option of kind 'pairwise'.*accepted options: merge, primary"),
     ],
 )
 def test_rubric_option_errors(extra, why):

@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from judgekit.question_graph import Question, QuestionGraph, save_questions
+from judgekit.datasets.questions import save_questions
+from judgekit.questions.graph import Question, QuestionGraph
 from judgekit.runner import score_async
 from tests.fixtures_spine import write_png
 

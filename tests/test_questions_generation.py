@@ -7,8 +7,8 @@ import json
 import pytest
 
 from judgekit.backends.openai import OpenAIBackend
-from judgekit.question_graph import load_questions, save_questions
-from judgekit.questiongen import generate_questions_async
+from judgekit.datasets.questions import load_questions, save_questions
+from judgekit.questions.generate import generate_questions_async
 from tests.judge_server import Reply
 
 TUPLES = {"tuples": [

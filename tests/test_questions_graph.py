@@ -3,7 +3,9 @@
 import pytest
 
 from judgekit.datasets.dsg import load_dsg_csv
-from judgekit.question_graph import GraphError, Question, QuestionGraph, load_questions, save_questions
+from judgekit.datasets.questions import load_questions, save_questions
+from judgekit.errors import GraphError
+from judgekit.questions.graph import Question, QuestionGraph
 
 
 def test_unknown_parents_are_rejected_with_their_ids():

@@ -6,9 +6,10 @@ import json
 import pytest
 
 import judgekit.runner as runner
-from judgekit.errors import ConfigError
+from judgekit.datasets.questions import save_questions
+from judgekit.errors import ConfigError, RubricError
 from judgekit.methods import make_method
-from judgekit.question_graph import Question, QuestionGraph, save_questions
+from judgekit.questions.graph import Question, QuestionGraph
 from judgekit.rubric import load_rubric
 from tests.fixtures_spine import write_png
 from tests.judge_server import Reply
@@ -106,7 +107,7 @@ def test_sample_without_questions_fails_alone(judge_server, dsg_case, tmp_path):
 def test_configuration_errors():
     with pytest.raises(ConfigError, match="needs a question file"):
         make_method(load_rubric("dsg"))
-    with pytest.raises(ConfigError, match="options.rule"):
+    with pytest.raises(RubricError, match="option .rule.*accepted options: rule, answer_mode"):
         make_method(load_rubric("dsg"), questions="x.csv", rule="median")
 
 

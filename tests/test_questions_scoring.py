@@ -7,8 +7,8 @@ import pytest
 
 from judgekit.datasets.tifa import load_tifa_questions
 from judgekit.errors import ConfigError
-from judgekit.question_graph import Question, QuestionGraph
-from judgekit.question_scoring import is_yes, map_to_choice, score_graph
+from judgekit.questions.graph import Question, QuestionGraph
+from judgekit.questions.scoring import is_yes, map_to_choice, score_graph
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from judgekit.backends import make_backend
-from judgekit.backends.replay import ReplayBackend, find_replay_key, replay_key_line
+from judgekit.backends.replay import ReplayBackend, find_replay_key
 from judgekit.cli import main
 from judgekit.cli.demo import run_demo
 from judgekit.errors import ConfigError
@@ -17,20 +17,28 @@ QUESTIONS = data_path("calibration", "dsg_tifa160", "tifa160-dsg1k-anns.csv")
 ANSWERS = data_path("calibration", "dsg_tifa160", "mplug_dsg_tifa160.csv")
 
 
-def _req(text: str) -> ChatRequest:
-    return ChatRequest((Message("user", (TextPart(text),)),))
+def _req(text: str, item: str | None = None, model: str | None = None, qid: int | None = None) -> ChatRequest:
+    meta = None if item is None else {"item_id": item, "model": model, "question_id": qid}
+    return ChatRequest((Message("user", (TextPart(text),)),), meta=meta)
 
 
-def test_key_line_round_trip_and_lookup():
+def test_meta_key_lookup():
     be = make_backend(f"replay:{ANSWERS}")
-    assert isinstance(be, ReplayBackend) and not be.supports_logprobs
-    req = _req(replay_key_line("tifa160_0", "sd2dot1", 4) + "\nAre the lights on the Christmas tree?")
+    assert isinstance(be, ReplayBackend) and be.replays_answers
+    req = _req("Are the lights on the Christmas tree?", "tifa160_0", "sd2dot1", 4)
     assert find_replay_key(req) == ("tifa160_0", "sd2dot1", 4)
-    ok, missing, nokey = asyncio.run(be.generate([
-        req, _req(replay_key_line("tifa160_134", "sd2dot1", 2)), _req("Is there a dog?")]))
+    ok, missing, nokey = asyncio.run(be.generate([req, _req("?", "tifa160_134", "sd2dot1", 2), _req("Is there a dog?")]))
     assert ok.text == "yes" and ok.error is None
     assert "no recorded answer for item 'tifa160_134'" in missing.error
-    assert "carries no replay key" in nokey.error
+    assert "names no recorded answer" in nokey.error
+
+
+def test_replay_key_is_part_of_the_fingerprint_not_the_prompt():
+    a, b = _req("Is there a car?", "p1", "m", 1), _req("Is there a car?", "p1", "m", 2)
+    assert a.fingerprint() != b.fingerprint()
+    assert all("p1" not in m.text for m in a.messages)
+    # Requests without meta fingerprint exactly as before the field existed (caches stay valid).
+    assert "meta" not in _req("Is there a car?").fingerprint()
 
 
 def test_samples_are_the_pairs_in_the_file():

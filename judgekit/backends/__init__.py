@@ -14,11 +14,25 @@ from .base import Backend
 
 BackendFactory = Callable[[str, dict[str, Any]], Backend]
 _FACTORIES: dict[str, Callable[[], BackendFactory]] = {}
+_SETTINGS: dict[str, frozenset[str]] = {}
+
+#: Settings the CLI and ``jk.score`` pass to every backend by name (``--base-url``, ...). A
+#: backend declares which it takes; an explicit value for one it does not take is a usage error,
+#: so callers never test backend names. ``concurrency`` is a hint that engines may ignore.
+COMMON_SETTINGS = ("base_url", "api_key", "concurrency", "response_format")
+_HINTS = frozenset({"concurrency"})
+_FLAGS = {"base_url": "--base-url", "api_key": "api_key", "concurrency": "--concurrency",
+          "response_format": "--response-format"}
 
 
-def register_backend(prefix: str, loader: Callable[[], BackendFactory]) -> None:
-    """Register ``loader``, which returns a factory ``(model, options) -> Backend``."""
+def register_backend(prefix: str, loader: Callable[[], BackendFactory], settings: tuple[str, ...] = ()) -> None:
+    """Register ``loader``, which returns a factory ``(model, options) -> Backend``; ``settings``
+    names the common settings (``COMMON_SETTINGS``) the backend takes as options.
+
+    ADD A BACKEND: write ``judgekit/backends/<name>.py`` with a class following ``Backend``
+    (base.py) and add one ``register_backend("<name>", loader)`` line below."""
     _FACTORIES[prefix] = loader
+    _SETTINGS[prefix] = frozenset(settings)
 
 
 def _openai() -> BackendFactory:
@@ -45,7 +59,7 @@ def _replay() -> BackendFactory:
     return lambda model, opts: ReplayBackend(model, **opts)
 
 
-register_backend("openai", _openai)
+register_backend("openai", _openai, settings=("base_url", "api_key", "concurrency", "response_format"))
 register_backend("vllm", _vllm)
 register_backend("hf", _hf)
 register_backend("replay", _replay)
@@ -59,10 +73,24 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return prefix, model
 
 
-def make_backend(spec: str, **options: Any) -> Backend:
-    """Build a backend from its spec, e.g. ``make_backend("openai:gpt-4o", base_url=...)``."""
+def make_backend(spec: str, settings: dict[str, Any] | None = None, **options: Any) -> Backend:
+    """Build a backend from its spec, e.g. ``make_backend("openai:gpt-4o", base_url=...)``.
+
+    ``options`` go to the backend as they are (``--engine-arg``); ``settings`` are the common
+    settings (``COMMON_SETTINGS``; ``None`` values mean "not given"): those the backend takes are
+    added to its options, an explicit one it does not take raises ``ConfigError``."""
     prefix, model = parse_spec(spec)
-    return _FACTORIES[prefix]()(model, options)
+    accepted = _SETTINGS.get(prefix, frozenset())
+    opts = dict(options)
+    for name, value in (settings or {}).items():
+        if value is None:
+            continue
+        if name in accepted:
+            opts.setdefault(name, value)
+        elif name not in _HINTS:
+            raise ConfigError(f"{_FLAGS.get(name, name)} does not apply to {prefix}: backends "
+                              f"(it applies to: {', '.join(sorted(p for p, s in _SETTINGS.items() if name in s)) or 'none'})")
+    return _FACTORIES[prefix]()(model, opts)
 
 
-__all__ = ["Backend", "make_backend", "parse_spec", "register_backend"]
+__all__ = ["COMMON_SETTINGS", "Backend", "make_backend", "parse_spec", "register_backend"]

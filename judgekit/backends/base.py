@@ -17,8 +17,8 @@ class Backend(Protocol):
     #: How many requests the runner should hand over in one ``generate`` call. 1 for HTTP
     #: backends (they overlap single requests); large for engines that batch internally.
     max_batch_size: int
-    #: Whether ``ChatResponse.logprobs`` can carry top logprobs.
-    supports_logprobs: bool
+    # Optional: ``replays_answers = True`` for a backend that answers from recorded files keyed
+    # by ``ChatRequest.meta`` (replay:); the runner then tells methods to read no image.
 
     async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
         """One response per request, in order. Per-request failures come back as

@@ -58,7 +58,6 @@ class HFBackend:
     (default: the model's position limit), ``structured_outputs`` (``llguidance`` | ``none``).
     """
 
-    supports_logprobs = True
 
     def __init__(self, model: str, *, device: str = "auto", dtype: str = "auto",
                  max_batch_size: int = 8, max_model_len: int | None = None,

@@ -67,7 +67,6 @@ def message_to_openai(m: Message) -> dict[str, Any]:
 
 class OpenAIBackend:
     max_batch_size = 1  # requests overlap instead: see `concurrency`
-    supports_logprobs = True
 
     def __init__(
         self,

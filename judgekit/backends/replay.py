@@ -4,16 +4,11 @@ Published VQA answers (DSG's ``vqa_answers_release/*.csv``) can be re-scored und
 compared with human ratings without running a model. The answer file is keyed by
 ``(item_id, t2i_model, question_id)``.
 
-How a request names its answer: a replay backend cannot see which sample or question a chat
-request belongs to (a ``ChatRequest`` carries only messages), so question methods built with
-``replay=True`` put one *replay key line* in the request's text::
-
-    judgekit-replay-key: {"item_id": "tifa160_0", "model": "sd2dot1", "question_id": 3}
-
-``judgekit score --backend replay:...`` sets ``replay=True`` for the method; from Python pass
-``method_options={"replay": True}``. The key line is only ever added in replay mode, so prompts
-sent to real judges never carry it. A request without a key, or a key with no recorded answer,
-comes back as a per-request error (never a silent "no").
+How a request names its answer: question methods put ``{"item_id", "model", "question_id"}`` in
+``ChatRequest.meta`` (which is part of the cache fingerprint); this backend looks the answer up
+there. The runner tells methods that this backend replays (``replays_answers = True``), so they
+read no image. A request without that meta, or whose key has no recorded answer, comes back as a
+per-request error (never a silent "no").
 
 >>> be = ReplayBackend("calibration/dsg_tifa160/mplug_dsg_tifa160.csv")  # doctest: +SKIP
 >>> be.samples()[0].id                                                     # doctest: +SKIP
@@ -22,8 +17,6 @@ comes back as a per-request error (never a silent "no").
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,22 +25,13 @@ from ..datasets.answers import RecordedAnswers, load_answers
 from ..errors import ConfigError
 from ..types import ChatRequest, ChatResponse, Sample
 
-REPLAY_KEY_PREFIX = "judgekit-replay-key:"
-_KEY_LINE = re.compile(r"^" + re.escape(REPLAY_KEY_PREFIX) + r"\s*(\{.*\})\s*$", re.MULTILINE)
-
-
-def replay_key_line(item_id: str, model: str | None, question_id: int) -> str:
-    """The text line that tells a replay backend which recorded answer a request asks for."""
-    return REPLAY_KEY_PREFIX + " " + json.dumps({"item_id": item_id, "model": model, "question_id": int(question_id)})
-
 
 def find_replay_key(request: ChatRequest) -> tuple[str, str | None, int] | None:
-    for m in request.messages:
-        found = _KEY_LINE.search(m.text)
-        if found:
-            d = json.loads(found.group(1))
-            return str(d["item_id"]), d.get("model"), int(d["question_id"])
-    return None
+    """(item_id, model, question_id) from the request's meta, or None."""
+    m = request.meta or {}
+    if "item_id" not in m or "question_id" not in m:
+        return None
+    return str(m["item_id"]), m.get("model"), int(m["question_id"])
 
 
 def sample_id_for(item_id: str, model: str) -> str:
@@ -59,7 +43,8 @@ class ReplayBackend:
     ``models`` (a list, or a comma-separated string of ``t2i_model`` names)."""
 
     max_batch_size = 4096
-    supports_logprobs = False
+    #: Answers come from recorded files keyed by ``ChatRequest.meta``: methods need read no image.
+    replays_answers = True
 
     def __init__(self, path: str, split: str | None = None, models: list[str] | str | None = None, **unknown: Any):
         if unknown:
@@ -82,8 +67,8 @@ class ReplayBackend:
     def _answer(self, request: ChatRequest) -> ChatResponse:
         key = find_replay_key(request)
         if key is None:
-            return ChatResponse(error="replay backend: the request carries no replay key; build the question method "
-                                      "with replay=True (method_options={'replay': True})")
+            return ChatResponse(error="replay backend: the request names no recorded answer (its meta has no "
+                                      "item_id/question_id); only question rubrics (kind: questions) can be replayed")
         item, model, qid = key
         text = self.answers.get(item, model or "", qid)
         if text is None:

@@ -97,7 +97,6 @@ class VLLMBackend:
     ``enable_prefix_caching`` (default on); any other keyword goes to ``vllm.LLM`` as is.
     """
 
-    supports_logprobs = True
 
     def __init__(self, model: str, **options: Any):
         options = {k.replace("-", "_"): _coerce(v) for k, v in options.items()}

@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Judge text-to-image and image-editing outputs with a multimodal LLM, "
         "and measure how well the judge agrees with people.",
     )
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"judgekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -130,7 +130,7 @@ async def run_demo(out_dir: Path, n_boot: int = 1000) -> dict[str, Any]:
         models = list(dict.fromkeys(m for _, m in backend.answers.pairs()))
         samples = _samples(load.graphs, models)
         results = await score_async("dsg", samples, backend, cache=False, out=out_dir / "results.jsonl",
-                                    method_options={"questions": str(questions), "replay": True})
+                                    method_options={"questions": str(questions)})
     finally:
         quiet.setLevel(level)
         await backend.aclose()

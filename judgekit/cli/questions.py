@@ -71,8 +71,8 @@ def read_prompts(path: str | Path) -> list[tuple[str, str]]:
 def run_generate(args: argparse.Namespace) -> int:
     from ..backends import make_backend
     from ..cache import ResponseCache
-    from ..question_graph import save_questions
-    from ..questiongen import generate_questions_async
+    from ..datasets.questions import save_questions
+    from ..questions.generate import generate_questions_async
     from ..runner import default_cache_path
 
     if Path(args.out).suffix.lower() not in (".csv", ".json"):

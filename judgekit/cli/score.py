@@ -59,21 +59,11 @@ async def _run(args: argparse.Namespace):
     rubric = load_rubric(args.rubric)
     spec = _backend_spec(args)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
-    if spec.startswith("openai:"):
-        if args.base_url:
-            opts["base_url"] = args.base_url
-        opts.setdefault("concurrency", args.concurrency)
-        if args.response_format:
-            opts["response_format"] = args.response_format
-    elif args.response_format:
-        raise ConfigError("--response-format only applies to openai: backends")
+    settings = {"base_url": args.base_url, "concurrency": args.concurrency, "response_format": args.response_format}
     method_options = parse_key_values(args.option, "--option")
     if args.questions:
         method_options["questions"] = args.questions
-    if spec.startswith("replay:"):
-        # Question methods then key each request to its recorded answer (see backends/replay.py).
-        method_options.setdefault("replay", True)
-    backend = make_backend(spec, **opts)
+    backend = make_backend(spec, settings=settings, **opts)
     try:
         if args.data:
             samples = load_samples(args.data)

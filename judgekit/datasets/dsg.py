@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import DataError
-from ..question_graph import Question, QuestionGraph, _find_cycle
+from ..questions.graph import Question, QuestionGraph, _find_cycle
 
 log = logging.getLogger(__name__)
 

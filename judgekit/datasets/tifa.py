@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import DataError
-from ..question_graph import Question, QuestionGraph
+from ..questions.graph import Question, QuestionGraph
 
 
 def _read_json_list(path: str | Path, what: str) -> list:

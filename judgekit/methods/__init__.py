@@ -1,48 +1,16 @@
-"""Judging methods, one per rubric kind, registered lazily by kind name."""
+"""Judging methods, one module per rubric kind (the registry of kinds is ``judgekit.kinds``)."""
 
 from __future__ import annotations
 
-from .base import CallOutcome, JudgeCall, Method, SampleError, known_kinds, make_method, register_method
+from typing import Any
+
+from ..kinds import kind_factory, known_kinds, register_kind
+from .base import CallOutcome, JudgeCall, Method
 
 
-def _pointwise():
-    from .pointwise import PointwiseMethod
-
-    return PointwiseMethod
-
-
-register_method("pointwise", _pointwise)
+def make_method(rubric: Any, **options: Any) -> Method:
+    """The method that runs ``rubric`` (its ``kind``), with the rubric's and these options."""
+    return kind_factory(rubric.kind, str(rubric.source))(rubric, **options)
 
 
-def _questions():
-    from .questions import QuestionMethod
-
-    return QuestionMethod
-
-
-def _vqascore():
-    from .vqascore import VQAScoreMethod
-
-    return VQAScoreMethod
-
-
-def _text_rendering():
-    from .text_rendering import TextRenderingMethod
-
-    return TextRenderingMethod
-
-
-register_method("questions", _questions)
-register_method("vqascore", _vqascore)
-register_method("text-rendering", _text_rendering)
-
-
-def _pairwise():
-    from .pairwise import PairwiseMethod
-
-    return PairwiseMethod
-
-
-register_method("pairwise", _pairwise)
-
-__all__ = ["CallOutcome", "JudgeCall", "Method", "SampleError", "known_kinds", "make_method", "register_method"]
+__all__ = ["CallOutcome", "JudgeCall", "Method", "known_kinds", "make_method", "register_kind"]

@@ -42,11 +42,6 @@ class CallOutcome:
         return self.error is None
 
 
-class SampleError(Exception):
-    """Raised by ``plan`` for a problem of this sample only (missing image, missing field):
-    the runner records the sample as failed with this message and goes on."""
-
-
 class Method(Protocol):
     kind: str
 
@@ -66,24 +61,3 @@ def rubric_provenance(rubric, templates: Iterable[str], **extra: Any) -> dict[st
 
     hashes = {t: template_hash(t, rubric.base_dir) for t in sorted(set(templates))}
     return {"rubric": rubric.name, "rubric_version": rubric.version, "rubric_hash": rubric.hash(), "template_hash": hashes, **extra}
-
-
-MethodFactory = Callable[..., Method]
-_METHODS: dict[str, Callable[[], MethodFactory]] = {}
-
-
-def register_method(kind: str, loader: Callable[[], MethodFactory]) -> None:
-    """``loader()`` returns ``factory(rubric, **options) -> Method``; imported lazily."""
-    _METHODS[kind] = loader
-
-
-def known_kinds() -> list[str]:
-    return sorted(_METHODS)
-
-
-def make_method(rubric, **options: Any) -> Method:
-    from ..errors import RubricError
-
-    if rubric.kind not in _METHODS:
-        raise RubricError(f"{rubric.source}: field 'kind': {rubric.kind!r} is not one of {known_kinds()}")
-    return _METHODS[rubric.kind]()(rubric, **options)

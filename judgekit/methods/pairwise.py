@@ -20,20 +20,18 @@ often the first-shown image wins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from ..errors import DataError, RubricError, VerdictParseError
+from ..errors import RubricError, SampleError, VerdictParseError
 from ..images import load_image_part
 from ..prompts import render_messages
-from ..results import Summary
 from ..rubric import Rubric
+from ..summaries import ORDERS  # the two judging orders, shared with the summary
 from ..types import ChatRequest, ChatResponse, Result, Sample
 from ..verdict import parse_json_object
-from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
-from .pointwise import sample_variables
+from ._common import MethodOptions, parse_options, sample_variables
+from .base import CallOutcome, JudgeCall, rubric_provenance
 
-ORDERS = ("AB", "BA")
 MERGE_RULES = ("tie", "inconsistent")
 #: What the judge's label means in each order, in model terms.
 _TO_MODEL = {"AB": {"A": "model_a", "B": "model_b", "tie": "tie"}, "BA": {"A": "model_b", "B": "model_a", "tie": "tie"}}
@@ -89,21 +87,21 @@ def merge_verdicts(ab: str, ba: str, rule: str = "tie") -> str:
     return "tie" if rule == "tie" else "inconsistent"
 
 
+class PairwiseOptions(MethodOptions):
+    merge: Literal["tie", "inconsistent"] = "tie"  # what a disagreement between the two orders becomes
+    primary: str | None = None  # the dimension whose winner is ``winner`` (default: the first)
+
+
 class PairwiseMethod:
     kind = "pairwise"
 
-    def __init__(self, rubric: Rubric, parse_retries: int = 2, **options: Any):
+    def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         if not rubric.dimensions:
             raise RubricError(f"{rubric.source}: field 'dimensions': a pairwise rubric needs at least one")
-        opts = {**rubric.options, **{k: v for k, v in options.items() if k in ("merge", "primary")}}
-        unknown = sorted(set(rubric.options) - {"merge", "primary"})
-        if unknown:
-            raise RubricError(f"{rubric.source}: field 'options': {unknown} are not pairwise options (merge, primary)")
-        self.merge = str(opts.get("merge", "tie"))
-        if self.merge not in MERGE_RULES:
-            raise RubricError(f"{rubric.source}: option 'merge': {self.merge!r} is not one of {list(MERGE_RULES)}")
+        opts = parse_options(PairwiseOptions, rubric, options)
+        self.merge = opts.merge
         names = [d.name for d in rubric.dimensions]
-        self.primary = str(opts.get("primary", names[0]))
+        self.primary = opts.primary or names[0]
         if self.primary not in names:
             raise RubricError(f"{rubric.source}: option 'primary': {self.primary!r} is not a dimension ({names})")
         for need in ("image_a", "image_b"):
@@ -195,83 +193,3 @@ class PairwiseMethod:
 
 def _parse(resp: ChatResponse) -> dict[str, str]:
     return parse_pairwise_verdict(resp.text)
-
-
-# --- summary ------------------------------------------------------------------------------------
-
-
-@dataclass
-class PairwiseSummary(Summary):
-    """Per-model win rates with bootstrap CIs, plus the judge's position statistics in
-    ``position`` (also shown in the title)."""
-
-    position: dict[str, Any] = field(default_factory=dict)
-
-
-def position_stats(records: list[Result], dimension: str | None = None) -> dict[str, Any]:
-    """Position-consistency rate (both orders name the same winner, ties included) and the
-    rate at which the first-shown image wins ((A + tie/2) / verdicts, over both orders), from
-    the raw verdicts kept in pairwise results. Pairs missing an order are left out."""
-    pairs = consistent = 0
-    first = verdicts = 0.0
-    for r in records:
-        per_dim = (r.details or {}).get("verdicts") or {}
-        dims = [dimension] if dimension else list(per_dim)
-        for d in dims:
-            v = per_dim.get(d) or {}
-            for order in ORDERS:
-                if order in v:
-                    verdicts += 1
-                    first += {"A": 1.0, "tie": 0.5, "B": 0.0}[v[order]["winner"]]
-            if "AB" in v and "BA" in v:
-                pairs += 1
-                consistent += bool(v.get("consistent"))
-    return {
-        "dimension": dimension or "all",
-        "pairs": pairs,
-        "position_consistency": consistent / pairs if pairs else float("nan"),
-        "verdicts": int(verdicts),
-        "first_shown_win_rate": first / verdicts if verdicts else float("nan"),
-    }
-
-
-def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, dimension: str | None = None) -> PairwiseSummary:
-    """Win rate (W + T/2) / N of every model with a prompt-bootstrap CI; an ``inconsistent``
-    outcome counts as a tie. Failed samples are counted, never silently dropped."""
-    from ..stats.battles import Battles
-    from ..stats.ratings import win_rates
-
-    failed = sum(r.status == "failed" for r in records)
-    inconsistent = 0
-    rows_in = []
-    for r in records:
-        if r.status != "ok":
-            continue
-        extra = r.model_extra or {}
-        w = (extra.get("winners") or {}).get(dimension) if dimension else extra.get("winner")
-        if w is None or not extra.get("model_a") or not extra.get("model_b"):
-            continue
-        inconsistent += w == "inconsistent"
-        rows_in.append({"model_a": extra["model_a"], "model_b": extra["model_b"], "winner": w, "prompt_id": r.prompt_id})
-    pos = position_stats(records, dimension)
-    title = (
-        f"pairwise: {len(records)} pairs, {failed} failed, {inconsistent} inconsistent (counted as ties); "
-        f"position consistency {pos['position_consistency']:.3f} over {pos['pairs']} judged pairs; "
-        f"first-shown image wins {pos['first_shown_win_rate']:.3f} of {pos['verdicts']} verdicts"
-    )
-    cols = ["model", "n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high"]
-    if not rows_in:
-        return PairwiseSummary([], cols, title, pos)
-    try:
-        battles = Battles.from_records(rows_in, source="pairwise results")
-    except DataError as exc:
-        return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", pos)
-    rates = win_rates(battles, n_boot=n_boot, seed=seed)
-    wlt = battles.record_counts()
-    rows = []
-    for i, m in enumerate(battles.models):
-        e = rates[m]
-        rows.append({"model": m, "n": e.n, "wins": int(wlt[i, 0]), "losses": int(wlt[i, 1]), "ties": int(wlt[i, 2]),
-                     "win_rate": e.value, "ci_low": e.lo, "ci_high": e.hi})
-    rows.sort(key=lambda row: -row["win_rate"])
-    return PairwiseSummary(rows, cols, title, pos)

@@ -5,48 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..images import load_image_part
+from ..errors import RubricError
 from ..prompts import render_messages
 from ..rubric import Dimension, Rubric
-from ..types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
+from ..types import ChatRequest, ChatResponse, Result, Sample
 from ..verdict import all_dimensions_schema, dimension_schema, parse_all_dimensions, parse_verdict
-from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
+from ._common import MethodOptions, parse_options, sample_images, sample_variables
+from .base import CallOutcome, JudgeCall, rubric_provenance
 
 _ALL = "__all__"
 
 
-def sample_variables(sample: Sample, inputs: list[str]) -> dict[str, Any]:
-    """The text inputs a template sees; a missing one is a per-sample error."""
-    out: dict[str, Any] = {}
-    for name in inputs:
-        if name in IMAGE_FIELDS:
-            continue
-        value = getattr(sample, name, None) if name in Sample.model_fields else sample.meta.get(name)
-        if value is None:
-            raise SampleError(f"sample {sample.id!r} has no {name!r}, which this rubric needs")
-        out[name] = value
-    return out
-
-
-def sample_images(sample: Sample, inputs: list[str]) -> dict[str, Any]:
-    images = {}
-    for name in inputs:
-        if name not in IMAGE_FIELDS:
-            continue
-        path = getattr(sample, name)
-        if not path:
-            raise SampleError(f"sample {sample.id!r} has no {name!r}, which this rubric needs")
-        images[name] = load_image_part(path, name)
-    return images
+class PointwiseOptions(MethodOptions):
+    """A pointwise rubric has no options of its own: everything is in its fields."""
 
 
 class PointwiseMethod:
     kind = "pointwise"
 
-    def __init__(self, rubric: Rubric, parse_retries: int = 2, **_: Any):
+    def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
+        self.options = parse_options(PointwiseOptions, rubric, options)
         if not rubric.dimensions:
-            from ..errors import RubricError
-
             raise RubricError(f"{rubric.source}: field 'dimensions': a pointwise rubric needs at least one")
         self.rubric = rubric
         self.parse_retries = parse_retries

@@ -5,7 +5,7 @@ A sample's prompt is looked up in a question file (DSG-schema CSV or TIFA JSON, 
 question of the prompt becomes one judge call; all calls of one image are planned together and
 share the same image part, so an engine batching them reuses the image prefix. The answers are
 scored by the rubric's rule (``options.rule``: ``dsg``, ``dpg``, ``tifa``, ``mean``, ``all``;
-see ``judgekit.question_scoring``), and every question's answer, score and gating stay in
+see ``judgekit.questions.scoring``), and every question's answer, score and gating stay in
 ``details["questions"]``.
 
 Answer modes (``options.answer_mode``):
@@ -17,25 +17,27 @@ Answer modes (``options.answer_mode``):
   questions fall back to ``choice``.
 - ``text``: a free-form reply, mapped to the nearest choice.
 
-With ``replay=True`` (set by ``judgekit score --backend replay:...``) no image is read: each
-request carries a replay key line naming (item, model, question) and the reply is the recorded
-answer text (see ``judgekit.backends.replay``).
+With a backend that replays recorded answers (``replay:``; the runner passes ``replay=True``) no
+image is read: each request's ``meta`` names (item, model, question) and the reply is the
+recorded answer text (see ``judgekit.backends.replay``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ..errors import ConfigError, VerdictParseError
+from ..datasets.questions import load_questions
+from ..errors import ConfigError, SampleError, VerdictParseError
 from ..images import load_image_part
 from ..prompts import render_messages
-from ..question_graph import YES_NO, Question, QuestionGraph, load_questions
-from ..question_scoring import RULES, score_graph
+from ..questions.graph import YES_NO, Question, QuestionGraph
+from ..questions.scoring import OnMissing, score_graph
 from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, Message, Result, Sample, TextPart
 from ..verdict import parse_json_object
-from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
+from ._common import MethodOptions, parse_options
+from .base import CallOutcome, JudgeCall, rubric_provenance
 from .vqascore import answer_probabilities, probability_request
 
 ANSWER_MODES = ("choice", "prob", "text")
@@ -70,27 +72,30 @@ def parse_choice(text: str, choices: tuple[str, ...]) -> dict[str, Any]:
         raise VerdictParseError(exc.reason, text) from None
 
 
+class QuestionOptions(MethodOptions):
+    rule: Literal["dsg", "dpg", "tifa", "mean", "all"] = "dsg"
+    answer_mode: Literal["choice", "prob", "text"] = "choice"
+    on_missing: OnMissing = "fail"
+    top_logprobs: int = 20
+    show_prompt: bool = False
+    questions: str | None = None  # the question file (--questions)
+    prob_template: str = "question_prob.j2"
+
+
 class QuestionMethod:
     kind = "questions"
 
-    def __init__(self, rubric: Rubric, parse_retries: int = 2, **options: Any):
+    def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.rubric = rubric
-        opts = {**rubric.options, **options}
-        self.rule = opts.pop("rule", "dsg")
-        if self.rule not in RULES:
-            raise ConfigError(f"{rubric.source}: options.rule must be one of {sorted(RULES)}, not {self.rule!r}")
-        self.answer_mode = opts.pop("answer_mode", "choice")
-        if self.answer_mode not in ANSWER_MODES:
-            raise ConfigError(f"{rubric.source}: options.answer_mode must be one of {ANSWER_MODES}, not {self.answer_mode!r}")
-        self.on_missing = opts.pop("on_missing", "fail")
-        self.replay = bool(opts.pop("replay", False))
+        opts = parse_options(QuestionOptions, rubric, options)
+        self.rule, self.answer_mode, self.on_missing = opts.rule, opts.answer_mode, opts.on_missing
+        # A backend that answers from recorded files (replay:) reads each question's key from
+        # the request's meta and needs no image; retrying a recorded answer would only repeat it.
+        self.replay = bool(replay)
         self.parse_retries = 0 if self.replay else parse_retries
-        self.top_logprobs = int(opts.pop("top_logprobs", 20))
-        self.show_prompt = bool(opts.pop("show_prompt", False))
-        qpath = opts.pop("questions", None)
-        self.prob_template = opts.pop("prob_template", "question_prob.j2")
-        if opts:
-            raise ConfigError(f"{rubric.source}: unknown options {sorted(opts)} for kind 'questions'")
+        self.top_logprobs, self.show_prompt = opts.top_logprobs, opts.show_prompt
+        qpath = opts.questions
+        self.prob_template = opts.prob_template
         if not qpath:
             raise ConfigError(f"rubric {rubric.name!r} needs a question file: pass --questions PATH "
                               "(a DSG-schema CSV or a TIFA JSON), or set options.questions")
@@ -125,10 +130,8 @@ class QuestionMethod:
         return [self._call(sample, graph, q, image) for q in graph.questions]
 
     def _replay_call(self, sample: Sample, graph: QuestionGraph, q: Question) -> JudgeCall:
-        from ..backends.replay import replay_key_line
-
-        text = replay_key_line(graph.item_id, sample.model, q.id) + "\n" + q.text
-        req = ChatRequest((Message("user", (TextPart(text),)),), None, max_tokens=16)
+        req = ChatRequest((Message("user", (TextPart(q.text),)),), None, max_tokens=16,
+                          meta={"item_id": graph.item_id, "model": sample.model, "question_id": q.id})
 
         def parse(resp: ChatResponse) -> dict[str, Any]:
             return {"answer": resp.text}

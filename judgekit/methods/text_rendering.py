@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 from ..datasets.longtext import detect_language
-from ..errors import ConfigError, VerdictParseError
+from ..errors import SampleError, VerdictParseError
 from ..images import load_image_part
 from ..prompts import render_messages
 from ..rubric import Rubric
 from ..types import ChatRequest, Result, Sample
 from ..verdict import parse_json_object
-from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
+from ._common import MethodOptions, parse_options
+from .base import CallOutcome, JudgeCall, rubric_provenance
 
 METRICS = ("recall", "edit_similarity")
 
@@ -81,16 +82,16 @@ def edit_similarity(targets: list[str], transcription: str, language: str) -> fl
     return 1.0 - levenshtein(a, b) / max(len(a), len(b))
 
 
+class TextRenderingOptions(MethodOptions):
+    metric: Literal["recall", "edit_similarity"] = "recall"  # which score is ``overall``
+
+
 class TextRenderingMethod:
     kind = "text-rendering"
 
-    def __init__(self, rubric: Rubric, parse_retries: int = 2, **options: Any):
+    def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.rubric = rubric
-        opts = {**rubric.options, **options}
-        self.metric = opts.pop("metric", "recall")
-        if self.metric not in METRICS:
-            raise ConfigError(f"{rubric.source}: options.metric must be one of {METRICS}, not {self.metric!r}")
-        opts.pop("questions", None)
+        self.metric = parse_options(TextRenderingOptions, rubric, options).metric
         self.parse_retries = parse_retries
         self.template = rubric.template if rubric.template != "pointwise.j2" else "text_rendering.j2"
         self._provenance = rubric_provenance(rubric, [self.template], metric=self.metric)

@@ -11,7 +11,7 @@ always recorded in ``scores``:
 no logprobs (e.g. ``replay:``, or a server that ignores ``logprobs``) makes each sample fail with
 that reason; it never falls back to a guessed probability.
 
-Token probabilities are read with ``judgekit.logprobs`` (shared with the engines), after skipping
+Token probabilities are read with ``judgekit.backends.logprobs`` (shared with the engines), after skipping
 a leading whitespace-only token; this works on ``ChatResponse.logprobs`` from any backend.
 
 >>> from judgekit.types import TokenLogprob
@@ -24,15 +24,16 @@ a leading whitespace-only token; this works on ``ChatResponse.logprobs`` from an
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from ..errors import BackendError, ConfigError, VerdictParseError
+from ..backends.logprobs import answer_probability_request, token_probabilities
+from ..errors import BackendError, SampleError, VerdictParseError
 from ..images import load_image_part
-from ..logprobs import answer_probability_request, token_probabilities
 from ..prompts import render_messages
 from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, Result, Sample, TokenLogprob
-from .base import CallOutcome, JudgeCall, SampleError, rubric_provenance
+from ._common import MethodOptions, parse_options
+from .base import CallOutcome, JudgeCall, rubric_provenance
 
 VARIANTS = ("p_yes", "p_yes_normalized")
 NO_LOGPROBS = ("the backend returned no token logprobs; VQAScore and probability answers need a backend that "
@@ -51,7 +52,7 @@ def first_answer_position(logprobs: list[TokenLogprob]) -> int:
 def answer_probabilities(logprobs: list[TokenLogprob] | None, yes: str = "yes", no: str = "no",
                          ) -> tuple[float, float]:
     """(P(yes), P(no)) at the first answer position, each summed over its case and
-    leading-space variants among the top logprobs (``judgekit.logprobs.token_probabilities``,
+    leading-space variants among the top logprobs (``judgekit.backends.logprobs.token_probabilities``,
     the engines' shared reading). A reply without logprobs is a parse failure with the reason."""
     if not logprobs:
         raise VerdictParseError(NO_LOGPROBS)
@@ -75,17 +76,18 @@ def probability_request(messages, top_logprobs: int = 20) -> ChatRequest:
     return answer_probability_request(messages, top_logprobs=top_logprobs)
 
 
+class VQAScoreOptions(MethodOptions):
+    variant: Literal["p_yes", "p_yes_normalized"] = "p_yes"  # which probability is ``overall``
+    top_logprobs: int = 20
+
+
 class VQAScoreMethod:
     kind = "vqascore"
 
-    def __init__(self, rubric: Rubric, parse_retries: int = 0, **options: Any):
+    def __init__(self, rubric: Rubric, parse_retries: int = 0, replay: bool = False, **options: Any):
         self.rubric = rubric
-        opts = {**rubric.options, **options}
-        self.variant = opts.pop("variant", "p_yes")
-        if self.variant not in VARIANTS:
-            raise ConfigError(f"{rubric.source}: options.variant must be one of {VARIANTS}, not {self.variant!r}")
-        self.top_logprobs = int(opts.pop("top_logprobs", 20))
-        opts.pop("questions", None)
+        opts = parse_options(VQAScoreOptions, rubric, options)
+        self.variant, self.top_logprobs = opts.variant, opts.top_logprobs
         self.template = rubric.template if rubric.template != "pointwise.j2" else "vqascore.j2"
         self._provenance = rubric_provenance(rubric, [self.template], variant=self.variant)
 

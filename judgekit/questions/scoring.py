@@ -18,7 +18,7 @@ missing answer is never a silent zero: with ``on_missing="fail"`` (the default) 
 is ``None`` and the missing ids are listed; with ``"skip"`` the unanswered questions, and the
 children whose gating depends on them, are left out of the mean and counted.
 
->>> from judgekit.question_graph import Question, QuestionGraph
+>>> from judgekit.questions.graph import Question, QuestionGraph
 >>> g = QuestionGraph("p", "a red car", [Question(1, "Is there a car?"), Question(2, "Is the car red?", parents=(1,))])
 >>> score_graph("dsg", g, {1: "no", 2: "yes"}).score
 0.0
@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import ConfigError
-from .question_graph import QuestionGraph
+from ..errors import ConfigError
+from .graph import QuestionGraph
 
 OnMissing = Literal["fail", "skip"]
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from .errors import BackendError
-from .types import ChatRequest, ChatResponse, Message
+from ..errors import BackendError
+from ..types import ChatRequest, ChatResponse, Message
 
 
 def answer_probability_request(

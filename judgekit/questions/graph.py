@@ -16,34 +16,13 @@ follows a broken graph would silently score the wrong thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import DataError
+from ..errors import GraphError
 
 YES_NO = ("yes", "no")
-
-
-class GraphError(DataError):
-    """A question graph is not a DAG over its own questions. ``unknown`` maps a question id to
-    the parent ids that are not questions of the prompt; ``cycle`` lists the ids on a cycle."""
-
-    def __init__(self, item_id: str, unknown: dict[int, list[int]] | None = None,
-                 cycle: list[int] | None = None, duplicates: list[int] | None = None):
-        self.item_id = item_id
-        self.unknown = unknown or {}
-        self.cycle = cycle or []
-        self.duplicates = duplicates or []
-        parts = []
-        if self.duplicates:
-            parts.append(f"repeated question ids {self.duplicates}")
-        if self.unknown:
-            desc = ", ".join(f"question {q} -> {ps}" for q, ps in sorted(self.unknown.items()))
-            parts.append(f"unknown parent ids ({desc})")
-        if self.cycle:
-            parts.append("dependency cycle " + " -> ".join(str(i) for i in [*self.cycle, self.cycle[0]]))
-        super().__init__(f"question graph of item {item_id!r}: " + "; ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -171,55 +150,3 @@ def _find_cycle(questions: Sequence[Question]) -> list[int]:
                 k = found.index(min(found))
                 return found[k:] + found[:k]
     return []
-
-
-def graphs_by_id(graphs: Iterable[QuestionGraph]) -> dict[str, QuestionGraph]:
-    out: dict[str, QuestionGraph] = {}
-    for g in graphs:
-        if g.item_id in out:
-            raise DataError(f"item {g.item_id!r} appears twice")
-        out[g.item_id] = g
-    return out
-
-
-def load_questions(path) -> dict[str, QuestionGraph]:
-    """Load a question file by its format: ``.csv`` (DSG schema), ``.json`` (TIFA schema) or
-    ``.jsonl`` (GenEval's ``evaluation_metadata.jsonl``, turned into questions).
-
-    Malformed DSG dependency cells are repaired or skipped as ``datasets.dsg`` documents; the
-    report is logged (and kept on each graph's ``meta["load_issues"]``)."""
-    from pathlib import Path
-
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"question file {p} does not exist")
-    if p.suffix.lower() == ".csv":
-        from .datasets.dsg import load_dsg_csv
-
-        return load_dsg_csv(p).graphs
-    if p.suffix.lower() == ".json":
-        from .datasets.tifa import load_tifa_questions
-
-        return load_tifa_questions(p)
-    if p.suffix.lower() == ".jsonl":
-        from .datasets.geneval import load_geneval
-
-        return load_geneval(p)
-    raise DataError(f"question file {p}: expected a .csv (DSG schema), .json (TIFA schema) or .jsonl (GenEval metadata)")
-
-
-def save_questions(graphs: Iterable[QuestionGraph], path) -> None:
-    """Save in the schema the suffix names: ``.csv`` DSG, ``.json`` TIFA."""
-    from pathlib import Path
-
-    p = Path(path)
-    if p.suffix.lower() == ".csv":
-        from .datasets.dsg import save_dsg_csv
-
-        save_dsg_csv(graphs, p)
-    elif p.suffix.lower() == ".json":
-        from .datasets.tifa import save_tifa_questions
-
-        save_tifa_questions(graphs, p)
-    else:
-        raise DataError(f"question file {p}: expected a .csv (DSG schema) or .json (TIFA schema)")

@@ -13,7 +13,7 @@ Two styles, each with judgekit's own templates under ``prompts/`` and pydantic-v
 
 A reply that fails validation is retried ``retries`` more times (with a different seed), then the
 prompt is recorded in ``failures`` with the reason: never a crash, never a silently missing
-prompt. Save the graphs with ``judgekit.question_graph.save_questions`` (``.csv`` DSG schema,
+prompt. Save the graphs with ``judgekit.questions.graph.save_questions`` (``.csv`` DSG schema,
 ``.json`` TIFA schema) to review and reuse them.
 
     >>> from judgekit.backends import make_backend                                  # doctest: +SKIP
@@ -31,13 +31,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from .backends.base import Backend
-from .errors import ConfigError, DataError, VerdictParseError
-from .prompts import render_messages
-from .question_graph import GraphError, Question, QuestionGraph
-from .question_scoring import map_to_choice, normalize_answer
-from .types import ChatRequest
-from .verdict import parse_json_object
+from ..backends.base import Backend
+from ..errors import ConfigError, DataError, GraphError, VerdictParseError
+from ..prompts import render_messages
+from ..types import ChatRequest
+from ..verdict import parse_json_object
+from .graph import Question, QuestionGraph
+from .scoring import map_to_choice, normalize_answer
 
 # ---- validated outputs ---------------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ class _Asker:
             resp = None
             key = None
             if self.cache is not None:
-                from .cache import request_key
+                from ..cache import request_key
 
                 key = request_key(self.backend.spec, req, attempt)
                 resp = self.cache.get(key)

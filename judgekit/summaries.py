@@ -1,0 +1,152 @@
+"""Summaries of results: per model, a mean (or win rate) with a 95% bootstrap CI over prompts,
+counts and failures. ``Summary`` is the table type every kind returns; each kind that needs
+its own statistics has a function here (``pointwise_summary``, ``pairwise_summary``).
+
+Summaries read only result records, never the method that produced them, so a results file
+loaded from disk summarises exactly as the run that wrote it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import DataError, MissingDependencyError
+from .stats.bootstrap import bootstrap_ci
+from .types import Result
+
+#: The two orders a pairwise pair is judged in (image_a first, image_b first); see methods.pairwise.
+ORDERS = ("AB", "BA")
+
+
+def require_pandas():
+    try:
+        import pandas as pd
+    except ImportError:
+        raise MissingDependencyError("pandas", "report", "tables") from None
+    return pd
+
+
+@dataclass
+class Summary:
+    """Per model: n samples, failures, mean overall score with a 95% bootstrap CI that
+    resamples prompts. ``str(summary)`` is a table; ``rows`` is plain data."""
+
+    rows: list[dict[str, Any]]
+    columns: list[str] = field(default_factory=lambda: ["model", "n", "failed", "mean", "ci_low", "ci_high"])
+    title: str = ""
+
+    def __str__(self) -> str:
+        def fmt(v: Any) -> str:
+            if isinstance(v, float):
+                return "nan" if math.isnan(v) else f"{v:.3f}"
+            return "" if v is None else str(v)
+
+        cells = [[fmt(r.get(c)) for c in self.columns] for r in self.rows]
+        widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(self.columns)]
+        lines = [self.title] if self.title else []
+        lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths)))
+        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+        return "\n".join(lines)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.rows]
+
+    def to_pandas(self):
+        return require_pandas().DataFrame(self.rows, columns=self.columns)
+
+
+def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) -> Summary:
+    by_model: dict[str, list[Result]] = {}
+    for r in records:
+        by_model.setdefault(r.model or "(none)", []).append(r)
+    rows = []
+    for model, recs in sorted(by_model.items()):
+        ok = [r for r in recs if r.status == "ok" and r.overall is not None]
+        vals = [r.overall for r in ok]
+        groups = [r.prompt_id or r.sample_id for r in ok]
+        mean = float(sum(vals) / len(vals)) if vals else float("nan")
+        lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
+        rows.append(
+            {"model": model, "n": len(recs), "failed": sum(r.status == "failed" for r in recs), "mean": mean, "ci_low": lo, "ci_high": hi}
+        )
+    return Summary(rows)
+
+
+
+@dataclass
+class PairwiseSummary(Summary):
+    """Per-model win rates with bootstrap CIs, plus the judge's position statistics in
+    ``position`` (also shown in the title)."""
+
+    position: dict[str, Any] = field(default_factory=dict)
+
+
+def position_stats(records: list[Result], dimension: str | None = None) -> dict[str, Any]:
+    """Position-consistency rate (both orders name the same winner, ties included) and the
+    rate at which the first-shown image wins ((A + tie/2) / verdicts, over both orders), from
+    the raw verdicts kept in pairwise results. Pairs missing an order are left out."""
+    pairs = consistent = 0
+    first = verdicts = 0.0
+    for r in records:
+        per_dim = (r.details or {}).get("verdicts") or {}
+        dims = [dimension] if dimension else list(per_dim)
+        for d in dims:
+            v = per_dim.get(d) or {}
+            for order in ORDERS:
+                if order in v:
+                    verdicts += 1
+                    first += {"A": 1.0, "tie": 0.5, "B": 0.0}[v[order]["winner"]]
+            if "AB" in v and "BA" in v:
+                pairs += 1
+                consistent += bool(v.get("consistent"))
+    return {
+        "dimension": dimension or "all",
+        "pairs": pairs,
+        "position_consistency": consistent / pairs if pairs else float("nan"),
+        "verdicts": int(verdicts),
+        "first_shown_win_rate": first / verdicts if verdicts else float("nan"),
+    }
+
+
+def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, dimension: str | None = None) -> PairwiseSummary:
+    """Win rate (W + T/2) / N of every model with a prompt-bootstrap CI; an ``inconsistent``
+    outcome counts as a tie. Failed samples are counted, never silently dropped."""
+    from .stats.battles import Battles
+    from .stats.ratings import win_rates
+
+    failed = sum(r.status == "failed" for r in records)
+    inconsistent = 0
+    rows_in = []
+    for r in records:
+        if r.status != "ok":
+            continue
+        extra = r.model_extra or {}
+        w = (extra.get("winners") or {}).get(dimension) if dimension else extra.get("winner")
+        if w is None or not extra.get("model_a") or not extra.get("model_b"):
+            continue
+        inconsistent += w == "inconsistent"
+        rows_in.append({"model_a": extra["model_a"], "model_b": extra["model_b"], "winner": w, "prompt_id": r.prompt_id})
+    pos = position_stats(records, dimension)
+    title = (
+        f"pairwise: {len(records)} pairs, {failed} failed, {inconsistent} inconsistent (counted as ties); "
+        f"position consistency {pos['position_consistency']:.3f} over {pos['pairs']} judged pairs; "
+        f"first-shown image wins {pos['first_shown_win_rate']:.3f} of {pos['verdicts']} verdicts"
+    )
+    cols = ["model", "n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high"]
+    if not rows_in:
+        return PairwiseSummary([], cols, title, pos)
+    try:
+        battles = Battles.from_records(rows_in, source="pairwise results")
+    except DataError as exc:
+        return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", pos)
+    rates = win_rates(battles, n_boot=n_boot, seed=seed)
+    wlt = battles.record_counts()
+    rows = []
+    for i, m in enumerate(battles.models):
+        e = rates[m]
+        rows.append({"model": m, "n": e.n, "wins": int(wlt[i, 0]), "losses": int(wlt[i, 1]), "ties": int(wlt[i, 2]),
+                     "win_rate": e.value, "ci_low": e.lo, "ci_high": e.hi})
+    rows.sort(key=lambda row: -row["win_rate"])
+    return PairwiseSummary(rows, cols, title, pos)
