@@ -14,8 +14,9 @@ import time
 import numpy as np
 from scipy import stats
 
-from judgekit.calibrate import TIFA_METRICS, calibrate, tifa_metric_scores
-from judgekit.human_labels import builtin_labels
+from judgekit.calibration.labels import builtin_labels
+from judgekit.calibration.report import calibrate
+from judgekit.demo import TIFA_METRICS, tifa_metric_scores
 from judgekit.stats.agreement import kendall_taus, spearman
 
 

@@ -8,11 +8,11 @@
 
 from __future__ import annotations
 
-from . import calibrate, metrics  # noqa: E402  (calibrate: a callable module; metrics: lazy, no torch until used)
+from . import calibration, metrics  # metrics is lazy: no torch until a metric is used
 from ._version import __version__
-from .calibration_maps import apply_calibration  # noqa: E402
+from .calibration import apply_calibration, calibrate
 from .datasets.questions import load_questions, save_questions
-from .errors import (  # noqa: E402
+from .errors import (
     BackendError,
     ConfigError,
     DataError,
@@ -22,15 +22,15 @@ from .errors import (  # noqa: E402
     TemplateError,
     VerdictParseError,
 )
-from .manifest import load_samples  # noqa: E402
-from .pairs import plan_pairs  # noqa: E402
-from .questions.generate import generate_questions  # noqa: E402
-from .questions.graph import Question, QuestionGraph  # noqa: E402
-from .questions.scoring import score_graph  # noqa: E402
-from .results import Results, load_results  # noqa: E402
-from .rubric import Rubric, load_rubric  # noqa: E402
-from .runner import score, score_async  # noqa: E402
-from .types import Result, Sample, Verdict  # noqa: E402
+from .manifest import load_samples
+from .pairs import plan_pairs
+from .questions.generate import generate_questions
+from .questions.graph import Question, QuestionGraph
+from .questions.scoring import score_graph
+from .results import Results, load_results
+from .rubric import Rubric, load_rubric
+from .runner import score, score_async
+from .types import Result, Sample, Verdict
 
 __all__ = [
     "BackendError",
@@ -51,6 +51,7 @@ __all__ = [
     "__version__",
     "apply_calibration",
     "calibrate",
+    "calibration",
     "generate_questions",
     "load_questions",
     "load_results",

@@ -7,7 +7,6 @@ read when their request is built, so a 100,000-line manifest streams.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import DataError
+from .io import iter_jsonl
 from .types import IMAGE_FIELDS, Sample
 
 _KNOWN = set(Sample.model_fields) - {"meta"}
@@ -56,20 +56,12 @@ def iter_samples(path: str | Path) -> Iterator[Sample]:
         raise DataError(f"manifest {p} does not exist")
     base = p.resolve().parent
     seen: set[str] = set()
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{p}:{lineno}: "
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}not valid JSON ({exc.msg} at column {exc.colno})") from None
-            s = sample_from_dict(d, base, where)
-            if s.id in seen:
-                raise DataError(f"{where}duplicate sample id {s.id!r}")
-            seen.add(s.id)
-            yield s
+    for where, d in iter_jsonl(p, "manifest"):
+        s = sample_from_dict(d, base, where + ": ")
+        if s.id in seen:
+            raise DataError(f"{where}: duplicate sample id {s.id!r}")
+        seen.add(s.id)
+        yield s
 
 
 def load_samples(path_or_samples: str | Path | list) -> list[Sample]:

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import DataError
+from .io import iter_jsonl
 from .summaries import Summary, pairwise_summary, pointwise_summary, require_pandas
 from .types import Result
 
@@ -91,12 +91,9 @@ def load_results(path: str | Path) -> Results:
     if not p.is_file():
         raise DataError(f"results file {p} does not exist")
     records = []
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(Result.model_validate(json.loads(line)))
-            except (json.JSONDecodeError, ValueError) as exc:
-                raise DataError(f"{p}:{lineno}: not a judgekit result record ({str(exc).splitlines()[0]})") from None
+    for where, rec in iter_jsonl(p, "results file"):
+        try:
+            records.append(Result.model_validate(rec))
+        except ValueError as exc:
+            raise DataError(f"{where}: not a judgekit result record ({str(exc).splitlines()[0]})") from None
     return Results(records)

@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 import judgekit as jk
-from judgekit.calibrate import calibrate, compare_judges, load_scores, prediction_powered
-from judgekit.calibration_maps import apply_calibration, fit_isotonic, fit_map, fit_ordinal, load_map
+from judgekit.calibration.compare import compare_judges
+from judgekit.calibration.labels import load_human_labels
+from judgekit.calibration.maps import apply_calibration, fit_isotonic, fit_map, fit_ordinal, load_map
+from judgekit.calibration.ppi import prediction_powered
+from judgekit.calibration.report import calibrate
+from judgekit.calibration.scores import load_scores
 from judgekit.cli import main
 from judgekit.errors import ConfigError, DataError
-from judgekit.human_labels import load_human_labels
 from judgekit.types import Result
 
 MODELS = ("sdxl", "flux", "sd15")

@@ -7,14 +7,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from judgekit.calibrate import (
-    TIFA_METRICS,
-    calibrate,
-    compare_with_humans,
-    demo_comparison,
-    tifa_metric_scores,
-)
-from judgekit.human_labels import builtin_labels, builtin_path
+from judgekit.calibration.labels import builtin_labels, builtin_path
+from judgekit.calibration.report import calibrate
+from judgekit.demo import TIFA_METRICS, compare_with_humans, demo_comparison, tifa_metric_scores
 from judgekit.resources import data_path
 from judgekit.types import Result
 

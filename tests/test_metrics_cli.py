@@ -79,7 +79,7 @@ def test_pair_metrics_write_per_sample_rows(pairs, tmp_path, metric):
 
 
 def test_output_feeds_calibrate_as_a_baseline(pairs, tmp_path):
-    from judgekit.calibrate import load_scores
+    from judgekit.calibration.scores import load_scores
 
     man, _ = pairs
     out = tmp_path / "psnr.jsonl"

@@ -11,17 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from judgekit.datasets.battles import read_battles, read_genai_bench, write_battles
 from judgekit.errors import DataError
 from judgekit.resources import data_path
-from judgekit.stats.battles import (
-    BattleCounts,
-    Battles,
-    battles_from_rankings,
-    battles_from_scores,
-    read_battles,
-    read_genai_bench,
-    write_battles,
-)
+from judgekit.stats.battles import BattleCounts, Battles, battles_from_rankings, battles_from_scores
 
 DATA = Path(__file__).parent / "data"
 GENAI = data_path("calibration", "genai_bench", "genai_image_527_human_ratings.json")  # vendored by calibration
@@ -117,7 +110,7 @@ def test_files_round_trip(tmp_path, suffix):
 def test_file_errors_name_the_file_and_line(tmp_path):
     p = tmp_path / "b.jsonl"
     p.write_text(json.dumps(rec("x", "y", "tie")) + "\n{not json\n")
-    with pytest.raises(DataError, match=r"b.jsonl: line 2"):
+    with pytest.raises(DataError, match=r"b.jsonl:2"):
         read_battles(p)
     c = tmp_path / "b.csv"
     c.write_text("a,b,winner\nx,y,tie\n")

@@ -8,9 +8,10 @@ import pytest
 from scipy import optimize
 from sklearn.linear_model import LogisticRegression
 
+from judgekit.datasets.battles import read_genai_bench
 from judgekit.errors import ConfigError, DataError
 from judgekit.resources import data_path
-from judgekit.stats.battles import Battles, battles_from_scores, read_genai_bench
+from judgekit.stats.battles import Battles, battles_from_scores
 from judgekit.stats.ratings import (
     bradley_terry,
     elo,
@@ -322,7 +323,7 @@ def test_leaderboard_cli_on_a_battles_file_and_errors(tmp_path, capsys):
     import json
 
     from judgekit.cli import main
-    from judgekit.stats.battles import write_battles
+    from judgekit.datasets.battles import write_battles
 
     b = simulate(np.random.default_rng(9), np.array([0.0, 0.25, 0.5]), 60, 3)
     path = tmp_path / "battles.csv"

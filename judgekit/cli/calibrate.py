@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import sys
 from pathlib import Path
 
+from .. import calibration as cal
+from ..calibration.join import join
+from ..calibration.maps import fit_map
 from ..errors import ConfigError
+from ..io import write_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,7 +69,7 @@ def _named(spec: str) -> tuple[str | None, str]:
 
 def _source(spec: str):
     if spec.startswith("tifa160:"):
-        from ..calibrate import tifa_metric_scores
+        from ..demo import tifa_metric_scores
 
         return tifa_metric_scores(spec.split(":", 1)[1])
     return spec
@@ -84,16 +86,12 @@ def _scale(text: str | None):
 
 
 def _labels(args):
-    from ..human_labels import builtin_labels, load_human_labels
-
     if args.human.startswith("builtin:"):
-        return builtin_labels(args.human.split(":", 1)[1])
-    return load_human_labels(args.human, columns=args.human_columns, scale=_scale(args.human_scale))
+        return cal.builtin_labels(args.human.split(":", 1)[1])
+    return cal.load_human_labels(args.human, columns=args.human_columns, scale=_scale(args.human_scale))
 
 
 def run(args: argparse.Namespace) -> int:
-    cal = importlib.import_module("judgekit.calibrate")  # the module (``jk.calibrate`` is callable)
-
     labels = _labels(args)
     baselines = {}
     for spec in args.baseline:
@@ -108,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         out[dim] = _one(args, cal, labels, baselines, dim)
     if args.out:
         data = out[dims[0]] if len(dims) == 1 else {"dimensions": out}
-        Path(args.out).write_text(json.dumps(data, indent=2, default=cal._json_default) + "\n", encoding="utf-8")
+        write_json(args.out, data)
         print(f"report written to {args.out}", file=sys.stderr)
     return 0
 
@@ -146,12 +144,11 @@ def _one(args, cal, labels, baselines, dim) -> dict:
 
 
 def _fit_map(args, cal, labels, src, dim) -> dict:
-    from ..calibration_maps import fit_map
 
     if not args.map_out:
         raise ConfigError("--fit-map needs --map-out FILE to save the map to")
     scores = cal.load_scores(_source(src), args.judge_column, "judge", dim)
-    j = cal.join(labels, [scores], dim, args.on)
+    j = join(labels, [scores], dim, args.on)
     m = fit_map(args.fit_map, j.scores["judge"], j.ratings, j.groups, labels.levels(), column=scores.column, seed=args.seed)
     m.save(args.map_out)
     cv = m.cv

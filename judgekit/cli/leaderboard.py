@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..stats.battles import read_battles
+    from ..datasets.battles import read_battles
     from ..stats.ratings import leaderboard
 
     if args.bootstrap < 0:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from pathlib import Path
 
-from ..errors import ConfigError, DataError
+from ..datasets.prompts import read_prompts
+from ..errors import ConfigError
 from .options import parse_key_values
 
 
@@ -41,33 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def read_prompts(path: str | Path) -> list[tuple[str, str]]:
-    """``[(prompt_id, prompt)]`` from a JSONL file, a .txt file (one per line) or a folder."""
-    p = Path(path)
-    if p.is_dir():
-        from ..datasets.dpg import load_dpg_prompts
-
-        return list(load_dpg_prompts(p).items())
-    if not p.is_file():
-        raise DataError(f"prompt file {p} does not exist")
-    if p.suffix == ".txt":
-        return [(str(i), line.strip()) for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
-    out = []
-    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            pid = rec.get("prompt_id", rec.get("id"))
-            if pid is None or not rec.get("prompt"):
-                raise KeyError("prompt_id/id and prompt")
-        except (json.JSONDecodeError, KeyError, AttributeError) as exc:
-            raise DataError(f"{p} line {lineno}: expected a JSON object with prompt_id (or id) and prompt ({exc})") from None
-        out.append((str(pid), rec["prompt"]))
-    # Several samples of one prompt share it: generate once per prompt id.
-    return list(dict(out).items())
-
-
 def run_generate(args: argparse.Namespace) -> int:
     from ..backends import make_backend
     from ..cache import ResponseCache
@@ -79,11 +52,9 @@ def run_generate(args: argparse.Namespace) -> int:
         raise ConfigError("--out must end in .csv (DSG schema) or .json (TIFA schema)")
     prompts = read_prompts(args.prompts)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
-    if args.base_url:
-        opts["base_url"] = args.base_url
 
     async def go():
-        backend = make_backend(args.backend, **opts)
+        backend = make_backend(args.backend, settings={"base_url": args.base_url}, **opts)
         cache = None if args.no_cache else ResponseCache(args.cache or default_cache_path())
         try:
             return await generate_questions_async(prompts, backend, style=args.style, retries=args.retries,

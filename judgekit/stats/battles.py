@@ -1,8 +1,8 @@
 """Battles: pairwise outcomes between models, the input of win rates, Elo and Bradley-Terry.
 
 A battle is ``(model_a, model_b, winner, prompt_id)`` with ``winner`` one of ``model_a``,
-``model_b`` or ``tie``. Battles come from a battles file written by human raters (JSONL or CSV),
-from judgekit pairwise results, or from other human-label shapes through the converters here:
+``model_b`` or ``tie``. Battles come from a battles file written by human raters (JSONL or CSV; read by
+``judgekit.datasets.battles``), from judgekit pairwise results, or from other human-label shapes through the converters here:
 per-image Likert scores of several models on one prompt (``battles_from_scores``) and
 per-prompt rankings with ties (``battles_from_rankings``, the ImageReward test format).
 
@@ -20,12 +20,9 @@ Bradley-Terry refits cheap.
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -217,68 +214,6 @@ def _winner_score(w: Any, a: str, b: str, where: str) -> float | None:
     )
 
 
-# --- files ------------------------------------------------------------------------------------
-
-
-def read_battles(
-    path: str | Path,
-    *,
-    models: Sequence[str] | None = None,
-    inconsistent: str = "tie",
-    dimension: str | None = None,
-) -> Battles:
-    """Read a battles file (``.csv``, or JSON lines / a JSON list) or judgekit pairwise results.
-
-    CSV needs the header ``model_a,model_b,winner`` (``prompt_id`` optional); JSON lines the
-    same keys. Errors name the file and the record.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: no such file")
-    if p.suffix.lower() == ".csv":
-        with p.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            cols = set(reader.fieldnames or ())
-            need = {"model_a", "model_b", "winner"} - cols
-            if need:
-                raise DataError(f"{p}: CSV header lacks {sorted(need)}; has {sorted(cols)}")
-            rows = list(reader)
-        return Battles.from_records(rows, models=models, inconsistent=inconsistent, dimension=dimension, source=str(p))
-    return Battles.from_records(
-        _json_records(p), models=models, inconsistent=inconsistent, dimension=dimension, source=str(p)
-    )
-
-
-def _json_records(p: Path) -> Iterator[Any]:
-    text = p.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        try:
-            yield from json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{p}: not valid JSON: {exc}") from None
-        return
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{p}: line {n}: not valid JSON: {exc.msg}") from None
-
-
-def write_battles(battles: Battles, path: str | Path) -> None:
-    """Write JSON lines (or CSV for a ``.csv`` path) that ``read_battles`` reads back."""
-    p = Path(path)
-    recs = battles.to_records()
-    if p.suffix.lower() == ".csv":
-        with p.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=["model_a", "model_b", "winner", "prompt_id"])
-            w.writeheader()
-            w.writerows(recs)
-    else:
-        p.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
-
-
 # --- converters from other human-label shapes -----------------------------------------------------
 
 
@@ -378,25 +313,6 @@ def battles_from_rankings(
     if not ma:
         raise DataError("no battles: every item needs at least two ranked things")
     return Battles.from_arrays(ma, mb, sc, pid, skipped={"tie": dropped} if dropped else None)
-
-
-def read_genai_bench(path: str | Path) -> dict[str, dict[str, list[float]]]:
-    """GenAI-Bench human ratings ``{id: {"models": {model: [ratings]}}}`` -> ``{id: {model: [ratings]}}``
-    (the input shape of ``battles_from_scores``)."""
-    p = Path(path)
-    try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"{p}: cannot read GenAI-Bench ratings: {exc}") from None
-    if not isinstance(raw, dict):
-        raise DataError(f"{p}: expected an object keyed by prompt id")
-    out: dict[str, dict[str, list[float]]] = {}
-    for key, item in raw.items():
-        models = item.get("models") if isinstance(item, dict) else None
-        if not isinstance(models, dict):
-            raise DataError(f"{p}: prompt {key!r} has no 'models' mapping")
-        out[str(item.get("id", key))] = {m: list(v) for m, v in models.items()}
-    return out
 
 
 # --- counts per (pair, outcome) cell, and prompt-level resampling of them -------------------------

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
+from ..io import read_records
 
 CANONICAL = ("sample_id", "prompt_id", "model", "rater", "dimension", "score", "label", "winner", "model_a", "model_b")
 _VALUE_KINDS = ("score", "label", "winner")
@@ -88,44 +89,6 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     if bad:
         raise DataError(f"unknown label field(s) {sorted(bad)} in column mapping; known: {', '.join(CANONICAL)}")
     return pairs
-
-
-def read_records(source: str | Path | Iterable[Mapping[str, Any]]) -> tuple[list[tuple[str, dict]], str]:
-    """Rows of a JSONL, CSV or JSON file (a list of records, or an object of records whose keys
-    become ``sample_id``), each with its ``file:line`` for error messages."""
-    if not isinstance(source, (str, Path)):
-        recs = [dict(r.model_dump() if hasattr(r, "model_dump") else r) for r in source]
-        return [(f"<record {i}>", r) for i, r in enumerate(recs)], "<records>"
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    name = str(path)
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8") as fh:
-            return [(f"{name}:{i + 2}", dict(r)) for i, r in enumerate(csv.DictReader(fh))], name
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{name}: not valid JSON ({exc})") from None
-        if isinstance(data, dict):
-            return [(f"{name}:{k}", {"sample_id": k, **v}) for k, v in data.items() if isinstance(v, dict)], name
-        if isinstance(data, list):
-            return [(f"{name}:[{i}]", dict(r)) for i, r in enumerate(data)], name
-        raise DataError(f"{name}: expected a list of records or an object of records")
-    out = []
-    with path.open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{name}:{i}: not valid JSON ({exc.msg})") from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{name}:{i}: expected a JSON object")
-            out.append((f"{name}:{i}", rec))
-    return out, name
 
 
 def _text(v) -> str | None:
@@ -249,7 +212,7 @@ BUILTIN = {
 
 
 def builtin_path(name: str) -> Path:
-    from .resources import data_path
+    from ..resources import data_path
 
     if name not in BUILTIN:
         raise DataError(f"unknown built-in label set {name!r}; have {sorted(BUILTIN)}")

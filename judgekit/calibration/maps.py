@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
-from .stats.bootstrap import group_indices
+from ..errors import DataError
+from ..stats.bootstrap import group_indices
 
 KINDS = ("isotonic", "ordinal")
 
@@ -194,7 +194,7 @@ def fit_map(
         ok = np.isfinite(rr)
         return fit_ordinal(np.repeat(s[rows], ok.sum(1)), rr[ok], lv, column)
 
-    from .stats.agreement import linear_map
+    from ..stats.agreement import linear_map
 
     pred = np.full(s.size, np.nan)
     parts = _folds(groups, folds, seed) if len(set(groups)) >= folds else []

@@ -1,0 +1,126 @@
+"""Joining scorers with human labels on the items every one of them covers; every row that
+does not join is counted under ``unmatched`` with examples, never dropped silently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from .labels import HumanLabels
+from .scores import ScoreRow, Scores
+
+MIN_ITEMS = 10
+_EXAMPLES = 5
+
+
+@dataclass
+class Joined:
+    """Matched items: one score column per scorer, the raters' ratings, groups and models."""
+
+    keys: list[tuple]
+    scores: dict[str, np.ndarray]
+    ratings: np.ndarray  # items x raters, NaN = not rated
+    raters: list[str]
+    groups: np.ndarray
+    models: np.ndarray | None
+    on: str
+    unmatched: dict[str, Any]
+    unlabeled: dict[str, list[ScoreRow]] = field(default_factory=dict)
+
+
+def _key_mode(labels: HumanLabels, scorers: list[Scores], on: str | None) -> str:
+    if on is not None:
+        if on not in ("sample_id", "prompt_id,model"):
+            raise ConfigError("join 'on' must be 'sample_id' or 'prompt_id,model'")
+        return on
+    human_sid = all(r.sample_id for r in labels.rows)
+    if human_sid and all(all(r.sample_id for r in s.rows) for s in scorers):
+        return "sample_id"
+    if all(r.prompt_id and r.model for r in labels.rows) and all(
+        all(r.prompt_id and r.model for r in s.rows) for s in scorers
+    ):
+        return "prompt_id,model"
+    raise DataError(
+        "cannot join: the human labels and every score file must both carry sample_id, or both "
+        "prompt_id and model (map the label columns with --human-columns)"
+    )
+
+
+def _key(row, on: str) -> tuple:
+    return (row.sample_id,) if on == "sample_id" else (row.prompt_id, row.model)
+
+
+def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = None, on: str | None = None) -> Joined:
+    rows = [r for r in labels.rows if dimension is None or r.dimension == dimension]
+    if not rows:
+        raise DataError(f"{labels.source}: no labels for dimension {dimension!r}; have {labels.dimensions()}")
+    mode = _key_mode(labels, scorers, on)
+    items: dict[tuple, dict] = {}
+    for r in rows:
+        it = items.setdefault(_key(r, mode), {"ratings": [], "prompt": r.prompt_id, "model": r.model})
+        it["ratings"].append((r.rater, r.value))
+    unmatched: dict[str, Any] = {"human_rows_skipped": len(labels.skipped)}
+    if labels.skipped:
+        unmatched["human_rows_skipped_examples"] = labels.skipped[:_EXAMPLES]
+    per_scorer: dict[str, dict[tuple, float]] = {}
+    unlabeled: dict[str, list[ScoreRow]] = {}
+    for sc in scorers:
+        vals: dict[tuple, list[float]] = {}
+        failed: dict[tuple, str] = {}
+        only: list[ScoreRow] = []
+        for row in sc.rows:
+            k = _key(row, mode)
+            if k not in items:
+                only.append(row)
+            elif row.value is None:
+                failed[k] = row.why
+            else:
+                vals.setdefault(k, []).append(row.value)
+        failed = {k: w for k, w in failed.items() if k not in vals}
+        per_scorer[sc.name] = {k: float(np.mean(v)) for k, v in vals.items()}
+        unlabeled[sc.name] = [r for r in only if r.value is not None]
+        missing = [k for k in items if k not in vals and k not in failed]
+        unmatched[sc.name] = {
+            "scorer_rows_without_label": len(only),
+            "labelled_items_without_score": len(missing),
+            "failed_or_empty": len(failed),
+            "averaged_duplicate_keys": sum(len(v) > 1 for v in vals.values()),
+            "examples": {
+                "without_label": [list(_key(r, mode)) for r in only[:_EXAMPLES]],
+                "without_score": [list(k) for k in missing[:_EXAMPLES]],
+                "failed": [[*k, w] for k, w in list(failed.items())[:_EXAMPLES]],
+            },
+        }
+    common = [k for k in items if all(k in per_scorer[s.name] for s in scorers)]
+    unmatched["labelled_items"] = len(items)
+    unmatched["labelled_items_not_scored_by_every_scorer"] = len(items) - len(common)
+    named = labels.has_raters and all(r.rater is not None for r in rows)
+    if named:
+        raters = sorted({r.rater for r in rows})
+        col = {rt: j for j, rt in enumerate(raters)}
+    else:  # anonymous ratings: the i-th rating of an item is "rater #i"
+        raters = [f"#{j}" for j in range(max((len(items[k]["ratings"]) for k in items), default=0))]
+    mat = np.full((len(common), len(raters)), np.nan)
+    for i, k in enumerate(common):
+        seen: dict[int, list[float]] = {}
+        for j, (rt, v) in enumerate(items[k]["ratings"]):
+            seen.setdefault(col[rt] if named else j, []).append(v)
+        for j, v in seen.items():
+            mat[i, j] = float(np.mean(v))  # a rater who rated an item twice counts once
+    groups = np.array([str(items[k]["prompt"] or k[0]) for k in common], dtype=object)
+    have_models = all(items[k]["model"] for k in common) and common
+    models = np.array([items[k]["model"] for k in common], dtype=object) if have_models else None
+    return Joined(
+        keys=common,
+        scores={s.name: np.array([per_scorer[s.name][k] for k in common]) for s in scorers},
+        ratings=mat,
+        raters=raters,
+        groups=groups,
+        models=models,
+        on=mode,
+        unmatched=unmatched,
+        unlabeled=unlabeled,
+    )

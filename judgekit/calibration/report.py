@@ -1,0 +1,255 @@
+"""``calibrate``: judge vs human labels, agreement with CIs, the human ceiling and baselines side
+by side, as a ``CalibrationReport`` (printable table, JSON).
+
+>>> import judgekit as jk                                                        # doctest: +SKIP
+>>> report = jk.calibrate("results.jsonl", "labels.jsonl",                       # doctest: +SKIP
+...                       baselines=["clip.jsonl:clipscore"], human_scale=(1, 5))
+>>> print(report.table()); report.save("report.json")                           # doctest: +SKIP
+
+Every row is accounted for: scorer rows without a human label, labelled items without a score,
+failed judgments and empty label cells are counted under ``unmatched`` (with examples), never
+dropped silently. All scorers are compared on the same items (those every scorer scored).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from ..stats.agreement import STATISTICS, Estimate, Scale, agreement, human_ceiling
+from .join import MIN_ITEMS, Joined, join
+from .labels import HumanLabels, load_human_labels
+from .scores import Scores, load_scores
+
+
+def fmt_number(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+@dataclass
+class CalibrationReport:
+    n: int
+    unmatched: dict[str, Any]
+    scorers: dict[str, dict[str, Estimate]]
+    human_ceiling: dict[str, Estimate] | None
+    system_level: dict[str, Estimate]
+    warnings: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    ceiling_per_rater: list[dict] = field(default_factory=list)
+    #: With ``matched=True``: each scorer put in each rater's place (vs the mean of the others).
+    matched: dict[str, dict[str, Estimate]] = field(default_factory=dict)
+
+    def table(self, statistics: Iterable[str] | None = None, wide: bool = False) -> str:
+        """A text table: (scorer, statistic, value, CI, n) rows, the human ceiling first;
+        ``wide=True`` gives one row per scorer and one ``value [lo, hi]`` column per statistic."""
+        stats = list(statistics or STATISTICS)
+        level = int(round(100 * self.meta.get("level", 0.95)))
+        blocks: list[tuple[str, dict[str, Estimate]]] = []
+        if self.human_ceiling:
+            blocks.append(("human ceiling", self.human_ceiling))
+        for nm, est in self.scorers.items():
+            blocks.append((nm, est))
+            if nm in self.matched:
+                blocks.append((f"{nm} (vs others)", self.matched[nm]))
+        if wide:
+            header = ["scorer", *stats]
+            rows = [[nm, *(self._cell(est.get(s)) for s in stats)] for nm, est in blocks]
+        else:
+            header = ["scorer", "statistic", "value", f"{level}% CI", "n"]
+            rows = []
+            for nm, est in blocks:
+                for s in stats:
+                    if s in est:
+                        e = est[s]
+                        rows.append([nm, s, fmt_number(e.value), self._ci(e), str(e.n)])
+            for nm, e in self.system_level.items():
+                rows.append([nm, "system_spearman", fmt_number(e.value), self._ci(e), f"{e.n} models"])
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths))]
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        if wide and self.system_level:
+            lines.append("system level (Spearman of per-model means): " + "; ".join(
+                f"{nm} {self._cell(e)}" for nm, e in self.system_level.items()))
+        foot = [f"n = {self.n} matched items; CIs: bootstrap over prompts ({self.meta.get('n_boot')} draws, seed {self.meta.get('seed')})"]
+        if not self.human_ceiling:
+            foot.append(f"human ceiling: {self.meta.get('ceiling_note', 'not available')}")
+        foot += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines + foot)
+
+    @staticmethod
+    def _ci(e: Estimate) -> str:
+        return "n/a" if not np.isfinite(e.ci[0]) else f"[{fmt_number(e.ci[0])}, {fmt_number(e.ci[1])}]"
+
+    def _cell(self, e: Estimate | None) -> str:
+        if e is None:
+            return ""
+        return "n/a" if not np.isfinite(e.value) else f"{fmt_number(e.value)} {self._ci(e)}"
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def to_dict(self) -> dict[str, Any]:
+        ceiling = None
+        if self.human_ceiling:
+            ceiling = {k: e.to_dict() for k, e in self.human_ceiling.items()}
+            ceiling["per_rater"] = self.ceiling_per_rater
+        return {
+            "n": self.n,
+            "unmatched": self.unmatched,
+            "scorers": {nm: {k: e.to_dict() for k, e in est.items()} for nm, est in self.scorers.items()},
+            "human_ceiling": ceiling,
+            "system_level": {nm: e.to_dict() for nm, e in self.system_level.items()},
+            **({"matched": {nm: {k: e.to_dict() for k, e in est.items()} for nm, est in self.matched.items()}}
+               if self.matched else {}),
+            "warnings": self.warnings,
+            "meta": self.meta,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=_json_default)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    raise TypeError(f"not JSON-serializable: {type(o).__name__}")
+
+
+def _clean(d: dict) -> dict:
+    """Per-rater dicts for JSON: rounded, NaN -> None, private keys renamed."""
+    out = {}
+    for k, v in d.items():
+        if k == "_n":
+            out["n"] = int(v)
+        elif k == "_rater":
+            continue
+        elif not k.startswith("_"):
+            out[k] = None if not np.isfinite(v) else round(float(v), 6)
+    return out
+
+
+def as_labels(human, columns, scale) -> HumanLabels:
+    if isinstance(human, HumanLabels):
+        return human
+    return load_human_labels(human, columns=columns, scale=scale)
+
+
+def as_scorers(judge, judge_column, judge_name, baselines, dimension) -> list[Scores]:
+    scorers = [load_scores(judge, judge_column, judge_name, dimension)] if judge is not None else []
+    items = baselines.items() if isinstance(baselines, Mapping) else [(None, b) for b in (baselines or [])]
+    for nm, src in items:
+        if isinstance(src, tuple):
+            scorers.append(load_scores(src[0], src[1], nm))
+        else:
+            scorers.append(load_scores(src, None, nm))
+    names = [s.name for s in scorers]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ConfigError(f"two scorers share the name(s) {sorted(dup)}: name them (baselines={{'name': source}})")
+    return scorers
+
+
+def calibrate(
+    judge,
+    human,
+    baselines: Iterable | Mapping | None = None,
+    *,
+    judge_column: str | None = None,
+    judge_name: str = "judge",
+    human_columns: str | Mapping[str, str] | None = None,
+    human_scale: tuple[float, float] | None = None,
+    dimension: str | None = None,
+    on: str | None = None,
+    judge_range: tuple[float, float] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    matched: bool = False,
+) -> CalibrationReport:
+    """Agreement of the judge (and each baseline) with the human labels, with the human ceiling.
+
+    ``judge`` and each baseline: a results file, ``"FILE:COLUMN"``, a ``Results`` object or a
+    list of records. ``baselines`` may be a list (named after their files) or ``{name: source}``
+    (``source`` may be ``(path, column)``). ``judge_range`` is the judge's score range used to
+    map it onto the human scale for kappa and alpha (default: the range it used here).
+    ``judge=None`` with no baselines reports the human ceiling alone. ``matched=True`` also
+    puts each scorer in each rater's place (against the mean of the *other* raters, on that
+    rater's items), which compares with the human ceiling exactly.
+    """
+    labels = as_labels(human, human_columns, human_scale)
+    if labels.kind == "winner":
+        raise ConfigError("pairwise (winner) labels: use judgekit.stats.ppi for win rates; calibrate needs scores or labels")
+    if dimension is None and len([d for d in labels.dimensions() if d is not None]) > 1:
+        raise ConfigError(f"the labels have several dimensions {labels.dimensions()}: choose one with dimension=")
+    scorers = as_scorers(judge, judge_column, judge_name, baselines, dimension)
+    # With no scorer at all the report holds the human ceiling alone (inter-rater agreement).
+    j = join(labels, scorers, dimension, on)
+    return build_report(j, labels, scorers, judge_range, n_boot, seed, level, dimension, matched)
+
+
+def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, level, dimension,
+            matched: bool = False) -> CalibrationReport:
+    n = len(j.keys)
+    warnings_: list[str] = []
+    scale = Scale(labels.levels())
+    meta = {
+        "human": labels.source, "human_kind": labels.kind, "human_levels": scale.levels.tolist(),
+        "raters": len(j.raters), "join_on": j.on, "dimension": dimension,
+        "n_boot": n_boot, "seed": seed, "level": level, "prompts": int(len(set(j.groups.tolist()))),
+        "scorers": {s.name: s.column for s in scorers},
+    }
+    if n == 0:
+        raise DataError(
+            f"no item matched between the human labels ({labels.source}) and the scores "
+            f"(joined on {j.on}); see the unmatched counts: {json.dumps(j.unmatched, default=str)[:600]}"
+        )
+    if n < MIN_ITEMS:
+        warnings_.append(f"only {n} matched items: confidence intervals are unreliable below {MIN_ITEMS}")
+    results: dict[str, dict[str, Estimate]] = {}
+    system: dict[str, Estimate] = {}
+    for s in scorers:
+        vals = j.scores[s.name]
+        rng = judge_range if (judge_range and s is scorers[0]) else None
+        est = agreement(vals, j.ratings, j.groups, scale, models=j.models, scorer_range=rng,
+                        n_boot=n_boot, seed=seed, level=level)
+        if "system_spearman" in est:
+            system[s.name] = est.pop("system_spearman")
+        results[s.name] = est
+        if dimension and s.column == "overall":
+            warnings_.append(f"{s.name}: no score for dimension {dimension!r}; its overall score is used")
+        if np.ptp(vals) == 0:
+            warnings_.append(f"{s.name}: every item has the same score ({vals[0]:g}); its correlations are undefined")
+    ceiling = None
+    per_rater: list[dict] = []
+    rated = np.isfinite(j.ratings).sum(1)
+    if len(j.raters) < 2 or (rated >= 2).sum() == 0:
+        meta["ceiling_note"] = "one rater per item: no human ceiling"
+    else:
+        ceiling = human_ceiling(j.ratings, j.groups, scale, n_boot=n_boot, seed=seed, level=level)
+        if ceiling is not None:
+            per_rater = [{"rater": j.raters[p["_rater"]], **_clean(p)} for p in ceiling.pop("per_rater")]
+            meta["ceiling_note"] = "each rater vs the mean of the other raters"
+            if not all(r is not None for r in j.raters) or j.raters[0].startswith("#"):
+                meta["ceiling_note"] += " (raters anonymous: the i-th rating of each item is 'rater #i')"
+    report = CalibrationReport(n, j.unmatched, results, ceiling, system, warnings_, meta, per_rater)
+    if matched and ceiling is not None:
+        for s in scorers:
+            rng = judge_range if (judge_range and s is scorers[0]) else None
+            est = human_ceiling(j.ratings, j.groups, scale, scorer=j.scores[s.name], scorer_range=rng,
+                                n_boot=n_boot, seed=seed, level=level)
+            est.pop("per_rater")
+            report.matched[s.name] = est
+    return report

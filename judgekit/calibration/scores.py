@@ -1,0 +1,104 @@
+"""Scores to calibrate: per-sample values from a judgekit results file, any metric file, or
+records, each keyed by sample_id and (prompt_id, model). A failed judgment is kept as a row
+without a value (and its reason), so the join can count it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, DataError
+from ..io import read_records
+
+
+@dataclass
+class ScoreRow:
+    value: float | None  # None: failed or missing (``why`` says which)
+    sample_id: str | None
+    prompt_id: str | None
+    model: str | None
+    why: str = ""
+
+
+@dataclass
+class Scores:
+    name: str
+    column: str
+    rows: list[ScoreRow]
+
+
+def split_source(spec: str) -> tuple[str, str | None]:
+    """``"file.jsonl:clip"`` -> ``("file.jsonl", "clip")``; a path that exists as written wins
+    (so a colon inside a file name still works)."""
+    if Path(spec).exists() or ":" not in spec:
+        return spec, None
+    path, col = spec.rsplit(":", 1)
+    return path, (col or None)
+
+
+def _is_results(rec: Mapping) -> bool:
+    return "status" in rec and "scores" in rec and "sample_id" in rec
+
+
+def _lookup(rec: Mapping, column: str):
+    if column in rec:
+        return rec[column], True
+    scores = rec.get("scores")
+    key = column[7:] if column.startswith("scores.") else column
+    if isinstance(scores, Mapping) and key in scores:
+        return scores[key], True
+    return None, False
+
+
+def load_scores(
+    source: Any, column: str | None = None, name: str | None = None, dimension: str | None = None
+) -> Scores:
+    """Per-sample scores from a judgekit results file (``overall``, or ``scores[dimension]``),
+    any JSONL/CSV/JSON file or records with a chosen ``column``, or ``"FILE:COLUMN"``."""
+    if isinstance(source, Scores):
+        return source if name is None else Scores(name, source.column, source.rows)
+    if isinstance(source, str):
+        source, col2 = split_source(source)
+        column = column or col2
+    if hasattr(source, "records") and not isinstance(source, (str, Path)):
+        source = source.records  # a judgekit Results object
+    recs, where = read_records(source)
+    if not recs:
+        raise DataError(f"{where}: no score rows")
+    first = recs[0][1]
+    results_file = _is_results(first)
+    if column is None:
+        if results_file:
+            has_dim = dimension and any(dimension in (r.get("scores") or {}) for _, r in recs)
+            column = dimension if has_dim else "overall"
+        elif "score" in first:
+            column = "score"
+        else:
+            raise ConfigError(f"{where}: say which column holds the score (e.g. FILE:COLUMN); columns are {sorted(first)}")
+    if not any(_lookup(r, column)[1] for _, r in recs):
+        raise ConfigError(f"{where}: no column {column!r}; columns are {sorted(first)}")
+    rows = []
+    for loc, rec in recs:
+        sid = rec.get("sample_id", rec.get("id"))
+        pid, model = rec.get("prompt_id"), rec.get("model")
+        key = dict(
+            sample_id=None if sid is None else str(sid),
+            prompt_id=None if pid in (None, "") else str(pid),
+            model=None if model in (None, "") else str(model),
+        )
+        if results_file and rec.get("status") == "failed":
+            rows.append(ScoreRow(None, **key, why=f"failed: {rec.get('error') or 'no reason recorded'}"))
+            continue
+        raw, _ = _lookup(rec, column)
+        try:
+            val = float(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            raise DataError(f"{loc}: {column} {raw!r} is not a number") from None
+        if val is not None and not math.isfinite(val):
+            val = None
+        rows.append(ScoreRow(val, **key, why="" if val is not None else f"no {column} value"))
+    label = name or (Path(str(where)).stem + ("" if column in ("overall", "score") else f":{column}"))
+    return Scores(label, column, rows)
