@@ -22,7 +22,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from judgekit.stats.battles import Battles
-from judgekit.stats.ratings import bradley_terry, leaderboard
+from judgekit.stats.leaderboard import leaderboard
+from judgekit.stats.ratings import bradley_terry
 
 
 def make_battles(n_battles: int, n_models: int, per_prompt: int, seed: int) -> Battles:
@@ -101,7 +102,7 @@ def main() -> None:
     per_round = t_base_measured / args.baseline_rounds
     t_base = per_round * args.rounds
 
-    widths_ours = np.array([r.hi - r.lo for r in lb.rows]).mean()
+    widths_ours = np.array([r.ci_high - r.ci_low for r in lb.rows]).mean()
     print(f"judgekit : {t_ours:8.2f} s for {args.rounds} rounds ({1000 * t_ours / args.rounds:.2f} ms/round); mean CI width {widths_ours:.1f}")
     print(
         f"baseline : {t_base:8.2f} s for {args.rounds} rounds, extrapolated from {args.baseline_rounds} measured rounds "

@@ -114,7 +114,7 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
     """Win rate (W + T/2) / N of every model with a prompt-bootstrap CI; an ``inconsistent``
     outcome counts as a tie. Failed samples are counted, never silently dropped."""
     from .stats.battles import Battles
-    from .stats.ratings import win_rates
+    from .stats.leaderboard import win_rates
 
     failed = sum(r.status == "failed" for r in records)
     inconsistent = 0
@@ -147,6 +147,6 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
     for i, m in enumerate(battles.models):
         e = rates[m]
         rows.append({"model": m, "n": e.n, "wins": int(wlt[i, 0]), "losses": int(wlt[i, 1]), "ties": int(wlt[i, 2]),
-                     "win_rate": e.value, "ci_low": e.lo, "ci_high": e.hi})
+                     "win_rate": e.value, "ci_low": e.ci_low, "ci_high": e.ci_high})
     rows.sort(key=lambda row: -row["win_rate"])
     return PairwiseSummary(rows, cols, title, pos)

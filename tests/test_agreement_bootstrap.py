@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from judgekit.stats.agreement import Scale, agreement, human_ceiling, pearson
+from judgekit.stats.agreement import HumanScale, agreement, pearson
 from judgekit.stats.bootstrap import percentile_interval, resample_blocks
+from judgekit.stats.ceiling import human_ceiling
 
 
 def _ci(x, y, groups, n_boot, seed):
@@ -61,21 +62,21 @@ def _likert_study(seed=0, n_prompts=30, models=3, raters=3, noise=0.7):
 
 def test_agreement_is_seeded_and_its_cis_contain_the_estimates():
     judge, ratings, groups, models = _likert_study()
-    scale = Scale(np.arange(1, 6.0))
+    scale = HumanScale(np.arange(1, 6.0))
     a = agreement(judge, ratings, groups, scale, models=models, n_boot=100, seed=7)
     b = agreement(judge, ratings, groups, scale, models=models, n_boot=100, seed=7)
     c = agreement(judge, ratings, groups, scale, models=models, n_boot=100, seed=8)
-    assert a["spearman"].ci == b["spearman"].ci != c["spearman"].ci
+    assert (a["spearman"].ci_low, a["spearman"].ci_high) == (b["spearman"].ci_low, b["spearman"].ci_high) != (c["spearman"].ci_low, c["spearman"].ci_high)
     for k, e in a.items():
         if k != "system_spearman":
-            assert e.ci[0] <= e.value <= e.ci[1], k
+            assert e.ci_low <= e.value <= e.ci_high, k
     assert a["pairwise_accuracy"].extra["pairs"] == 30 * 3  # 3 pairs within each prompt
     assert a["system_spearman"].n == 3
 
 
 def test_human_ceiling_per_rater_against_the_others():
     judge, ratings, groups, _ = _likert_study(raters=4)
-    scale = Scale(np.arange(1, 6.0))
+    scale = HumanScale(np.arange(1, 6.0))
     ceil = human_ceiling(ratings, groups, scale, n_boot=50)
     assert len(ceil["per_rater"]) == 4
     r0 = pearson(ratings[:, 0], ratings[:, 1:].mean(1))
@@ -87,7 +88,7 @@ def test_human_ceiling_per_rater_against_the_others():
 
 def test_a_scorer_in_a_raters_place_matches_that_raters_ceiling_row():
     judge, ratings, groups, _ = _likert_study(raters=3)
-    scale = Scale(np.arange(1, 6.0))
+    scale = HumanScale(np.arange(1, 6.0))
     ceil = human_ceiling(ratings, groups, scale, n_boot=20)
     as_rater0 = human_ceiling(ratings, groups, scale, scorer=ratings[:, 0], scorer_range=(1, 5), n_boot=20)
     assert as_rater0["per_rater"][0]["spearman"] == pytest.approx(ceil["per_rater"][0]["spearman"])

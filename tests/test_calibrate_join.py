@@ -75,7 +75,7 @@ def test_join_counts_every_unmatched_row(tmp_path):
     assert set(d) >= {"n", "unmatched", "scorers", "human_ceiling", "system_level"}
     assert set(d["scorers"]["judge"]) >= {"pearson", "spearman", "kendall_tau_b", "kendall_tau_c", "qwk",
                                           "krippendorff_alpha", "pairwise_accuracy"}
-    assert set(d["scorers"]["judge"]["spearman"]) >= {"value", "ci"}
+    assert set(d["scorers"]["judge"]["spearman"]) >= {"value", "ci_low", "ci_high"}
     # the judge tracks quality much better than the noisy baseline
     assert d["scorers"]["judge"]["spearman"]["value"] > d["scorers"]["clip:clip"]["spearman"]["value"]
     table = rep.table()
@@ -171,7 +171,7 @@ def test_compare_judges_ranks_with_a_paired_test(tmp_path):
     comp = compare_judges({"noisy": bad, "sharp": good}, lab, human_columns=COLS, human_scale=(1, 5), n_boot=60)
     assert [r["name"] for r in comp.ranking] == ["sharp", "noisy"]
     assert comp.top_two["difference"] > 0 and comp.top_two["p_value"] < 0.05
-    assert comp.top_two["ci"][0] > 0
+    assert comp.top_two["ci_low"] > 0
     assert "paired bootstrap" in comp.table()
     json.dumps(comp.to_dict())
 
@@ -184,7 +184,7 @@ def test_prediction_powered_per_model(tmp_path):
     for m in MODELS:
         e = rep.means[m]
         assert e["ppi"]["N"] > 0 and e["ppi"]["n"] >= 16
-        assert e["ppi"]["ci"][1] - e["ppi"]["ci"][0] <= e["human_only"]["ci"][1] - e["human_only"]["ci"][0] + 1e-9
+        assert e["ppi"]["ci_high"] - e["ppi"]["ci_low"] <= e["human_only"]["ci_high"] - e["human_only"]["ci_low"] + 1e-9
     assert "sdxl vs flux" in rep.win_rates or "flux vs sdxl" in rep.win_rates
     assert rep.labels_needed["ppi"] <= rep.labels_needed["human_only"]
     assert "ppi++" in rep.table()

@@ -58,10 +58,11 @@ def test_tifa160_metrics_against_the_human_average(tifa_raw):
         metric = [tifa_raw[k][m] for k in keys]
         assert rep.scorers[m]["spearman"].value == pytest.approx(stats.spearmanr(metric, human).statistic, abs=1e-12)
         assert rep.scorers[m]["kendall_tau_b"].value == pytest.approx(stats.kendalltau(metric, human).statistic, abs=1e-12)
-        lo, hi = rep.scorers[m]["spearman"].ci
+        est = rep.scorers[m]["spearman"]
+        lo, hi = est.ci_low, est.ci_high
         assert lo < rep.scorers[m]["spearman"].value < hi
     # the VQA-based TIFA scores agree with people far better than CLIP score does (TIFA's finding)
-    assert rep.scorers["tifa_mplug-large"]["spearman"].ci[0] > rep.scorers["clipscore_vitb32"]["spearman"].ci[1]
+    assert rep.scorers["tifa_mplug-large"]["spearman"].ci_low > rep.scorers["clipscore_vitb32"]["spearman"].ci_high
     assert rep.scorers["tifa_mplug-large"]["spearman"].value == pytest.approx(0.592, abs=5e-4)
     assert rep.scorers["clipscore_vitb32"]["spearman"].value == pytest.approx(0.320, abs=5e-4)
 

@@ -32,7 +32,7 @@ def test_matches_ppi_python(seed, lam):
     ref_point = ppi_py.ppi_mean_pointestimate(y, yh, yu, lam=lam)
     lo, hi = ppi_py.ppi_mean_ci(y, yh, yu, alpha=0.1, lam=lam)
     assert ours.value == pytest.approx(float(np.ravel(ref_point)[0]), abs=1e-10)
-    assert ours.ci == pytest.approx((float(np.ravel(lo)[0]), float(np.ravel(hi)[0])), abs=1e-10)
+    assert (ours.ci_low, ours.ci_high) == pytest.approx((float(np.ravel(lo)[0]), float(np.ravel(hi)[0])), abs=1e-10)
 
 
 def test_ci_covers_the_true_mean_at_the_nominal_rate_and_beats_humans_only():
@@ -42,10 +42,10 @@ def test_ci_covers_the_true_mean_at_the_nominal_rate_and_beats_humans_only():
     for _ in range(sims):
         y, yh, yu, _ = _draw(rng, 80, 800)  # a biased but informative judge
         e, h = ppi_mean(y, yh, yu), human_only_mean(y)
-        hits += e.ci[0] <= true_mean <= e.ci[1]
-        hits_h += h.ci[0] <= true_mean <= h.ci[1]
-        widths.append(e.ci[1] - e.ci[0])
-        widths_h.append(h.ci[1] - h.ci[0])
+        hits += e.ci_low <= true_mean <= e.ci_high
+        hits_h += h.ci_low <= true_mean <= h.ci_high
+        widths.append(e.ci_high - e.ci_low)
+        widths_h.append(h.ci_high - h.ci_low)
     assert 0.93 <= hits / sims <= 0.97  # binomial noise at 1000 runs is about +-0.7%
     assert 0.92 <= hits_h / sims <= 0.97
     assert np.mean(widths) < 0.8 * np.mean(widths_h)
@@ -55,8 +55,8 @@ def test_judge_only_is_biased_and_ppi_corrects_it():
     rng = np.random.default_rng(0)
     y, yh, yu, _ = _draw(rng, 200, 5000, bias=1.0)
     est = mean_estimates(y, yh, yu)
-    assert not (est["judge_only"].ci[0] <= 3.0 <= est["judge_only"].ci[1])
-    assert est["ppi"].ci[0] <= 3.0 <= est["ppi"].ci[1]
+    assert not (est["judge_only"].ci_low <= 3.0 <= est["judge_only"].ci_high)
+    assert est["ppi"].ci_low <= 3.0 <= est["ppi"].ci_high
 
 
 def test_uninformative_judge_falls_back_to_about_human_only():
@@ -64,7 +64,7 @@ def test_uninformative_judge_falls_back_to_about_human_only():
     y, yh, yu, _ = _draw(rng, 100, 1000, informative=False)
     assert tuned_lambda(y, yh, yu) < 0.25
     e, h = ppi_mean(y, yh, yu), human_only_mean(y)
-    assert (e.ci[1] - e.ci[0]) <= 1.05 * (h.ci[1] - h.ci[0])
+    assert (e.ci_high - e.ci_low) <= 1.05 * (h.ci_high - h.ci_low)
 
 
 def test_pass_rates_and_win_rates_are_means():
@@ -73,7 +73,7 @@ def test_pass_rates_and_win_rates_are_means():
     passed = (rng.random(1000) < 0.7).astype(float)
     judge = np.where(rng.random(1000) < 0.85, passed, 1 - passed)
     e = ppi_mean(passed[:150], judge[:150], judge[150:])
-    assert e.ci[0] <= 0.7 <= e.ci[1] and 0 < e.lam <= 1
+    assert e.ci_low <= 0.7 <= e.ci_high and 0 < e.lam <= 1
 
 
 def test_labels_needed_meets_the_target_and_no_fewer():

@@ -12,16 +12,9 @@ from judgekit.datasets.battles import read_genai_bench
 from judgekit.errors import ConfigError, DataError
 from judgekit.resources import data_path
 from judgekit.stats.battles import Battles, battles_from_scores
-from judgekit.stats.ratings import (
-    bradley_terry,
-    elo,
-    head_to_head,
-    leaderboard,
-    likert_mean,
-    pass_rate,
-    wilson_interval,
-    win_rates,
-)
+from judgekit.stats.estimates import likert_mean, pass_rate, wilson_interval
+from judgekit.stats.leaderboard import head_to_head, leaderboard, win_rates
+from judgekit.stats.ratings import bradley_terry, elo
 
 GENAI = data_path("calibration", "genai_bench", "genai_image_527_human_ratings.json")  # vendored by calibration
 LN10 = np.log(10.0)
@@ -177,8 +170,8 @@ def test_win_rates_and_head_to_head():
     # x: W2 (vs y, vs z) L1 T1 of 4 -> 2.5/4; y: W2 L1 T1 -> 2.5/4; z: L2 -> 0/2
     assert wr["x"].value == pytest.approx(2.5 / 4) and wr["x"].n == 4
     assert wr["y"].value == pytest.approx(2.5 / 4)
-    assert wr["z"].value == 0.0 and wr["z"].lo == 0.0 and wr["z"].hi == 0.0
-    assert wr["x"].lo <= wr["x"].value <= wr["x"].hi
+    assert wr["z"].value == 0.0 and wr["z"].ci_low == 0.0 and wr["z"].ci_high == 0.0
+    assert wr["x"].ci_low <= wr["x"].value <= wr["x"].ci_high
     models, rate, n = head_to_head(b)
     ix = {m: i for i, m in enumerate(models)}
     assert rate[ix["x"], ix["y"]] == pytest.approx(1.5 / 3) and n[ix["x"], ix["y"]] == 3
@@ -192,8 +185,8 @@ def test_likert_mean_and_pass_rate_values_and_errors():
     e = likert_mean([5, 4, 4, 2, 3, 5], groups=["p1", "p1", "p2", "p2", "p3", "p3"], n_boot=500)
     assert e.value == pytest.approx(23 / 6) and e.n == 6 and e.method == "bootstrap-prompt"
     # whole prompts move together: the resampled means are means of 3 prompt means here
-    assert 3.0 <= e.lo <= e.value <= e.hi <= 4.5
-    assert likert_mean([3, 3, 3]).lo == 3.0
+    assert 3.0 <= e.ci_low <= e.value <= e.ci_high <= 4.5
+    assert likert_mean([3, 3, 3]).ci_low == 3.0
     with pytest.raises(DataError, match="finite"):
         likert_mean([1, float("nan")])
     with pytest.raises(DataError, match="groups has 1"):
@@ -222,12 +215,12 @@ def test_interval_coverage_of_likert_and_pass_rate_in_simulation():
         x = np.clip(np.round(3 + prompt_effect + rng.normal(0, 0.7, 120)), 1, 5)
         groups = np.arange(120) // 3
         e = likert_mean(x, groups, n_boot=400, seed=s)
-        hit_mean.append(e.lo <= true_mean <= e.hi)
+        hit_mean.append(e.ci_low <= true_mean <= e.ci_high)
         p = rng.random(100) < 0.3
         pw = pass_rate(p, method="wilson")
-        hit_wilson.append(pw.lo <= 0.3 <= pw.hi)
+        hit_wilson.append(pw.ci_low <= 0.3 <= pw.ci_high)
         pb = pass_rate(p, n_boot=400, seed=s)
-        hit_boot.append(pb.lo <= 0.3 <= pb.hi)
+        hit_boot.append(pb.ci_low <= 0.3 <= pb.ci_high)
     assert 0.89 <= np.mean(hit_mean) <= 0.99
     assert 0.91 <= np.mean(hit_wilson) <= 0.99
     assert 0.89 <= np.mean(hit_boot) <= 0.99
@@ -262,7 +255,7 @@ def _coverage(sims, n_boot, lo, hi):
     hits = []
     for s in range(sims):
         lb = leaderboard(simulate(rng, theta, 150, 4), n_boot=n_boot, seed=s)
-        ci = {r.model: (r.lo, r.hi) for r in lb.rows}
+        ci = {r.model: (r.ci_low, r.ci_high) for r in lb.rows}
         hits += [ci[f"m{i}"][0] <= truth[i] <= ci[f"m{i}"][1] for i in range(len(theta))]
     assert lo <= np.mean(hits) <= hi, np.mean(hits)
 
@@ -273,7 +266,7 @@ def test_leaderboard_rows_counts_and_options():
     assert [r.rank for r in lb.rows] == [1, 2, 3]
     assert [r.model for r in lb.rows] == ["m2", "m1", "m0"]
     for r in lb.rows:
-        assert r.lo <= r.rating <= r.hi
+        assert r.ci_low <= r.rating <= r.ci_high
         assert r.wins + r.losses + r.ties == r.n
     assert sum(r.n for r in lb.rows) == 2 * len(b)
     assert lb.to_dict()["rows"][0]["model"] == "m2" and "theta" not in lb.to_dict()["options"]
@@ -284,7 +277,7 @@ def test_leaderboard_rows_counts_and_options():
     by_battle = leaderboard(b, n_boot=50, resample="battle")
     assert by_battle.resample == "battle"
     none = leaderboard(b, n_boot=0)
-    assert np.isnan(none.rows[0].lo)
+    assert np.isnan(none.rows[0].ci_low)
     with pytest.raises(ConfigError, match="method"):
         leaderboard(b, method="trueskill")
     with pytest.raises(ConfigError, match=r"\['k'\] do not apply"):
@@ -313,7 +306,7 @@ def test_genai_bench_human_leaderboard():
     means = {m: np.mean([v for p in scores.values() for v in p[m]]) for m in b.models}
     assert max(means, key=means.get) == "DALLE_3" and min(means, key=means.get) == "SDXL_2_1"
     top, second = lb.rows[0], lb.rows[1]
-    assert top.lo > second.hi  # DALLE_3 is separated from the rest
+    assert top.ci_low > second.ci_high  # DALLE_3 is separated from the rest
 
 
 # --- the leaderboard command ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..stats.agreement import STATISTICS
+from ..stats.bootstrap import percentile_interval
 from .join import join
 from .report import CalibrationReport, as_labels, as_scorers, build_report, fmt_number
 
@@ -26,12 +27,12 @@ class Comparison:
         lines = [f"ranked by {self.statistic} (n = {self.report.n} items scored by every judge)"]
         w = max(len(r["name"]) for r in self.ranking)
         for i, r in enumerate(self.ranking, 1):
-            lines.append(f"{i:>2}. {r['name'].ljust(w)}  {fmt_number(r['value'])}  [{fmt_number(r['ci'][0])}, {fmt_number(r['ci'][1])}]")
+            lines.append(f"{i:>2}. {r['name'].ljust(w)}  {fmt_number(r['value'])}  [{fmt_number(r['ci_low'])}, {fmt_number(r['ci_high'])}]")
         if self.top_two:
             t = self.top_two
             lines.append(
                 f"{t['first']} - {t['second']}: {fmt_number(t['difference'])} "
-                f"[{fmt_number(t['ci'][0])}, {fmt_number(t['ci'][1])}], paired bootstrap p = {fmt_number(t['p_value'])}"
+                f"[{fmt_number(t['ci_low'])}, {fmt_number(t['ci_high'])}], paired bootstrap p = {fmt_number(t['p_value'])}"
             )
         return "\n".join(lines)
 
@@ -64,7 +65,7 @@ def compare_judges(
     # Same groups, same n, same seed: every judge saw the same bootstrap draws (paired).
     reps = {nm: est[statistic].replicates for nm, est in rep.scorers.items()}
     ranking = sorted(
-        ({"name": nm, **{k: v for k, v in est[statistic].to_dict().items() if k in ("value", "ci", "n")}}
+        ({"name": nm, **{k: v for k, v in est[statistic].to_dict().items() if k in ("value", "ci_low", "ci_high", "n")}}
          for nm, est in rep.scorers.items()),
         key=lambda r: -np.inf if r["value"] is None else r["value"],
         reverse=True,
@@ -73,9 +74,9 @@ def compare_judges(
     a, b = ranking[0]["name"], ranking[1]["name"]
     diff = reps[a] - reps[b]
     ok = diff[np.isfinite(diff)]
-    if ok.size and ranking[0]["value"] is not None and ranking[1]["value"] is not None:
-        alpha = (1 - level) / 2
+    lo, hi = percentile_interval(diff, level)  # the one NaN rule, as for every other interval
+    if np.isfinite(lo) and ranking[0]["value"] is not None and ranking[1]["value"] is not None:
         p = min(1.0, 2 * min((ok <= 0).mean(), (ok >= 0).mean()))
         top = {"first": a, "second": b, "difference": ranking[0]["value"] - ranking[1]["value"],
-               "ci": [float(np.quantile(ok, alpha)), float(np.quantile(ok, 1 - alpha))], "p_value": float(p)}
+               "ci_low": lo, "ci_high": hi, "p_value": float(p)}
     return Comparison(statistic, ranking, top, rep)

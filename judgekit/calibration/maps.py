@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..io import write_json
 from ..stats.bootstrap import group_indices
 
 KINDS = ("isotonic", "ordinal")
@@ -76,7 +77,7 @@ class CalibrationMap:
         return {"kind": self.kind, "column": self.column, "levels": self.levels, "params": self.params, "cv": self.cv}
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CalibrationMap:

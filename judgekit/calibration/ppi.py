@@ -35,7 +35,7 @@ class PPIReport:
                     continue
                 for m in ("ppi", "human_only", "judge_only"):
                     e = ests[m]
-                    rows.append([what, e["method"], fmt_number(e["value"]), f"[{fmt_number(e['ci'][0])}, {fmt_number(e['ci'][1])}]",
+                    rows.append([what, e["method"], fmt_number(e["value"]), f"[{fmt_number(e['ci_low'])}, {fmt_number(e['ci_high'])}]",
                                  str(e["n"]), str(e["N"]), fmt_number(e.get("lambda"), 2) if "lambda" in e else ""])
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]

@@ -14,7 +14,6 @@ dropped silently. All scorers are compared on the same items (those every scorer
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..stats.agreement import STATISTICS, Estimate, Scale, agreement, human_ceiling
+from ..io import dumps_json
+from ..stats.agreement import STATISTICS, HumanScale, agreement
+from ..stats.ceiling import human_ceiling
+from ..stats.estimates import Estimate
 from .join import MIN_ITEMS, Joined, join
 from .labels import HumanLabels, load_human_labels
 from .scores import Scores, load_scores
@@ -86,7 +88,7 @@ class CalibrationReport:
 
     @staticmethod
     def _ci(e: Estimate) -> str:
-        return "n/a" if not np.isfinite(e.ci[0]) else f"[{fmt_number(e.ci[0])}, {fmt_number(e.ci[1])}]"
+        return "n/a" if not np.isfinite(e.ci_low) else f"[{fmt_number(e.ci_low)}, {fmt_number(e.ci_high)}]"
 
     def _cell(self, e: Estimate | None) -> str:
         if e is None:
@@ -114,18 +116,10 @@ class CalibrationReport:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, default=_json_default)
+        return dumps_json(self.to_dict())
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    raise TypeError(f"not JSON-serializable: {type(o).__name__}")
 
 
 def _clean(d: dict) -> dict:
@@ -204,7 +198,7 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
             matched: bool = False) -> CalibrationReport:
     n = len(j.keys)
     warnings_: list[str] = []
-    scale = Scale(labels.levels())
+    scale = HumanScale(labels.levels())
     meta = {
         "human": labels.source, "human_kind": labels.kind, "human_levels": scale.levels.tolist(),
         "raters": len(j.raters), "join_on": j.on, "dimension": dimension,

@@ -7,11 +7,10 @@ FILE is a battles file (JSONL or CSV with ``model_a, model_b, winner`` and optio
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from ..errors import ConfigError
+from ..io import write_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..datasets.battles import read_battles
-    from ..stats.ratings import leaderboard
+    from ..stats.leaderboard import leaderboard
 
     if args.bootstrap < 0:
         raise ConfigError("--bootstrap must be >= 0")
@@ -65,5 +64,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
         out = {"file": str(args.file), "n_battles": len(battles), "n_prompts": len(battles.groups), **lb.to_dict()}
-        Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+        write_json(args.out, out)
     return 0

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from typing import Any
 
-from ..errors import ConfigError
-
-PER_IMAGE = ("ssim", "psnr", "lpips", "clip")
+from ..io import jsonable
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -149,7 +146,7 @@ class _Writer:
         self.close_it = bool(out)
 
     def write(self, obj: dict[str, Any]) -> None:
-        self.fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.fh.write(json.dumps(jsonable(obj), ensure_ascii=False, allow_nan=False) + "\n")
 
     def close(self) -> None:
         if self.close_it:
@@ -166,51 +163,18 @@ def _progress(args: argparse.Namespace, label: str) -> bool | str:
 
 
 def _run_set(args: argparse.Namespace) -> int:
-    from .. import metrics as jm
-    from ..metrics._deps import resolve_device
-    from ..metrics._sets import make_extractor
-    from ..metrics.extractors import INCEPTION_SHA256
+    from ..metrics.manifest import score_set
 
-    device = resolve_device(args.device)
-    sha = args.weights_sha256 or INCEPTION_SHA256
-    needs_images = not all(str(x).endswith(".npz") for x in (args.real, args.fake))
-    # built first, so a missing or wrong weights file fails before any image is read
-    ext = (
-        make_extractor(weights=args.weights, mode=args.mode, device=device, sha256=sha)
-        if needs_images
-        else None
+    rows = score_set(
+        args.metric, args.real, args.fake, weights=args.weights, weights_sha256=args.weights_sha256, mode=args.mode,
+        device=args.device, batch_size=args.batch_size, num_workers=args.workers,
+        progress=_progress(args, "images") is not False, group_by=getattr(args, "group_by", None),
+        save_stats=getattr(args, "save_stats", None), subsets=getattr(args, "subsets", 100),
+        subset_size=getattr(args, "subset_size", 1000), seed=getattr(args, "seed", 2020),
     )
-    common = dict(feature_extractor=ext, weights=args.weights, mode=args.mode, device=device, sha256=sha)
-    load = dict(
-        batch_size=args.batch_size, num_workers=args.workers, progress=_progress(args, "images") is not False
-    )
-    if args.metric == "kid":
-        if str(args.real).endswith(".npz"):
-            raise ConfigError(
-                f"{args.real}: KID resamples features, so it needs the real images, not statistics"
-            )
-        r = jm.kid(args.real, args.fake, subsets=args.subsets, subset_size=args.subset_size, seed=args.seed,
-                   **common, **load)  # fmt: skip
-        rows = [{"metric": "kid", **r.to_dict()}]
-    elif args.group_by:
-        if not str(args.fake).endswith(".jsonl"):
-            raise ConfigError("--group-by needs --fake to be a .jsonl manifest")
-        per = jm.fid_per_group(args.real, args.fake, group_by=args.group_by, **common, **load)
-        rows = [{"metric": "fid", args.group_by: k, **v.to_dict()} for k, v in per.items()]
-    else:
-        m = jm.FID(**common)
-        from ..metrics._fid import _add_side
-
-        _add_side(m, args.real, True, **load)
-        _add_side(m, args.fake, False, **load)
-        rows = [{"metric": "fid", **m.compute().to_dict()}]
-        if args.save_stats and m.real.n >= 2:
-            m.real_stats().save(args.save_stats)
-    provenance = {"device": device, "weights": str(args.weights or "default search"), "real": str(args.real),
-                  "fake": str(args.fake)}  # fmt: skip
     w = _Writer(args.out)
     for r in rows:
-        w.write({**r, **provenance})
+        w.write(r)
     w.close()
     for r in rows:
         value = r.get("value", r.get("mean"))
@@ -218,115 +182,27 @@ def _run_set(args: argparse.Namespace) -> int:
         n = f"n_real={r.get('n_real')} n_fake={r.get('n_fake')}"
         group = f"[{args.group_by}={r[args.group_by]}] " if getattr(args, "group_by", None) else ""
         print(f"{group}{args.metric.upper()} = {value:.6g}{extra} ({n}, mode={args.mode})", file=sys.stderr)
+    if getattr(args, "save_stats", None):
+        print(f"real-set statistics saved to {args.save_stats}", file=sys.stderr)
     return 0
 
 
 # --- per-image metrics -------------------------------------------------------------------------
 
 
-class _PairPrepare:
-    """Worker side for pair metrics: two RGB arrays -> two CHW uint8 tensors (picklable)."""
-
-    def __call__(self, a: Any, b: Any) -> Any:
-        from ..metrics.extractors import to_chw_uint8
-
-        return to_chw_uint8(a), to_chw_uint8(b)
-
-
-def _scorer(args: argparse.Namespace, device: str) -> tuple[Any, dict[str, Any]]:
-    """The batch function (stacked inputs -> per-sample scores) and what to record with them."""
-    from .. import metrics as jm
-
-    if args.metric == "ssim":
-        return (lambda a, b: jm.ssim(a.to(device), b.to(device), data_range=args.data_range, preset=args.preset),
-                {"data_range": args.data_range, "preset": args.preset})  # fmt: skip
-    if args.metric == "psnr":
-        return (lambda a, b: jm.psnr(a.to(device), b.to(device), data_range=args.data_range),
-                {"data_range": args.data_range})  # fmt: skip
-    net = jm.LPIPS(net=args.net, weights=args.weights, device=device)
-
-    def run(a: Any, b: Any) -> Any:
-        return net.network(a.to(device).float() / 127.5 - 1, b.to(device).float() / 127.5 - 1)
-
-    return run, {"net": args.net, "version": "0.1", "weights": str(net.network.weights)}
-
-
 def _run_per_image(args: argparse.Namespace) -> int:
-    from ..metrics._deps import resolve_device
-    from ..metrics.images import read_manifest
-    from ..metrics.loading import load_items, stack_same_shape
+    from ..metrics.manifest import score_manifest
 
-    device = resolve_device(args.device)
-    items = read_manifest(args.data)
-    need = "prompt" if args.metric == "clip" else "reference"
-    if args.metric == "clip":
-        from transformers.utils import logging as hf_logging
-
-        from ..metrics._clip import CLIPScorer
-
-        hf_logging.disable_progress_bar()
-        scale: Any = args.scale if args.scale in ("logit", "clipscore", "torchmetrics") else float(args.scale)
-        clip = CLIPScorer(args.weights, scale=scale, device=device)
-        d = clip.describe()
-        prepare, record = clip.prepare, {"clip_model": d.pop("model"), **d}
-    else:
-        score_fn, record = _scorer(args, device)
-        prepare = _PairPrepare()
     w = _Writer(args.out)
-    ok_scores: list[float] = []
-    failed = 0
-
-    def emit(it: Any, score: float | None, error: str | None, **extra: Any) -> None:
-        nonlocal failed
-        s = it.sample
-        row = {"sample_id": s.id, "prompt_id": s.prompt_id, "model": s.model, "metric": args.metric}
-        if error is None and score is not None and not math.isfinite(score):
-            row.update(score=None, status="ok", note=f"{args.metric} is {score} (identical images)")
-        else:
-            row.update(score=score, status="ok" if error is None else "failed")
-        if error is not None:
-            row["error"] = error
-            failed += 1
-        elif score is not None and math.isfinite(score):
-            ok_scores.append(score)
-        w.write({**row, **extra, **{k: v for k, v in record.items() if k not in row}})
-
-    todo, jobs = [], []
-    for it in items:
-        missing = "image" if it.image is None else (need if getattr(it.sample, need) is None else None)
-        if missing:
-            emit(it, None, f"sample has no {missing!r}")
-        else:
-            todo.append(it)
-            jobs.append((it.image,) if args.metric == "clip" else (it.image, it.reference))
     try:
-        for batch in load_items(jobs, prepare, batch_size=args.batch_size, num_workers=args.workers,
-                                progress=_progress(args, args.metric)):  # fmt: skip
-            good = []
-            for b in batch:
-                it = todo[b.index]
-                if b.error:
-                    emit(it, None, b.error)
-                elif args.metric != "clip" and b.value[0].shape != b.value[1].shape:
-                    emit(it, None, f"{it.image} is {tuple(b.value[0].shape[1:])} but its reference {it.reference} "
-                         f"is {tuple(b.value[1].shape[1:])} (H, W): a pair must have one size")  # fmt: skip
-                else:
-                    good.append(b)
-            if args.metric == "clip":
-                if good:
-                    import torch
-
-                    cos, truncated = clip.cosine(torch.stack([b.value for b in good]),
-                                                 [todo[b.index].sample.prompt for b in good])  # fmt: skip
-                    for b, c, t in zip(good, clip.from_cosine(cos).tolist(), truncated, strict=True):
-                        emit(todo[b.index], float(c), None, truncated=t)
-                continue
-            for idx, (a, r) in stack_same_shape([b.value for b in good]):
-                for i, s in zip(idx, score_fn(a, r).tolist(), strict=True):
-                    emit(todo[good[i].index], float(s), None)
+        res = score_manifest(
+            args.metric, args.data, w.write, weights=getattr(args, "weights", None), device=args.device,
+            batch_size=args.batch_size, num_workers=args.workers, progress=_progress(args, args.metric),
+            data_range=getattr(args, "data_range", 255.0), preset=getattr(args, "preset", "wang"),
+            net=getattr(args, "net", "alex"), scale=getattr(args, "scale", "2.5"),
+        )
     finally:
         w.close()
-    n = len(ok_scores)
-    mean = f"{sum(ok_scores) / n:.6g}" if n else "n/a"
-    print(f"{args.metric}: mean {mean} over {n} samples; {failed} failed", file=sys.stderr)
+    mean = f"{res.mean:.6g}" if res.mean is not None else "n/a"
+    print(f"{args.metric}: mean {mean} over {res.n_ok} samples; {res.n_failed} failed", file=sys.stderr)
     return 0

@@ -89,6 +89,11 @@ class FID(FeatureSetMetric):
             raise DataError(f"FID needs at least 2 {side} images; got {acc.n}")
         return acc.stats(mode=self.mode, extractor=self._extractor.name if self._extractor else None)
 
+    def add_source(self, source: Any, real: bool, **load: Any) -> None:
+        """Add a whole side: a statistics file, FeatureStats, uint8 tensor, folder, manifest or
+        list of files (``load``: batch_size, num_workers, progress)."""
+        _add_side(self, source, real, **load)
+
     def real_stats(self) -> FeatureStats:
         return self._stats(self.real, "real")
 

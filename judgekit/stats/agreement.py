@@ -13,11 +13,12 @@ with bootstrap CIs that resample prompts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .bootstrap import percentile_interval, resample_blocks
+from .estimates import Estimate
 
 #: The item-level statistics, in report order (names as in the JSON report).
 STATISTICS = (
@@ -279,30 +280,7 @@ def system_level(scorer, human, models: Sequence, statistic=spearman) -> float:
 
 
 @dataclass
-class Estimate:
-    """A statistic with its bootstrap CI; ``value`` is NaN when undefined (``note`` says why)."""
-
-    value: float
-    ci: tuple[float, float]
-    n: int
-    note: str = ""
-    extra: dict = field(default_factory=dict)
-    #: The bootstrap draws (not serialized): same seed and groups give paired draws across scorers.
-    replicates: np.ndarray | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict:
-        def num(x):
-            return None if x is None or not np.isfinite(x) else round(float(x), 6)
-
-        d = {"value": num(self.value), "ci": [num(self.ci[0]), num(self.ci[1])], "n": self.n}
-        if self.note:
-            d["note"] = self.note
-        d.update(self.extra)
-        return d
-
-
-@dataclass
-class Scale:
+class HumanScale:
     """The human scale: its discrete levels (for kappa and ordinal alpha)."""
 
     levels: np.ndarray
@@ -312,7 +290,7 @@ class Scale:
         return float(self.levels.min()), float(self.levels.max())
 
 
-def _item_stats(s, h, alpha_rows, groups, scale: Scale, s_range, same_item=None) -> dict[str, float]:
+def item_statistics(s, h, alpha_rows, groups, scale: HumanScale, s_range, same_item=None) -> dict[str, float]:
     """All item-level statistics of scorer ``s`` against human values ``h`` (one pass)."""
     out = {
         "pearson": pearson(s, h),
@@ -338,7 +316,7 @@ def _item_stats(s, h, alpha_rows, groups, scale: Scale, s_range, same_item=None)
     return out
 
 
-def _pair_groups(groups: np.ndarray) -> np.ndarray:
+def pair_groups(groups: np.ndarray) -> np.ndarray:
     """Pairs are formed within prompts; with one item per prompt, across all items."""
     _, counts = np.unique(groups, return_counts=True)
     return groups if (counts > 1).any() else np.zeros_like(groups)
@@ -356,7 +334,7 @@ def agreement(
     scorer,
     ratings,
     groups: Sequence,
-    scale: Scale,
+    scale: HumanScale,
     *,
     models: Sequence | None = None,
     scorer_range: tuple[float, float] | None = None,
@@ -370,104 +348,32 @@ def agreement(
     r = np.asarray(ratings, float)
     h = np.nanmean(r, axis=1)
     g = np.asarray(groups)
-    pg = _pair_groups(g)
+    pg = pair_groups(g)
     rng_s = scorer_range or (float(s.min()), float(s.max()))
     alpha_rows = r.T if r.shape[1] >= 1 else None
-    point = _item_stats(s, h, alpha_rows, pg, scale, rng_s)
+    point = item_statistics(s, h, alpha_rows, pg, scale, rng_s)
     names = list(STATISTICS)
     reps = np.full((n_boot, len(names) + 1), np.nan)
     mods = None if models is None else np.asarray(models)
     for b, (rows, block) in enumerate(resample_blocks(g, s.size, n_boot, seed)):
         pair_g = block if pg is g else np.zeros_like(block)
-        st = _item_stats(s[rows], h[rows], alpha_rows[:, rows], pair_g, scale, rng_s, rows)
+        st = item_statistics(s[rows], h[rows], alpha_rows[:, rows], pair_g, scale, rng_s, rows)
         reps[b, : len(names)] = [st[k] for k in names]
         if mods is not None:
             reps[b, -1] = system_level(s[rows], h[rows], mods[rows])
     out = {}
     for i, k in enumerate(names):
         note = "" if np.isfinite(point[k]) else _undefined_note(s, h)
-        est = Estimate(point[k], percentile_interval(reps[:, i], level), int(s.size), note, replicates=reps[:, i])
+        est = Estimate.from_interval(point[k], percentile_interval(reps[:, i], level), s.size, note=note,
+                                     replicates=reps[:, i])
         if k == "pairwise_accuracy":
             est.extra = {"epsilon": point["_epsilon"], "pairs": int(within_group_pairs(pg)[0].size)}
         out[k] = est
     if mods is not None:
         v = system_level(s, h, mods)
         n_models = len(set(mods.tolist()))
-        out["system_spearman"] = Estimate(
+        out["system_spearman"] = Estimate.from_interval(
             v, percentile_interval(reps[:, -1], level), n_models,
-            "" if np.isfinite(v) else "undefined: fewer than 2 models or constant model means",
+            note="" if np.isfinite(v) else "undefined: fewer than 2 models or constant model means",
         )
-    return out
-
-
-def human_ceiling(
-    ratings,
-    groups: Sequence,
-    scale: Scale,
-    *,
-    scorer=None,
-    scorer_range: tuple[float, float] | None = None,
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> dict | None:
-    """Each rater against the mean of the other raters, with the same statistics.
-
-    Returns ``None`` when there are fewer than two raters. Correlation-like statistics are
-    averaged over raters through Fisher's z, pairwise accuracy arithmetically; Krippendorff's
-    alpha is the humans' own alpha (no scorer added). The per-rater values are kept too.
-
-    With ``scorer`` the same computation puts the scorer in each rater's place (same items, same
-    reference: the mean of the other raters), so the result compares with the ceiling exactly;
-    alpha is left out there.
-    """
-    r = np.asarray(ratings, float)
-    if r.ndim != 2 or r.shape[1] < 2 or (np.isfinite(r).sum(1) >= 2).sum() == 0:
-        return None
-    g = np.asarray(groups)
-    pg = _pair_groups(g)
-    sc = None if scorer is None else np.asarray(scorer, float)
-    rng_s = scale.range if sc is None else (scorer_range or (float(sc.min()), float(sc.max())))
-    stat_names = STATISTICS if sc is None else tuple(k for k in STATISTICS if not k.startswith("krippendorff"))
-
-    def one_pass(rows, pair_g, same_item):
-        rr = r[rows]
-        per_rater = []
-        for j in range(rr.shape[1]):
-            x = rr[:, j]
-            others = np.delete(rr, j, axis=1)
-            cnt = np.isfinite(others).sum(1)
-            ok = np.isfinite(x) & (cnt >= 1)
-            if ok.sum() < 2:
-                continue
-            y = np.nansum(others[ok], 1) / cnt[ok]
-            si = None if same_item is None else same_item[ok]
-            xs = x[ok] if sc is None else sc[rows][ok]
-            st = _item_stats(xs, y, None, pair_g[ok], scale, rng_s, si)
-            st["_n"], st["_rater"] = int(ok.sum()), j
-            per_rater.append(st)
-        agg = {}
-        for k in stat_names:
-            vals = [p[k] for p in per_rater]
-            if k in CORRELATION_LIKE:
-                agg[k] = fisher_z_mean(vals)
-            else:
-                agg[k] = float(np.mean(vals)) if vals and np.isfinite(vals).all() else float("nan")
-        if sc is None:
-            agg["krippendorff_alpha"] = krippendorff_alpha(rr.T, "interval")
-            agg["krippendorff_alpha_ordinal"] = krippendorff_alpha(rr.T, "ordinal", scale.levels)
-        return agg, per_rater
-
-    all_rows = np.arange(r.shape[0])
-    point, per_rater = one_pass(all_rows, pg, None)
-    reps = np.full((n_boot, len(stat_names)), np.nan)
-    for b, (rows, block) in enumerate(resample_blocks(g, r.shape[0], n_boot, seed)):
-        agg, _ = one_pass(rows, block if pg is g else np.zeros_like(block), rows)
-        reps[b] = [agg[k] for k in stat_names]
-    out: dict = {
-        k: Estimate(point[k], percentile_interval(reps[:, i], level), r.shape[0], replicates=reps[:, i])
-        for i, k in enumerate(stat_names)
-    }
-    keep = (*stat_names, "_n", "_rater")
-    out["per_rater"] = [{k: p[k] for k in keep if k in p} for p in per_rater]
     return out

@@ -1,11 +1,33 @@
-"""Bootstrap confidence intervals that resample groups (prompts), not single items: several
-images of one prompt are not independent evidence."""
+"""The bootstrap: resampling groups (prompts), not single items, because several images of one
+prompt are not independent evidence; and the one rule for undefined replicates.
+
+Every interval in judgekit is made here: ``resample_blocks`` draws the replicates (results,
+agreement, calibration), ``grouped_mean_replicates`` draws means of group resamples without
+materialising them (ratings), and ``percentile_interval`` turns replicates into an interval with
+the NaN rule: undefined replicates are ignored, and when more than half are undefined the
+interval itself is undefined (an interval from the few defined ones would be misleadingly narrow).
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
+
+from ..errors import DataError
+
+
+def one_blas_thread() -> Any:
+    """Bootstrap loops make thousands of tiny BLAS calls (inside L-BFGS-B and small products);
+    multi-threaded OpenBLAS only adds spin-waiting to those, and on a busy machine it made them
+    ten times slower. Limit BLAS to one thread while they run, when threadpoolctl is present."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a core dependency
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def group_indices(groups: Sequence) -> list[np.ndarray]:
@@ -33,14 +55,8 @@ def bootstrap_ci(
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         return (float("nan"), float("nan"))
-    blocks = group_indices(groups) if groups is not None else [np.array([i]) for i in range(x.size)]
-    rng = np.random.default_rng(seed)
-    stats = np.empty(n_boot)
-    for b in range(n_boot):
-        pick = rng.integers(0, len(blocks), len(blocks))
-        stats[b] = statistic(x[np.concatenate([blocks[i] for i in pick])])
-    alpha = (1 - level) / 2
-    return (float(np.quantile(stats, alpha)), float(np.quantile(stats, 1 - alpha)))
+    stats = np.array([statistic(x[rows]) for rows, _ in resample_blocks(groups, x.size, n_boot, seed)], dtype=float)
+    return percentile_interval(stats, level)
 
 
 # --- helpers for statistics of several aligned arrays (agreement, calibration) -------------------
@@ -81,9 +97,44 @@ def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[fl
     Returns NaNs when more than half of the replicates are undefined: an interval made of the
     few defined ones would be misleadingly narrow.
     """
+    lo, hi = percentile_intervals(np.asarray(replicates, dtype=float).reshape(-1, 1), level)
+    return float(lo[0]), float(hi[0])
+
+
+def percentile_intervals(replicates: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """``percentile_interval`` of each column of a (replicates, k) array, same NaN rule."""
     r = np.asarray(replicates, dtype=float)
-    ok = r[np.isfinite(r)]
-    if ok.size == 0 or ok.size < 0.5 * r.size:
-        return (float("nan"), float("nan"))
     alpha = (1 - level) / 2
-    return (float(np.quantile(ok, alpha)), float(np.quantile(ok, 1 - alpha)))
+    finite = np.isfinite(r)
+    lo = np.full(r.shape[1], np.nan)
+    hi = np.full(r.shape[1], np.nan)
+    for j in range(r.shape[1]):
+        ok = r[finite[:, j], j]
+        if ok.size and ok.size >= 0.5 * r.shape[0]:
+            lo[j], hi[j] = np.quantile(ok, alpha), np.quantile(ok, 1 - alpha)
+    return lo, hi
+
+
+def group_codes(groups: Sequence | None, n: int) -> np.ndarray:
+    """Integer code of each item's group (each item its own group when ``groups`` is None)."""
+    if groups is None:
+        return np.arange(n)
+    if len(groups) != n:
+        raise DataError(f"groups has {len(groups)} entries for {n} values")
+    return np.unique(np.asarray([str(g) for g in groups], dtype=object), return_inverse=True)[1]
+
+
+def grouped_mean_replicates(x: np.ndarray, codes: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``n_boot`` resamples of whole groups: each resample draws G groups with
+    replacement, i.e. multinomial weights over groups, so a resampled mean is
+    sum(w * group sums) / sum(w * group sizes) -- no per-round concatenation."""
+    sums = np.bincount(codes, weights=x)
+    sizes = np.bincount(codes).astype(float)
+    g = sums.size
+    out = np.empty(n_boot)
+    step = max(1, 2_000_000 // max(g, 1))  # bound the weight matrix at ~16 MB
+    p = np.full(g, 1.0 / g)
+    for s in range(0, n_boot, step):
+        w = rng.multinomial(g, p, size=min(step, n_boot - s)).astype(float)
+        out[s : s + w.shape[0]] = (w @ sums) / (w @ sizes)
+    return out

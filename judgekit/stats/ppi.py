@@ -16,7 +16,7 @@ are means too.
 >>> rng = np.random.default_rng(0)
 >>> truth = rng.normal(3, 1, 2000); judge = truth + rng.normal(0.5, 0.3, 2000)
 >>> est = ppi_mean(truth[:200], judge[:200], judge[200:])
->>> est.ci[0] < 3 < est.ci[1] and est.lam > 0.5
+>>> est.ci_low < 3 < est.ci_high and est.lam > 0.5
 True
 """
 
@@ -33,7 +33,8 @@ from scipy.stats import norm
 class MeanEstimate:
     method: str  # "ppi++", "human_only", "judge_only"
     value: float
-    ci: tuple[float, float]
+    ci_low: float
+    ci_high: float
     se: float
     n: int  # human labels used
     N: int = 0  # judge-only items used
@@ -41,7 +42,7 @@ class MeanEstimate:
 
     def to_dict(self) -> dict:
         r = lambda x: None if x is None or not np.isfinite(x) else round(float(x), 6)  # noqa: E731
-        d = {"method": self.method, "value": r(self.value), "ci": [r(self.ci[0]), r(self.ci[1])],
+        d = {"method": self.method, "value": r(self.value), "ci_low": r(self.ci_low), "ci_high": r(self.ci_high),
              "se": r(self.se), "n": self.n, "N": self.N}
         if self.lam is not None:
             d["lambda"] = r(self.lam)
@@ -74,7 +75,7 @@ def ppi_mean(y, yhat, yhat_unlabeled, level: float = 0.95, lam: float | None = N
     lam = tuned_lambda(y, yh, yu) if lam is None else float(lam)
     value = float(np.mean(lam * yu) + np.mean(y - lam * yh))
     se = math.sqrt(np.var(lam * yu) / yu.size + np.var(y - lam * yh) / y.size)
-    return MeanEstimate("ppi++", value, _interval(value, se, level), se, int(y.size), int(yu.size), lam)
+    return MeanEstimate("ppi++", value, *_interval(value, se, level), se, int(y.size), int(yu.size), lam)
 
 
 def human_only_mean(y, level: float = 0.95) -> MeanEstimate:
@@ -82,7 +83,7 @@ def human_only_mean(y, level: float = 0.95) -> MeanEstimate:
     y = np.asarray(y, float)
     se = float(np.std(y) / math.sqrt(y.size)) if y.size else float("nan")
     v = float(np.mean(y)) if y.size else float("nan")
-    return MeanEstimate("human_only", v, _interval(v, se, level), se, int(y.size))
+    return MeanEstimate("human_only", v, *_interval(v, se, level), se, int(y.size))
 
 
 def judge_only_mean(yhat_all, level: float = 0.95) -> MeanEstimate:
@@ -91,7 +92,7 @@ def judge_only_mean(yhat_all, level: float = 0.95) -> MeanEstimate:
     yh = np.asarray(yhat_all, float)
     se = float(np.std(yh) / math.sqrt(yh.size)) if yh.size else float("nan")
     v = float(np.mean(yh)) if yh.size else float("nan")
-    return MeanEstimate("judge_only", v, _interval(v, se, level), se, 0, int(yh.size))
+    return MeanEstimate("judge_only", v, *_interval(v, se, level), se, 0, int(yh.size))
 
 
 def mean_estimates(y, yhat, yhat_unlabeled, level: float = 0.95) -> dict[str, MeanEstimate]:
