@@ -143,8 +143,8 @@ def main() -> int:
 
     # 5. the pytest checks marked gpu
     rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-m", "gpu", "-p", "no:cacheprovider",
-                          *map(str, sorted((ROOT / "tests").glob("test_metrics_*.py")))], cwd=ROOT)  # fmt: skip
-    check("pytest -m gpu tests/test_metrics_*.py", rc == 0, f"exit {rc}")
+                          *map(str, sorted((ROOT / "tests" / "metrics").glob("test_*.py")))], cwd=ROOT)  # fmt: skip
+    check("pytest -m gpu tests/metrics/", rc == 0, f"exit {rc}")
 
     # 6. throughput on the GPU, and the Fréchet distance on this machine's CPU
     tp = (

@@ -13,7 +13,7 @@ from judgekit.backends.logprobs import answer_probability_request, token_probabi
 from judgekit.errors import ConfigError
 from judgekit.types import ChatRequest, ImagePart, Message, TextPart
 from tests.fixtures_spine import write_png
-from tests.test_engines_vllm import PROMPTS, SCHEMA, question, verdict_request
+from tests.backends.test_vllm import PROMPTS, SCHEMA, question, verdict_request
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_bad_options(tiny_vlm_dir, opts, match):
 
 def test_runner_scores_a_manifest_with_hf(hf_engine, tmp_path):
     from judgekit.runner import score_async
-    from tests.test_engines_vllm import _manifest
+    from tests.backends.test_vllm import _manifest
 
     res = asyncio.run(score_async("viescore-t2i", _manifest(tmp_path, 2), hf_engine, cache=False))
     assert [r.status for r in res] == ["ok", "ok"], [r.error for r in res]

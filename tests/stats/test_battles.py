@@ -16,7 +16,7 @@ from judgekit.errors import DataError
 from judgekit.resources import data_path
 from judgekit.stats.battles import BattleCounts, Battles, battles_from_rankings, battles_from_scores
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 GENAI = data_path("calibration", "genai_bench", "genai_image_527_human_ratings.json")  # vendored by calibration
 IMAGEREWARD = DATA / "imagereward" / "test.json"
 

@@ -10,7 +10,7 @@ from judgekit.errors import ConfigError
 from judgekit.questions.graph import Question, QuestionGraph
 from judgekit.questions.scoring import is_yes, map_to_choice, score_graph
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 def dog_graph() -> QuestionGraph:

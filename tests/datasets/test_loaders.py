@@ -15,7 +15,7 @@ from judgekit.datasets.tifa import load_tifa_questions
 from judgekit.errors import DataError
 from judgekit.resources import data_path
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture(scope="module")
