@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fixtures
 
 
 def make_images(folder: Path, n: int, size: int) -> np.ndarray:
@@ -53,8 +56,9 @@ def main() -> None:
     from torchmetrics.image.fid import FrechetInceptionDistance
 
     from judgekit.metrics import FID
-    from judgekit.metrics.extractors import INCEPTION_SHA256, write_random_inception_weights
+    from judgekit.metrics.extractors import INCEPTION_SHA256
     from judgekit.metrics.loading import default_workers
+    from tests.fixtures_metrics import write_random_inception_weights
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-fid-"))
     if args.weights:

@@ -67,8 +67,7 @@ def main() -> int:
     torch.backends.cuda.matmul.allow_tf32 = False
 
     import judgekit.metrics as jm
-    from judgekit.metrics.extractors import write_random_inception_weights
-    from tests.fixtures_metrics import build_tiny_clip, random_images
+    from tests.fixtures_metrics import build_tiny_clip, random_images, write_random_inception_weights
 
     tmp = Path(tempfile.mkdtemp(prefix="gpu-check-"))
     t0 = time.perf_counter()

@@ -6,9 +6,9 @@
      ├── ConfigError              a usage or configuration mistake (bad option, missing model dir)
      ├── MissingDependencyError   an optional extra is not installed (names the extra)
      ├── DataError                an input file is malformed (names the file and the line)
-     │    └── GraphError          a question graph has unknown parents, repeated ids or a cycle
+     │    ├── GraphError          a question graph has unknown parents, repeated ids or a cycle
+     │    └── InputError          a value given to a library function is malformed (also a ValueError)
      ├── BackendError             the judge could not be reached or refused the request
-     │    └── BackendHTTPError    an HTTP status from an OpenAI-compatible server
      ├── VerdictParseError        a reply is not a valid verdict (keeps the raw text)
      └── SampleError              one sample cannot be judged (missing image or field): recorded, not raised out
 
@@ -49,14 +49,13 @@ class DataError(JudgekitError):
     pass
 
 
+class InputError(DataError, ValueError):
+    """A value passed to a library function is malformed: arrays of the wrong shape, mismatched
+    lengths, an empty set. It is a ``ValueError`` too, as numpy-style callers expect."""
+
+
 class BackendError(JudgekitError):
     pass
-
-
-class BackendHTTPError(BackendError):
-    def __init__(self, status: int, message: str):
-        self.status = status
-        super().__init__(f"HTTP {status}: {message}")
 
 
 class VerdictParseError(JudgekitError):

@@ -11,6 +11,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from .errors import ConfigError
+
 _KINDS = ("rubrics", "prompts", "calibration")
 
 
@@ -18,7 +20,7 @@ _KINDS = ("rubrics", "prompts", "calibration")
 def data_dir(kind: str) -> Path:
     """``data_dir("rubrics")`` -> the folder holding the built-in rubric files."""
     if kind not in _KINDS:
-        raise ValueError(f"unknown data folder {kind!r}; expected one of {_KINDS}")
+        raise ConfigError(f"unknown data folder {kind!r}; expected one of {_KINDS}")
     packaged = Path(str(resources.files("judgekit"))) / "_data" / kind
     if packaged.is_dir():
         return packaged

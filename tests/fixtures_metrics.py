@@ -34,7 +34,6 @@ def random_images(n: int, h: int = 32, w: int = 32, seed: int = 0) -> np.ndarray
 @pytest.fixture(scope="session")
 def random_inception(tmp_path_factory) -> tuple[Path, str]:
     """A seeded random-weight TF-Inception state dict (path, sha256)."""
-    from judgekit.metrics.extractors import write_random_inception_weights
 
     p = tmp_path_factory.mktemp("inception") / "random-inception.pth"
     return p, write_random_inception_weights(p, seed=0)
@@ -133,3 +132,38 @@ def build_tiny_clip(d: Path) -> Path:
     CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(d)
     (d / "judgekit-test.json").write_text(json.dumps({"note": "random weights, for tests"}))
     return d
+
+
+def write_random_inception_weights(path: str | Path, seed: int = 0) -> str:
+    """Save a seeded random-weight TF-Inception state dict (same keys and shapes as the real file)
+    and return its SHA-256. For tests and throughput checks only: its FID values mean nothing."""
+    import torch
+    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
+
+    from judgekit.metrics.extractors import _INCEPTION_LAYERS
+    from judgekit.metrics.weights import sha256_file
+
+    class _Unloaded(tf_inception.FeatureExtractorInceptionV3):
+        def load_state_dict(self, state_dict, strict=True, assign=False):
+            return None  # keep the random initialisation
+
+    p = Path(path)
+    torch.manual_seed(seed)
+    empty = p.with_suffix(".empty.pth")
+    torch.save({}, empty)
+    try:
+        model = _Unloaded("random", ["2048"], feature_extractor_weights_path=str(empty))
+    finally:
+        empty.unlink()
+    # Default init shrinks activations ~10x per block (features ~1e-8); setting the BatchNorm
+    # running statistics from one batch of noise keeps every layer near unit scale.
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None
+    model.train()
+    x = torch.rand(2, 3, 160, 160, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    with torch.no_grad():
+        for name in _INCEPTION_LAYERS:
+            x = getattr(model, name)(x)
+    torch.save(model.state_dict(), p)
+    return sha256_file(p)

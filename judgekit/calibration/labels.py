@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..io import read_records
 
 CANONICAL = ("sample_id", "prompt_id", "model", "rater", "dimension", "score", "label", "winner", "model_a", "model_b")
@@ -143,7 +143,7 @@ def load_human_labels(
     and listed in ``skipped`` (reported, never silently dropped).
     """
     if out_of_scale not in ("error", "skip"):
-        raise ValueError("out_of_scale must be 'error' or 'skip'")
+        raise ConfigError("out_of_scale must be 'error' or 'skip'")
     mapping = parse_columns(columns)
     records, name = read_records(source)
     if not records:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, InputError
 from ..io import write_json
 from ..stats.bootstrap import group_indices
 
@@ -67,7 +67,7 @@ class CalibrationMap:
 
     def proba(self, scores) -> np.ndarray:
         if self.kind != "ordinal":
-            raise ValueError("only an ordinal map gives probabilities of each level")
+            raise InputError("only an ordinal map gives probabilities of each level")
         x = (np.asarray(scores, float) - self.params["center"]) / self.params["scale"]
         cum = expit(np.asarray(self.params["thresholds"])[None, :] - self.params["slope"] * x[:, None])
         cum = np.hstack([np.zeros((x.size, 1)), cum, np.ones((x.size, 1))])

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from . import _deps
 from ._perimage import PerImageMetric
 from .images import read_rgb
@@ -147,7 +147,7 @@ class CLIPScorer:
 
     def score(self, images: Any, texts: list[str]) -> Any:
         if len(images) != len(texts):
-            raise ValueError(f"{len(images)} images but {len(texts)} texts")
+            raise InputError(f"{len(images)} images but {len(texts)} texts")
         cos, _ = self.cosine(self.pixel_values(images), list(texts))
         return self.from_cosine(cos)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, InputError
 from . import _deps
 from ._sets import FeatureSetMetric
 from .extractors import INCEPTION_SHA256
@@ -70,7 +70,7 @@ def kid_from_features(
     fr = torch.as_tensor(real).to(torch.float64)
     ff = torch.as_tensor(fake).to(fr.device, torch.float64)
     if fr.ndim != 2 or ff.ndim != 2 or fr.shape[1] != ff.shape[1]:
-        raise ValueError(f"features must be (n, d) with equal d; got {tuple(fr.shape)} and {tuple(ff.shape)}")
+        raise InputError(f"features must be (n, d) with equal d; got {tuple(fr.shape)} and {tuple(ff.shape)}")
     n_r, n_f = fr.shape[0], ff.shape[0]
     if min(n_r, n_f) < 2:
         raise DataError(f"KID needs at least 2 images per side; got {n_r} real and {n_f} generated")

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, InputError
 from . import _deps
 from ._perimage import PerImageMetric, check_pair
 from .weights import find_weights, verify_sha256
@@ -146,12 +146,12 @@ class LPIPS(PerImageMetric):
         torch = _deps.torch()
         p, t, _ = check_pair(preds, target, 1.0, torch.float32)
         if p.shape[1] != 3:
-            raise ValueError(f"LPIPS needs 3-channel images; got {p.shape[1]} channels")
+            raise InputError(f"LPIPS needs 3-channel images; got {p.shape[1]} channels")
         if self.normalize:
             p, t = p * 2 - 1, t * 2 - 1
         lo, hi = float(torch.minimum(p.min(), t.min())), float(torch.maximum(p.max(), t.max()))
         if lo < -1 - 1e-6 or hi > 1 + 1e-6:
-            raise ValueError(
+            raise InputError(
                 f"LPIPS inputs must lie in [-1, 1] (or [0, 1] with normalize=True); got [{lo:.3g}, {hi:.3g}]"
             )
         return self.network(p, t)

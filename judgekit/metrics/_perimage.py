@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import InputError
 from . import _deps
 
 
@@ -16,18 +17,18 @@ def as_batch(x: Any, name: str, dtype: Any = None) -> Any:
     elif t.ndim == 3:
         t = t[None]
     if t.ndim != 4:
-        raise ValueError(f"{name}: expected B x C x H x W (or C x H x W, H x W); got shape {tuple(t.shape)}")
+        raise InputError(f"{name}: expected B x C x H x W (or C x H x W, H x W); got shape {tuple(t.shape)}")
     return t.to(dtype or torch.float64)
 
 
 def check_pair(preds: Any, target: Any, data_range: float, dtype: Any = None) -> tuple[Any, Any, float]:
     if data_range is None or not float(data_range) > 0:
-        raise ValueError(
+        raise InputError(
             f"data_range must be a positive number (255 for uint8, 1.0 for [0, 1]); got {data_range!r}"
         )
     p, t = as_batch(preds, "preds", dtype), as_batch(target, "target", dtype)
     if p.shape != t.shape:
-        raise ValueError(f"the images of a pair differ in shape: {tuple(p.shape)} vs {tuple(t.shape)}")
+        raise InputError(f"the images of a pair differ in shape: {tuple(p.shape)} vs {tuple(t.shape)}")
     return p, t.to(p.device), float(data_range)
 
 
@@ -53,7 +54,7 @@ class PerImageMetric:
     def compute(self) -> float:
         s = self.scores
         if s.numel() == 0:
-            raise ValueError("no images were added")
+            raise InputError("no images were added")
         return float(s.mean())
 
     def reset(self) -> None:

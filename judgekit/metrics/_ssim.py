@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ConfigError, InputError
 from . import _deps
 from ._perimage import PerImageMetric, check_pair
 
@@ -32,14 +33,14 @@ def _window_1d(gaussian: bool, sigma: float, win_size: int | None, dtype: Any, d
     if gaussian:
         radius = int(3.5 * sigma + 0.5)  # scipy.ndimage.gaussian_filter's truncate=3.5, as scikit-image
         if win_size is not None and win_size != 2 * radius + 1:
-            raise ValueError(
+            raise InputError(
                 f"a Gaussian window with sigma {sigma} has {2 * radius + 1} taps, not {win_size}"
             )
         x = torch.arange(-radius, radius + 1, dtype=dtype, device=device)
         w = torch.exp(-0.5 * (x / sigma) ** 2)
         return w / w.sum()
     if win_size is None or win_size < 3 or win_size % 2 == 0:
-        raise ValueError(f"win_size must be an odd number >= 3; got {win_size}")
+        raise InputError(f"win_size must be an odd number >= 3; got {win_size}")
     return torch.full((win_size,), 1.0 / win_size, dtype=dtype, device=device)
 
 
@@ -62,7 +63,7 @@ def ssim(
     torch = _deps.torch()
     F = torch.nn.functional
     if preset not in PRESETS:
-        raise ValueError(f"unknown SSIM preset {preset!r}; choose one of {sorted(PRESETS)}")
+        raise ConfigError(f"unknown SSIM preset {preset!r}; choose one of {sorted(PRESETS)}")
     opts = dict(PRESETS[preset])
     for k, v in (
         ("gaussian", gaussian),
@@ -76,7 +77,7 @@ def ssim(
     w = _window_1d(opts["gaussian"], opts["sigma"], opts["win_size"], p.dtype, p.device)
     n = w.numel()
     if min(p.shape[-2:]) < n:
-        raise ValueError(f"images of {tuple(p.shape[-2:])} pixels are smaller than the {n} x {n} SSIM window")
+        raise InputError(f"images of {tuple(p.shape[-2:])} pixels are smaller than the {n} x {n} SSIM window")
     b, c = p.shape[:2]
     # the five local moments of every channel in one grouped, separable "valid" convolution
     stack = torch.cat([p, t, p * p, t * t, p * t], dim=1)
@@ -100,7 +101,7 @@ class SSIM(PerImageMetric):
     def __init__(self, *, data_range: float, **options: Any):
         super().__init__()
         if data_range is None:
-            raise ValueError("data_range is required")
+            raise InputError("data_range is required")
         self.data_range, self.options = data_range, options
 
     def _score(self, preds: Any, target: Any) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from . import _deps
 from .weights import find_weights, verify_sha256
 
@@ -102,7 +103,7 @@ class FeatureExtractor:
         torch = _deps.torch()
         shapes = {tuple(v.shape) for v in values}
         if len(shapes) > 1:
-            raise ValueError(
+            raise InputError(
                 f"images of different sizes {sorted(shapes)} cannot be batched by {self.name}; "
                 "resize them first or use the Inception extractor"
             )
@@ -194,7 +195,7 @@ class InceptionExtractor(FeatureExtractor):
         """uint8 ``B x 3 x H x W`` -> float ``B x 3 x 299 x 299`` in [0, 255]."""
         torch = self._torch
         if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3:
-            raise ValueError(
+            raise InputError(
                 f"expected a uint8 B x 3 x H x W batch; got {images.dtype} {tuple(images.shape)}"
             )
         if self.mode == "clean":
@@ -222,36 +223,3 @@ class InceptionExtractor(FeatureExtractor):
             for name in _INCEPTION_LAYERS:
                 x = getattr(self.model, name)(x)
         return torch.flatten(x, 1)
-
-
-def write_random_inception_weights(path: str | Path, seed: int = 0) -> str:
-    """Save a seeded random-weight TF-Inception state dict (same keys and shapes as the real file)
-    and return its SHA-256. For tests and throughput checks only: its FID values mean nothing."""
-    torch = _deps.torch()
-    tf_inception = _deps.require("torch_fidelity.feature_extractor_inceptionv3", "FID/KID")
-    from .weights import sha256_file
-
-    class _Unloaded(tf_inception.FeatureExtractorInceptionV3):
-        def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-            return None  # keep the random initialisation
-
-    p = Path(path)
-    torch.manual_seed(seed)
-    empty = p.with_suffix(".empty.pth")
-    torch.save({}, empty)
-    try:
-        model = _Unloaded("random", ["2048"], feature_extractor_weights_path=str(empty))
-    finally:
-        empty.unlink()
-    # Default init shrinks activations ~10x per block (features ~1e-8); setting the BatchNorm
-    # running statistics from one batch of noise keeps every layer near unit scale.
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = None
-    model.train()
-    x = torch.rand(2, 3, 160, 160, generator=torch.Generator().manual_seed(seed)) * 2 - 1
-    with torch.no_grad():
-        for name in _INCEPTION_LAYERS:
-            x = getattr(model, name)(x)
-    torch.save(model.state_dict(), p)
-    return sha256_file(p)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
+
 
 def psd_sqrt(sigma: np.ndarray) -> np.ndarray:
     """Symmetric square root of a symmetric positive semi-definite matrix (negative rounding
@@ -38,7 +40,7 @@ def _check(mu: np.ndarray, sigma: np.ndarray, what: str) -> tuple[np.ndarray, np
     mu = np.atleast_1d(np.asarray(mu, dtype=np.float64))
     sigma = np.atleast_2d(np.asarray(sigma, dtype=np.float64))
     if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
-        raise ValueError(f"{what}: mu must be (d,) and sigma (d, d); got {mu.shape} and {sigma.shape}")
+        raise InputError(f"{what}: mu must be (d,) and sigma (d, d); got {mu.shape} and {sigma.shape}")
     return mu, sigma
 
 
@@ -59,7 +61,7 @@ def frechet_distance(
     mu1, sigma1 = _check(mu1, sigma1, "first")
     mu2, sigma2 = _check(mu2, sigma2, "second")
     if mu1.shape != mu2.shape:
-        raise ValueError(f"feature dimensions differ: {mu1.shape[0]} vs {mu2.shape[0]}")
+        raise InputError(f"feature dimensions differ: {mu1.shape[0]} vs {mu2.shape[0]}")
     diff = mu1 - mu2
     tr = trace_sqrt_product(sigma1, sigma2, sqrt_sigma1=sqrt_sigma1)
     scale = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2))

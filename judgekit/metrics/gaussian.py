@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, InputError
 from . import _deps
 
 
@@ -90,7 +90,7 @@ class FeatureStats:
             else np.asarray(features, np.float64)
         )
         if f.ndim != 2 or f.shape[0] < 2:
-            raise ValueError(f"need an (n, d) feature array with n >= 2; got shape {f.shape}")
+            raise InputError(f"need an (n, d) feature array with n >= 2; got shape {f.shape}")
         return cls(f.mean(axis=0), np.cov(f, rowvar=False), int(f.shape[0]), **kw)
 
 
@@ -115,7 +115,7 @@ class StatsAccumulator:
         if f.ndim == 1:
             f = f.unsqueeze(0)
         if f.ndim != 2:
-            raise ValueError(f"features must be (batch, d); got shape {tuple(f.shape)}")
+            raise InputError(f"features must be (batch, d); got shape {tuple(f.shape)}")
         nb = f.shape[0]
         if nb == 0:
             return
@@ -126,7 +126,7 @@ class StatsAccumulator:
             self.n, self._mean, self._m2 = nb, mb, m2b
             return
         if mb.shape != self._mean.shape:
-            raise ValueError(f"feature dimension changed from {self._mean.shape[0]} to {mb.shape[0]}")
+            raise InputError(f"feature dimension changed from {self._mean.shape[0]} to {mb.shape[0]}")
         mb, m2b = mb.to(self._mean.device), m2b.to(self._mean.device)
         n = self.n + nb
         delta = mb - self._mean
@@ -136,7 +136,7 @@ class StatsAccumulator:
 
     def stats(self, **kw: Any) -> FeatureStats:
         if self.n < 2:
-            raise ValueError(f"a covariance needs at least 2 samples; got {self.n}")
+            raise InputError(f"a covariance needs at least 2 samples; got {self.n}")
         mu = self._mean.cpu().numpy()
         sigma = (self._m2 / (self.n - 1)).cpu().numpy()
         return FeatureStats(mu, (sigma + sigma.T) * 0.5, self.n, **kw)

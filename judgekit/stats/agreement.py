@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError
 from .bootstrap import percentile_interval, resample_blocks
 from .estimates import Estimate
 
@@ -190,7 +191,7 @@ def krippendorff_alpha(ratings, level: str = "interval", levels: Sequence[float]
         d_total = 2 * (n * (vals**2).sum() - vals.sum() ** 2) / (n - 1)
         return float(1 - d_within / d_total) if d_total > 0 else float("nan")
     if level != "ordinal":
-        raise ValueError(f"level must be 'interval' or 'ordinal', not {level!r}")
+        raise ConfigError(f"level must be 'interval' or 'ordinal', not {level!r}")
     domain = np.unique(vals) if levels is None else np.sort(np.asarray(levels, float))
     counts = np.stack([(m == v).sum(0) for v in domain], axis=1).astype(float)  # units x values
     mu = counts.sum(1)

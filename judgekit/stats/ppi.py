@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from ..errors import InputError
+
 
 @dataclass
 class MeanEstimate:
@@ -69,9 +71,9 @@ def ppi_mean(y, yhat, yhat_unlabeled, level: float = 0.95, lam: float | None = N
     """PPI++ estimate of the mean of ``y`` with a ``level`` CI (``lam=None`` tunes it)."""
     y, yh, yu = (np.asarray(a, float) for a in (y, yhat, yhat_unlabeled))
     if y.size != yh.size:
-        raise ValueError("y and yhat must be aligned (the judge's predictions on the labelled items)")
+        raise InputError("y and yhat must be aligned (the judge's predictions on the labelled items)")
     if y.size < 2 or yu.size < 1:
-        raise ValueError("PPI needs at least 2 labelled items and 1 unlabelled item")
+        raise InputError("PPI needs at least 2 labelled items and 1 unlabelled item")
     lam = tuned_lambda(y, yh, yu) if lam is None else float(lam)
     value = float(np.mean(lam * yu) + np.mean(y - lam * yh))
     se = math.sqrt(np.var(lam * yu) / yu.size + np.var(y - lam * yh) / y.size)

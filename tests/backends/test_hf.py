@@ -12,8 +12,8 @@ import pytest
 from judgekit.backends.logprobs import answer_probability_request, token_probabilities
 from judgekit.errors import ConfigError
 from judgekit.types import ChatRequest, ImagePart, Message, TextPart
-from tests.fixtures_spine import write_png
 from tests.backends.test_vllm import PROMPTS, SCHEMA, question, verdict_request
+from tests.fixtures_spine import write_png
 
 
 @pytest.fixture(scope="module")
