@@ -72,6 +72,11 @@ class JudgeServer:
         self.received: list[dict] = []  # every request body, in arrival order
         self.headers_seen: list[dict[str, str]] = []
         self._count = 0
+        # Chat requests being answered right now, and the most there ever were at once: what a
+        # client's concurrency limit really allowed, whatever the timings.
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._generation = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -92,9 +97,18 @@ class JudgeServer:
                 method, path, _ = lines[0].split(" ", 2)
                 headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
                 body = await reader.readexactly(int(headers.get("content-length", 0)))
-                status, out_headers, payload, drop, delay = self._respond(method, path, headers, body)
-                if delay:
-                    await asyncio.sleep(delay)
+                chat = path.rstrip("/").endswith("/chat/completions")
+                generation = self._generation  # a request left over from an earlier test is not counted
+                if chat:
+                    self.in_flight += 1  # only the server's own event loop touches these counters
+                    self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    status, out_headers, payload, drop, delay = self._respond(method, path, headers, body)
+                    if delay:
+                        await asyncio.sleep(delay)
+                finally:
+                    if chat and generation == self._generation:
+                        self.in_flight -= 1
                 if drop:
                     writer.transport.abort()
                     return
@@ -197,6 +211,8 @@ class JudgeServer:
     def reset(self, script: Callable[[dict, int], Reply] = default_reply) -> None:
         with self._lock:
             self.script, self.received, self.headers_seen, self._count = script, [], [], 0
+            self.in_flight = self.max_in_flight = 0
+            self._generation += 1
 
     def __enter__(self) -> JudgeServer:
         return self.start()

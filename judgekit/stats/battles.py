@@ -33,6 +33,7 @@ from ..errors import DataError
 #: Accepted ``winner`` values. A winner may also be the name of ``model_a`` or ``model_b``.
 WINNER_A, WINNER_B, TIE, INCONSISTENT = "model_a", "model_b", "tie", "inconsistent"
 _TIE_ALIASES = {TIE, "tie (bothbad)"}  # the second is Chatbot Arena's label for a tie of two bad answers
+_LABELS = {WINNER_A, WINNER_B, INCONSISTENT, *_TIE_ALIASES}
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,11 @@ class Battles:
         sc: list[float] = []
         pid: list[str | None] = []
         skipped: dict[str, int] = {}
+        # Labels are positions; names are accepted where they are not labels. A source that gives
+        # some winners by name and also has a model named like the *other* position's label is
+        # ambiguous there ("model_b" could be the name or the position): that record is refused.
+        by_name = 0
+        collisions: list[str] = []
         for line, rec in enumerate(records, start=1):
             where = f"{source}: record {line}"
             if not isinstance(rec, Mapping):
@@ -156,6 +162,16 @@ class Battles:
                 if "winner" not in rec:
                     raise DataError(f"{where}: missing winner")
                 w = rec["winner"]
+            if isinstance(w, str) and w not in _LABELS and w in (a, b):
+                by_name += 1
+            if (w == WINNER_B and a == WINNER_B) or (w == WINNER_A and b == WINNER_A):
+                collisions.append(f"{where}: winner {w!r} while model_{'a' if w == WINNER_B else 'b'} is named {w!r}")
+            if collisions and by_name:
+                raise DataError(
+                    f"{collisions[0]}, and this source also names winners by model name: {w!r} is ambiguous "
+                    "(position label or model name). Write winners as model_a / model_b / tie throughout, "
+                    "or rename the models"
+                )
             s = _winner_score(w, a, b, where)
             if s is None:
                 if inconsistent == "drop":
@@ -200,14 +216,20 @@ class Battles:
 def _winner_score(w: Any, a: str, b: str, where: str) -> float | None:
     """model_a's score for a winner label; None for ``inconsistent``."""
     if isinstance(w, str):
-        if w in _TIE_ALIASES:  # before the names: a model literally called "tie" loses to the label
+        # Position labels first, whatever the models are called: a model literally named
+        # "model_b" sitting in position a does not win a battle labelled "model_b".
+        if w in _TIE_ALIASES:
             return 0.5
-        if w == WINNER_A or w == a:
+        if w == WINNER_A:
             return 1.0
-        if w == WINNER_B or w == b:
+        if w == WINNER_B:
             return 0.0
         if w == INCONSISTENT:
             return None
+        if w == a:
+            return 1.0
+        if w == b:
+            return 0.0
     raise DataError(
         f"{where}: winner {w!r} is not one of 'model_a', 'model_b', 'tie' (or 'inconsistent' in "
         f"judgekit results, or the name {a!r} / {b!r})"

@@ -240,3 +240,23 @@ def test_counts_aggregate_pairs_and_resample_whole_groups():
         sol = np.linalg.lstsq(np.array(group_cells).T, row, rcond=None)[0]
         assert np.allclose(np.array(group_cells).T @ np.round(sol), row) and round(sol.sum()) == 3
     assert np.allclose(draws.mean(axis=0), c.total, atol=0.15)
+
+
+def test_position_labels_win_over_model_names():
+    # Models literally named like the labels: "model_b" is the second position, not the model
+    # called model_b that sits first (the bug scored it as a win for the first-listed model).
+    recs = [{"model_a": "model_b", "model_b": "model_a", "winner": "model_b", "prompt_id": "p1"},
+            {"model_a": "model_c", "model_b": "model_b", "winner": "model_a", "prompt_id": "p2"}]
+    b = Battles.from_records(recs)
+    wlt = dict(zip(b.models, b.record_counts().tolist(), strict=True))
+    assert wlt["model_a"] == [1, 0, 0] and wlt["model_b"] == [0, 2, 0] and wlt["model_c"] == [1, 0, 0]
+
+
+def test_names_and_colliding_labels_in_one_source_are_refused():
+    recs = [{"model_a": "x", "model_b": "y", "winner": "x"},  # a winner given by name
+            {"model_a": "model_b", "model_b": "z", "winner": "model_b"}]  # name or position?
+    with pytest.raises(DataError, match=r"record 2: winner 'model_b' while model_a is named 'model_b'.*ambiguous"):
+        Battles.from_records(recs)
+    # The same names with winners given by name only are fine.
+    ok = Battles.from_records([{"model_a": "x", "model_b": "y", "winner": "y"}, {"model_a": "model_b", "model_b": "z", "winner": "z"}])
+    assert ok.score.tolist() == [0.0, 0.0]
