@@ -1,0 +1,59 @@
+"""The shape of the package: no import cycles between modules, and every module small enough to
+read in one sitting. (The layers between packages are import-linter contracts in pyproject.toml,
+run by `make test`.)"""
+
+from pathlib import Path
+
+import grimp
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "judgekit"
+
+
+def _cycle(graph, root: Path) -> list[str]:
+    """One import cycle among the modules under ``root`` (package ``__init__`` re-exports
+    excluded, since a package importing its own submodules is not a cycle of concepts), or []."""
+    inits = {m for m in graph.modules if (root.parent / m.replace(".", "/") / "__init__.py").exists()}
+    deps = {m: {d for d in graph.find_modules_directly_imported_by(m) if d not in inits}
+            for m in graph.modules if m not in inits}
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(m: str) -> list[str]:
+        state[m] = 1
+        path.append(m)
+        for d in sorted(deps.get(m, ())):
+            if state.get(d) == 1:
+                return path[path.index(d):] + [d]
+            if d not in state and (found := visit(d)):
+                return found
+        state[m] = 2
+        path.pop()
+        return []
+
+    for m in sorted(deps):
+        if m not in state and (found := visit(m)):
+            return found
+    return []
+
+
+def test_no_import_cycles():
+    cycle = _cycle(grimp.build_graph("judgekit"), PACKAGE)
+    assert not cycle, " -> ".join(cycle)
+
+
+def test_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
+    # The check above must be able to fail: build a package with a cycle and find it.
+    pkg = tmp_path / "cyclic_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .b import y\n\nx = 1\n")
+    (pkg / "b.py").write_text("from .a import x\n\ny = 2\n")
+    (pkg / "c.py").write_text("from .a import x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _cycle(grimp.build_graph("cyclic_pkg"), pkg) == ["cyclic_pkg.a", "cyclic_pkg.b", "cyclic_pkg.a"]
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_modules_stay_small(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 420, "split this module by concept"
