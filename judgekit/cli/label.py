@@ -97,6 +97,8 @@ def _check_port(port: int) -> None:
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be 1-65535, not {port}")
     with socket.socket() as s:
+        # as uvicorn binds: a port with connections of a killed server still in TIME_WAIT is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

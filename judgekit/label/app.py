@@ -10,6 +10,8 @@ without a CORS preflight this app never grants) and a localhost Host header (no 
 # No ``from __future__ import annotations`` here: FastAPI reads the route functions' annotations
 # at run time, and ``Request`` is imported lazily inside create_app.
 import contextlib
+import signal
+import threading
 from importlib import resources
 from typing import Any
 
@@ -156,4 +158,22 @@ def serve(campaign: Campaign, exporter: Exporter | None, port: int, on_ready=Non
                 on_ready()
 
         server.startup = _startup
-    server.run()
+    # uvicorn shuts down cleanly on SIGINT/SIGTERM, then re-raises the signal: turn that into a
+    # normal return here, so the command can say where the labels are and exit 0.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop) if in_main else None
+    try:
+        server.run()
+    except (_Stopped, KeyboardInterrupt):
+        pass
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stop(signum, frame):
+    raise _Stopped()

@@ -12,6 +12,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
@@ -116,6 +117,8 @@ class Campaign:
         self.problems: dict[str, str] = {i.id: i.problem for i in items if i.problem}
         self.problems.update({k: v for k, v in store.problems().items() if k in self.items})
         self.on_change: Callable[[], None] = lambda: None  # the exporter hooks in here
+        if settings.rubric is None and settings.title == Settings.title:
+            settings.title = Path(manifest).name  # what the campaign is, in the page header
 
     # --- what the page needs ----------------------------------------------------------------
 
