@@ -53,6 +53,9 @@ HTTP_STATUS = {UnknownItem: 404, UnknownRater: 404, BadLabel: 422, Conflict: 409
 class Question:
     dimension: str  # "" without a rubric
     criteria: str
+    #: False for a dimension judged without the prompt (e.g. visual quality): the page hides it,
+    #: as the judge's template does, so people and judge answer the same question.
+    show_prompt: bool = True
 
 
 @dataclass
@@ -85,7 +88,10 @@ class Settings:
         anchors = dict(DEFAULT_ANCHORS)
         if rubric.scale.min == 1 and rubric.scale.max == 5:
             anchors.update({int(k): v for k, v in rubric.scale.labels.items() if int(k) in anchors})
-        return cls(mode=mode, questions=[Question(d.name, " ".join(d.criteria.split())) for d in dims],
+        questions = [Question(d.name, " ".join(d.criteria.split()),
+                              show_prompt=bool({"prompt", "instruction"} & set(d.inputs or rubric.inputs)))
+                     for d in dims]
+        return cls(mode=mode, questions=questions,
                    anchors=anchors, title=rubric.name, description=" ".join(rubric.description.split()),
                    rubric=rubric.name, **kw)
 
@@ -111,7 +117,7 @@ class Campaign:
         self.order = [i.id for i in items]
         self.store, self.settings, self.clock = store, settings, clock
         self.root = manifest_root(manifest)
-        self.manifest = str(manifest)
+        self.manifest = str(Path(manifest).resolve())  # --status may run from another folder
         self.dims = [q.dimension for q in settings.questions]
         store.bind({**settings.bound(), "manifest": self.manifest}, fixed=("mode", "dimensions", "seed"))
         self.problems: dict[str, str] = {i.id: i.problem for i in items if i.problem}
@@ -224,7 +230,9 @@ class Campaign:
             images.append({"url": url, "label": label, "path": item.written[f]})
         return {"done": False, "item": item.id, "dimension": dimension, "criteria": q.criteria,
                 "question": self.dims.index(dimension) + 1, "questions": len(self.dims),
-                "prompt": item.prompt or "", "images": images, "shown": shown, "shown_at": shown_at}
+                "prompt": (item.prompt or "") if q.show_prompt else None,
+                "prompt_label": "instruction" if "source_image" in item.images else "prompt",
+                "images": images, "shown": shown, "shown_at": shown_at}
 
     def answer(self, rater: Any, item: Any, dimension: Any, value: Any, shown: Any = "") -> dict[str, Any]:
         """Record one answer, then return the next task. Raises UnknownItem (404), BadLabel

@@ -216,3 +216,12 @@ def test_missing_fastapi_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "fastapi", None)
     with pytest.raises(MissingDependencyError, match=r"judgekit\[label\]"):
         app._fastapi()
+
+
+def test_a_question_judged_without_the_prompt_hides_it(client_for):
+    cl = client_for("pairwise", k=1, rubric="pairwise-t2i-aspects", n=1)
+    join(cl)
+    t1 = nxt(cl)
+    assert t1["dimension"] == "prompt_adherence" and t1["prompt"]
+    t2 = answer(cl, t1, "tie").json()
+    assert t2["dimension"] == "visual_quality" and t2["prompt"] is None  # its rubric inputs omit the prompt
