@@ -145,3 +145,41 @@ def test_records_in_answer_order(make_campaign, mode):
     fill(c, ["ann"], lambda r, t: 3 if mode == "likert" else "tie")
     recs = label_records(c)
     assert [r["labelled_at"] for r in recs] == sorted(r["labelled_at"] for r in recs)
+
+
+def test_pairwise_labels_give_ppi_win_rates(make_campaign, tmp_path):
+    import importlib
+
+    cal = importlib.import_module("judgekit.calibrate")
+    c = make_campaign("pairwise", k=2, n=6)
+    fill(c, ["ann", "bob"], lambda r, t: "left" if r == "ann" else "tie")
+    out = tmp_path / "labels.jsonl"
+    export(c, out)
+    judge = []
+    for it in c.items.values():
+        for m in (it.model_a, it.model_b):
+            judge.append({"sample_id": f"{it.prompt_id}_{m}", "prompt_id": it.prompt_id, "model": m, "rubric": "t",
+                          "status": "ok", "scores": {}, "overall": 7.0 if m == "sd2dot1" else 4.0})
+    for i in range(4):  # prompts the judge scored but nobody compared
+        judge += [{"sample_id": f"u{i}_{m}", "prompt_id": f"u{i}", "model": m, "rubric": "t", "status": "ok",
+                   "scores": {}, "overall": 5.0} for m in ("sd1dot5", "sd2dot1")]
+    (tmp_path / "judge.jsonl").write_text("".join(json.dumps(r) + "\n" for r in judge))
+    rep = cal.prediction_powered(str(tmp_path / "judge.jsonl"), str(out))
+    assert "sd1dot5 vs sd2dot1" in rep.to_dict()["win_rates"]
+
+
+def test_editing_manifest_shows_source_then_edit(tmp_path, make_campaign):
+    from judgekit.label import Campaign, LabelStore, Settings, load_items
+    from tests.label.helpers import draw
+
+    draw(tmp_path / "src.png", "sd1dot5", 0)
+    draw(tmp_path / "edit.png", "sd2dot1", 0)
+    man = tmp_path / "edits.jsonl"
+    man.write_text(json.dumps({"id": "e1", "source_image": "src.png", "image": "edit.png", "instruction": "make it red",
+                               "model": "editor"}) + "\n")
+    c = Campaign(load_items(man, "binary"), LabelStore(tmp_path / "e.sqlite"), Settings("binary", k=1), str(man))
+    c.join("ann")
+    t = c.next_task("ann")
+    assert [i["label"] for i in t["images"]] == ["source", "image"]
+    assert t["prompt"] == "make it red" and t["prompt_label"] == "instruction"
+    c.store.close()
