@@ -183,3 +183,19 @@ def test_editing_manifest_shows_source_then_edit(tmp_path, make_campaign):
     assert [i["label"] for i in t["images"]] == ["source", "image"]
     assert t["prompt"] == "make it red" and t["prompt_label"] == "instruction"
     c.store.close()
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path, capsys):
+    import socket
+
+    from tests.label.helpers import pointwise_manifest
+
+    man = pointwise_manifest(tmp_path, 1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["label", "--data", str(man), "--mode", "likert", "--out", str(tmp_path / "l.jsonl"),
+                     "--port", str(port)]) == 2
+    assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().err
+    assert not (tmp_path / "l.sqlite").exists()  # nothing written before the server could start
