@@ -38,6 +38,7 @@ def create_app(campaign: Campaign, exporter: Exporter | None = None):
     fastapi = _fastapi()
     from fastapi import Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+    from starlette.concurrency import run_in_threadpool
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     @contextlib.asynccontextmanager
@@ -52,7 +53,7 @@ def create_app(campaign: Campaign, exporter: Exporter | None = None):
                 exporter.close()  # the final rewrite: the file has every answer when the server stops
 
     app = fastapi.FastAPI(title="judgekit label", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "testserver"])
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])
     html = page_html()
     no_store = {"Cache-Control": "no-store"}
 
@@ -92,7 +93,7 @@ def create_app(campaign: Campaign, exporter: Exporter | None = None):
     @app.post("/api/join")
     async def join(request: Request):
         d = await body(request)
-        return call(lambda: {"rater": campaign.join(d.get("rater"))})
+        return await run_in_threadpool(call, lambda: {"rater": campaign.join(d.get("rater"))})
 
     @app.get("/api/next")
     def next_task(rater: str = ""):
@@ -101,17 +102,19 @@ def create_app(campaign: Campaign, exporter: Exporter | None = None):
     @app.post("/api/answer")
     async def answer(request: Request):
         d = await body(request)
-        return call(campaign.answer, d.get("rater"), d.get("item"), d.get("dimension"), d.get("value"), d.get("shown", ""))
+        # SQLite commits (fsync) run in the thread pool, never on the event loop
+        return await run_in_threadpool(call, campaign.answer, d.get("rater"), d.get("item"), d.get("dimension"),
+                                       d.get("value"), d.get("shown", ""))
 
     @app.post("/api/undo")
     async def undo(request: Request):
         d = await body(request)
-        return call(campaign.undo, d.get("rater"))
+        return await run_in_threadpool(call, campaign.undo, d.get("rater"))
 
     @app.post("/api/skip")
     async def skip(request: Request):
         d = await body(request)
-        return call(campaign.skip, d.get("rater"), d.get("item"), d.get("reason", ""))
+        return await run_in_threadpool(call, campaign.skip, d.get("rater"), d.get("item"), d.get("reason", ""))
 
     @app.get("/api/status")
     def status():

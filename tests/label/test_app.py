@@ -20,7 +20,7 @@ def client_for(make_campaign):
 
     def make(*args, **kw):
         c = make_campaign(*args, **kw)
-        cl = TestClient(create_app(c))
+        cl = TestClient(create_app(c), base_url="http://127.0.0.1")  # the only hosts the app accepts
         clients.append(cl)
         cl.campaign = c
         return cl
