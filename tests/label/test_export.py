@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from judgekit.calibration.labels import load_human_labels
 from judgekit.cli import main
-from judgekit.human_labels import load_human_labels
+from judgekit.datasets.battles import read_battles
 from judgekit.label import export, label_records
-from judgekit.stats.battles import read_battles
 
 
 def fill(c, raters, pick):
@@ -150,7 +150,7 @@ def test_records_in_answer_order(make_campaign, mode):
 def test_pairwise_labels_give_ppi_win_rates(make_campaign, tmp_path):
     import importlib
 
-    cal = importlib.import_module("judgekit.calibrate")
+    cal = importlib.import_module("judgekit.calibration")
     c = make_campaign("pairwise", k=2, n=6)
     fill(c, ["ann", "bob"], lambda r, t: "left" if r == "ann" else "tie")
     out = tmp_path / "labels.jsonl"
