@@ -22,9 +22,11 @@ class PointwiseOptions(MethodOptions):
 
 class PointwiseMethod:
     kind = "pointwise"
+    #: Subclasses that add options (see docs/extending.md) name their own options model here.
+    options_model: type[MethodOptions] = PointwiseOptions
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
-        self.options = parse_options(PointwiseOptions, rubric, options)
+        self.options = parse_options(self.options_model, rubric, options)
         if not rubric.dimensions:
             raise RubricError(f"{rubric.source}: field 'dimensions': a pointwise rubric needs at least one")
         self.rubric = rubric
