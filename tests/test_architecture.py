@@ -57,3 +57,16 @@ def test_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_modules_stay_small(path):
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 420, "split this module by concept"
+
+
+def test_public_class_names_are_unique():
+    # Two public classes with one name (two ``Estimate``s, two ``Scale``s) make every import a
+    # guess; private helpers (leading underscore) are exempt.
+    seen: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("class ") and not line.startswith("class _"):
+                name = line[6:].split("(")[0].split(":")[0].strip()
+                seen.setdefault(name, []).append(str(path.relative_to(PACKAGE)))
+    dupes = {k: v for k, v in seen.items() if len(v) > 1}
+    assert not dupes, dupes

@@ -16,13 +16,13 @@ FastAPI and uvicorn come with ``pip install 'judgekit[label]'`` and are imported
 app starts. See docs/label.md.
 """
 
-from .campaign import Campaign, Question, Settings
+from .campaign import Campaign, RatingQuestion, Settings
 from .export import export, label_records
-from .items import Item, load_items
+from .items import Item, load_label_items
 from .status import campaign_status, format_status, nominal_alpha
 from .store import LabelStore
 
 __all__ = [
-    "Campaign", "Question", "Settings", "export", "label_records", "Item", "load_items",
+    "Campaign", "RatingQuestion", "Settings", "export", "label_records", "Item", "load_label_items",
     "campaign_status", "format_status", "nominal_alpha", "LabelStore",
 ]

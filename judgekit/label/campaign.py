@@ -50,7 +50,7 @@ HTTP_STATUS = {UnknownItem: 404, UnknownRater: 404, BadLabel: 422, Conflict: 409
 
 
 @dataclass(frozen=True)
-class Question:
+class RatingQuestion:
     dimension: str  # "" without a rubric
     criteria: str
     #: False for a dimension judged without the prompt (e.g. visual quality): the page hides it,
@@ -63,7 +63,7 @@ class Settings:
     mode: str
     k: int = 3
     seed: int = 0
-    questions: list[Question] = field(default_factory=list)
+    questions: list[RatingQuestion] = field(default_factory=list)
     anchors: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_ANCHORS))
     title: str = "judgekit label"
     description: str = ""
@@ -72,7 +72,7 @@ class Settings:
 
     def __post_init__(self):
         if not self.questions:
-            self.questions = [Question("", DEFAULT_CRITERIA[self.mode])]
+            self.questions = [RatingQuestion("", DEFAULT_CRITERIA[self.mode])]
         if self.k < 1:
             raise DataError("--raters must be at least 1")
 
@@ -88,7 +88,7 @@ class Settings:
         anchors = dict(DEFAULT_ANCHORS)
         if rubric.scale.min == 1 and rubric.scale.max == 5:
             anchors.update({int(k): v for k, v in rubric.scale.labels.items() if int(k) in anchors})
-        questions = [Question(d.name, " ".join(d.criteria.split()),
+        questions = [RatingQuestion(d.name, " ".join(d.criteria.split()),
                               show_prompt=bool({"prompt", "instruction"} & set(d.inputs or rubric.inputs)))
                      for d in dims]
         return cls(mode=mode, questions=questions,

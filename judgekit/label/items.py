@@ -62,7 +62,7 @@ def image_problem(path: str, root: str) -> str | None:
     return None
 
 
-def load_items(manifest: str | Path, mode: str) -> list[Item]:
+def load_label_items(manifest: str | Path, mode: str) -> list[Item]:
     """Items of a manifest for ``mode``; every sample must have the fields the mode needs."""
     import judgekit as jk
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from judgekit.label import Campaign, LabelStore, Settings, load_items
+from judgekit.label import Campaign, LabelStore, Settings, load_label_items
 from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
 from tests.label.helpers import RUBRIC_2D, pairwise_manifest, pointwise_manifest
 
@@ -28,7 +28,7 @@ def make_campaign(tmp_path):
         store = LabelStore(db or tmp_path / "labels.sqlite")
         opened.append(store)
         kw = {} if clock is None else {"clock": clock}
-        return Campaign(load_items(man, mode), store, Settings.from_rubric(mode, r, k=k), str(man), **kw)
+        return Campaign(load_label_items(man, mode), store, Settings.from_rubric(mode, r, k=k), str(man), **kw)
 
     yield make
     for s in opened:

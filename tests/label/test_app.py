@@ -95,7 +95,7 @@ def test_images_are_served_by_item_only_from_the_manifest_folder(client_for, tmp
 def test_paths_outside_the_manifest_folder_are_refused(tmp_path):
     import json
 
-    from judgekit.label import load_items
+    from judgekit.label import load_label_items
 
     (tmp_path / "data").mkdir()
     secret = tmp_path / "secret.png"
@@ -108,7 +108,7 @@ def test_paths_outside_the_manifest_folder_are_refused(tmp_path):
              {"id": "sym", "image": "link.png", "model": "m", "prompt": "p"}]
     man = tmp_path / "data" / "m.jsonl"
     man.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    items = load_items(man, "likert")
+    items = load_label_items(man, "likert")
     assert all("outside the manifest's folder" in (i.problem or "") for i in items), [i.problem for i in items]
 
 

@@ -169,7 +169,7 @@ def test_pairwise_labels_give_ppi_win_rates(make_campaign, tmp_path):
 
 
 def test_editing_manifest_shows_source_then_edit(tmp_path, make_campaign):
-    from judgekit.label import Campaign, LabelStore, Settings, load_items
+    from judgekit.label import Campaign, LabelStore, Settings, load_label_items
     from tests.label.helpers import draw
 
     draw(tmp_path / "src.png", "sd1dot5", 0)
@@ -177,7 +177,7 @@ def test_editing_manifest_shows_source_then_edit(tmp_path, make_campaign):
     man = tmp_path / "edits.jsonl"
     man.write_text(json.dumps({"id": "e1", "source_image": "src.png", "image": "edit.png", "instruction": "make it red",
                                "model": "editor"}) + "\n")
-    c = Campaign(load_items(man, "binary"), LabelStore(tmp_path / "e.sqlite"), Settings("binary", k=1), str(man))
+    c = Campaign(load_label_items(man, "binary"), LabelStore(tmp_path / "e.sqlite"), Settings("binary", k=1), str(man))
     c.join("ann")
     t = c.next_task("ann")
     assert [i["label"] for i in t["images"]] == ["source", "image"]

@@ -12,15 +12,15 @@ import threading
 import pytest
 
 from judgekit.errors import ConfigError
-from judgekit.label import Campaign, LabelStore, Settings, load_items
+from judgekit.label import Campaign, LabelStore, Settings, load_label_items
 from judgekit.label.store import Conflict
 from tests.label.helpers import env, pointwise_manifest
 
 WRITER = textwrap.dedent("""
     import sys
-    from judgekit.label import Campaign, LabelStore, Settings, load_items
+    from judgekit.label import Campaign, LabelStore, Settings, load_label_items
     man, db = sys.argv[1], sys.argv[2]
-    c = Campaign(load_items(man, "likert"), LabelStore(db), Settings("likert", k=1), man)
+    c = Campaign(load_label_items(man, "likert"), LabelStore(db), Settings("likert", k=1), man)
     c.join("ann")
     n = 0
     while True:
@@ -69,11 +69,11 @@ def test_a_database_is_bound_to_its_mode_and_questions(tmp_path, make_campaign):
     make_campaign("likert", rubric="two")
     man = tmp_path / "manifest.jsonl"
     with pytest.raises(ConfigError, match="other settings.*mode"):
-        Campaign(load_items(man, "binary"), LabelStore(tmp_path / "labels.sqlite"), Settings("binary"), str(man))
+        Campaign(load_label_items(man, "binary"), LabelStore(tmp_path / "labels.sqlite"), Settings("binary"), str(man))
     with pytest.raises(ConfigError, match="dimensions"):
-        Campaign(load_items(man, "likert"), LabelStore(tmp_path / "labels.sqlite"), Settings("likert"), str(man))
+        Campaign(load_label_items(man, "likert"), LabelStore(tmp_path / "labels.sqlite"), Settings("likert"), str(man))
     # raising K later is allowed (more raters for the human ceiling)
-    Campaign(load_items(man, "likert"), LabelStore(tmp_path / "labels.sqlite"),
+    Campaign(load_label_items(man, "likert"), LabelStore(tmp_path / "labels.sqlite"),
              Settings.from_rubric("likert", __import__("judgekit").load_rubric(str(tmp_path / "two.yaml")), k=5), str(man))
 
 
