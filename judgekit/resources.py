@@ -13,20 +13,20 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-_KINDS = ("rubrics", "prompts", "calibration")
+_FOLDERS = ("rubrics", "prompts", "calibration")
 
 
 @cache
-def data_dir(kind: str) -> Path:
+def data_dir(folder: str) -> Path:
     """``data_dir("rubrics")`` -> the folder holding the built-in rubric files."""
-    if kind not in _KINDS:
-        raise ConfigError(f"unknown data folder {kind!r}; expected one of {_KINDS}")
-    packaged = Path(str(resources.files("judgekit"))) / "_data" / kind
+    if folder not in _FOLDERS:
+        raise ConfigError(f"unknown data folder {folder!r}; expected one of {_FOLDERS}")
+    packaged = Path(str(resources.files("judgekit"))) / "_data" / folder
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / kind
+    return Path(__file__).resolve().parent.parent / folder
 
 
-def data_path(kind: str, *parts: str) -> Path:
+def data_path(folder: str, *parts: str) -> Path:
     """``data_path("calibration", "dsg", "tifa160-likert-anns.csv")``."""
-    return data_dir(kind).joinpath(*parts)
+    return data_dir(folder).joinpath(*parts)

@@ -50,7 +50,7 @@ class LabelRow:
 @dataclass
 class HumanLabels:
     rows: list[LabelRow]
-    kind: str  # "score" | "label" | "winner"
+    value_type: str  # "score" | "label" | "winner": what each row carries
     scale: tuple[float, float] | None = None
     source: str = "<records>"
     skipped: list[str] = field(default_factory=list)  # rows without a value, with where/why
@@ -65,7 +65,7 @@ class HumanLabels:
     def levels(self) -> np.ndarray:
         """The discrete levels of the human scale: the declared integer range, else the
         observed values."""
-        if self.kind == "label":
+        if self.value_type == "label":
             return np.array([0.0, 1.0])
         if self.scale is not None and all(float(x).is_integer() for x in self.scale):
             return np.arange(self.scale[0], self.scale[1] + 1, dtype=float)
@@ -157,28 +157,28 @@ def load_human_labels(
             f"{name}: no value column: expected one of score, label, winner "
             f"(map one with e.g. score=answer); columns are {sorted(records[0][1])}"
         )
-    kind = present[0]
+    value_type = present[0]
     rows: list[LabelRow] = []
     skipped: list[str] = []
     for where, rec in records:
         get = {k: rec.get(col[k]) for k in CANONICAL}
         sid, pid, model = _text(get["sample_id"]), _text(get["prompt_id"]), _text(get["model"])
-        if kind == "winner":
+        if value_type == "winner":
             if pid is None and sid is None:
                 raise DataError(f"{where}: a pairwise label needs prompt_id (or sample_id)")
         elif sid is None and (pid is None or model is None):
             raise DataError(f"{where}: a label needs sample_id, or both prompt_id and model")
-        raw = get[kind]
+        raw = get[value_type]
         base = dict(sample_id=sid, prompt_id=pid, model=model, dimension=_text(get["dimension"]), where=where)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            skipped.append(f"{where}: empty {col[kind]}")
+            skipped.append(f"{where}: empty {col[value_type]}")
             continue
         if isinstance(raw, list):  # several anonymous ratings in one cell
             values = [(f"#{i}", v) for i, v in enumerate(raw)]
         else:
             values = [(_text(get["rater"]), raw)]
         for rater, v in values:
-            if kind == "score":
+            if value_type == "score":
                 x = _number(v, where, "score")
                 if scale is not None and not (scale[0] <= x <= scale[1]):
                     if out_of_scale == "skip":
@@ -186,12 +186,12 @@ def load_human_labels(
                         skipped.append(f"{where} ({item}): score {v!r} outside the scale {scale[0]:g}-{scale[1]:g}")
                         continue
                     raise DataError(f"{where}: score {v!r} is outside the declared scale {scale[0]:g}-{scale[1]:g}")
-            elif kind == "label":
+            elif value_type == "label":
                 x = _label(v, where)
             else:
                 x = _winner(v, _text(get["model_a"]), _text(get["model_b"]), where)
             rows.append(LabelRow(value=x, rater=rater, model_a=_text(get["model_a"]), model_b=_text(get["model_b"]), **base))
-    return HumanLabels(rows=rows, kind=kind, scale=scale, source=name, skipped=skipped)
+    return HumanLabels(rows=rows, value_type=value_type, scale=scale, source=name, skipped=skipped)
 
 
 # --- the human-label sets that ship in calibration/ ------------------------------------------------

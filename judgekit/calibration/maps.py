@@ -22,7 +22,7 @@ from ..errors import DataError, InputError
 from ..io import write_json
 from ..stats.bootstrap import group_indices
 
-KINDS = ("isotonic", "ordinal")
+METHODS = ("isotonic", "ordinal")
 
 
 def expit(x):
@@ -53,7 +53,7 @@ class CalibrationMap:
     """A fitted map. ``apply(scores)`` gives values on the human scale; for ordinal maps
     ``proba(scores)`` gives the probability of each human level."""
 
-    kind: str
+    method: str  # "isotonic" | "ordinal"
     params: dict[str, Any]
     levels: list[float]
     column: str = "overall"
@@ -61,12 +61,12 @@ class CalibrationMap:
 
     def apply(self, scores) -> np.ndarray:
         x = np.asarray(scores, float)
-        if self.kind == "isotonic":
+        if self.method == "isotonic":
             return np.interp(x, self.params["x"], self.params["y"])
         return self.proba(x) @ np.asarray(self.levels, float)
 
     def proba(self, scores) -> np.ndarray:
-        if self.kind != "ordinal":
+        if self.method != "ordinal":
             raise InputError("only an ordinal map gives probabilities of each level")
         x = (np.asarray(scores, float) - self.params["center"]) / self.params["scale"]
         cum = expit(np.asarray(self.params["thresholds"])[None, :] - self.params["slope"] * x[:, None])
@@ -74,16 +74,17 @@ class CalibrationMap:
         return np.diff(cum, axis=1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "column": self.column, "levels": self.levels, "params": self.params, "cv": self.cv}
+        return {"method": self.method, "column": self.column, "levels": self.levels, "params": self.params, "cv": self.cv}
 
     def save(self, path: str | Path) -> None:
         write_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CalibrationMap:
-        if d.get("kind") not in KINDS:
-            raise DataError(f"not a calibration map: kind {d.get('kind')!r} is not one of {KINDS}")
-        return cls(d["kind"], d["params"], [float(v) for v in d["levels"]], d.get("column", "overall"), d.get("cv", {}))
+        method = d.get("method", d.get("kind"))  # "kind" in files written by judgekit 0.1
+        if method not in METHODS:
+            raise DataError(f"not a calibration map: method {method!r} is not one of {METHODS}")
+        return cls(method, d["params"], [float(v) for v in d["levels"]], d.get("column", "overall"), d.get("cv", {}))
 
 
 def load_map(path: str | Path) -> CalibrationMap:
@@ -163,7 +164,7 @@ def _folds(groups: Sequence, k: int, seed: int) -> list[np.ndarray]:
 
 
 def fit_map(
-    kind: str,
+    method: str,
     scores,
     ratings,
     groups: Sequence,
@@ -173,14 +174,14 @@ def fit_map(
     folds: int = 5,
     seed: int = 0,
 ) -> CalibrationMap:
-    """Fit ``kind`` on all items and report its error on held-out folds (grouped by prompt).
+    """Fit the ``method`` map on all items and report its error on held-out folds (grouped by prompt).
 
     ``ratings`` is ``(items, raters)`` with NaN for missing. Held-out metrics: MAE of the
     mapped score against the item's mean rating, next to the MAE of a plain linear rescale; for
     binary labels also Brier score and ECE of the predicted pass probability.
     """
-    if kind not in KINDS:
-        raise DataError(f"unknown calibration map {kind!r}; expected one of {KINDS}")
+    if method not in METHODS:
+        raise DataError(f"unknown calibration map {method!r}; expected one of {METHODS}")
     s, r = np.asarray(scores, float), np.asarray(ratings, float)
     if r.ndim == 1:
         r = r[:, None]
@@ -189,7 +190,7 @@ def fit_map(
     binary = lv.size == 2
 
     def fit(rows):
-        if kind == "isotonic":
+        if method == "isotonic":
             return fit_isotonic(s[rows], h[rows], lv, column)
         rr = r[rows]
         ok = np.isfinite(rr)
@@ -239,6 +240,6 @@ def apply_calibration(results: Iterable, calibration_map: CalibrationMap | str |
             else:
                 d["scores"] = {**d["scores"], col: new}
             d["details"] = {**(d.get("details") or {}), "uncalibrated": {col: old}}
-            d["provenance"] = {**(d.get("provenance") or {}), "calibration_map": {"kind": cmap.kind, "column": col}}
+            d["provenance"] = {**(d.get("provenance") or {}), "calibration_map": {"method": cmap.method, "column": col}}
         out.append(type(res).model_validate(d) if is_model else d)
     return out

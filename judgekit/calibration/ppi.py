@@ -76,7 +76,7 @@ def prediction_powered(
 
     labels = as_labels(human, human_columns, human_scale)
     sc = load_scores(judge, judge_column, "judge", dimension)
-    if labels.kind == "winner":
+    if labels.value_type == "winner":
         return _ppi_from_winner_labels(sc, labels, dimension, level)
     j = join(labels, [sc], dimension)
     if j.models is None:
@@ -90,7 +90,7 @@ def prediction_powered(
     if calibration_map is not None:
         cmap = calibration_map if isinstance(calibration_map, CalibrationMap) else load_map(calibration_map)
         to_h = cmap.apply
-        how = f"{cmap.kind} calibration map"
+        how = f"{cmap.method} calibration map"
     else:
         src = (float(all_s.min()), float(all_s.max()))
 

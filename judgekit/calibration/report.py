@@ -184,7 +184,7 @@ def calibrate(
     rater's items), which compares with the human ceiling exactly.
     """
     labels = as_labels(human, human_columns, human_scale)
-    if labels.kind == "winner":
+    if labels.value_type == "winner":
         raise ConfigError("pairwise (winner) labels: use judgekit.stats.ppi for win rates; calibrate needs scores or labels")
     if dimension is None and len([d for d in labels.dimensions() if d is not None]) > 1:
         raise ConfigError(f"the labels have several dimensions {labels.dimensions()}: choose one with dimension=")
@@ -200,7 +200,7 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
     warnings_: list[str] = []
     scale = HumanScale(labels.levels())
     meta = {
-        "human": labels.source, "human_kind": labels.kind, "human_levels": scale.levels.tolist(),
+        "human": labels.source, "human_value_type": labels.value_type, "human_levels": scale.levels.tolist(),
         "raters": len(j.raters), "join_on": j.on, "dimension": dimension,
         "n_boot": n_boot, "seed": seed, "level": level, "prompts": int(len(set(j.groups.tolist()))),
         "scorers": {s.name: s.column for s in scorers},

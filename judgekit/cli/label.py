@@ -65,13 +65,13 @@ def run(args: argparse.Namespace) -> int:
     from ..label.app import _fastapi, serve
     from ..label.campaign import Campaign, Settings
     from ..label.export import Exporter
-    from ..label.items import load_items
+    from ..label.items import load_label_items
     from ..label.store import LabelStore
 
     _fastapi()  # a missing extra fails here, before anything is written
     rubric = jk.load_rubric(args.rubric) if args.rubric else None
     settings = Settings.from_rubric(args.mode, rubric, k=args.raters, seed=args.seed)
-    items = load_items(args.data, args.mode)
+    items = load_label_items(args.data, args.mode)
     _check_port(args.port)
     db = _db_path(args)
     campaign = Campaign(items, LabelStore(db), settings, args.data)
@@ -106,7 +106,7 @@ def _check_port(port: int) -> None:
 
 
 def _status(args) -> int:
-    from ..label.items import load_items
+    from ..label.items import load_label_items
     from ..label.status import campaign_status, format_status
     from ..label.store import LabelStore
 
@@ -115,7 +115,7 @@ def _status(args) -> int:
     if not meta:
         raise ConfigError(f"{store.path}: not a judgekit label database")
     manifest = args.data or meta.get("manifest")
-    items = load_items(manifest, meta["mode"]) if manifest and Path(manifest).is_file() else None
+    items = load_label_items(manifest, meta["mode"]) if manifest and Path(manifest).is_file() else None
     status = campaign_status(store, items, n_boot=args.bootstrap)
     store.close()
     if args.json:

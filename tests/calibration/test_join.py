@@ -258,8 +258,8 @@ def test_cli_report_map_and_compare(tmp_path, capsys):
     text = capsys.readouterr().out
     assert rc == 0 and "human ceiling" in text and "clip" in text and "held-out" in text
     d = json.loads(out.read_text())
-    assert d["n"] == 84 and "clip" in d["scorers"] and d["calibration_map"]["kind"] == "isotonic"
-    assert load_map(mp).kind == "isotonic"
+    assert d["n"] == 84 and "clip" in d["scorers"] and d["calibration_map"]["method"] == "isotonic"
+    assert load_map(mp).method == "isotonic"
     rc = main(["calibrate", "--compare", "--judge", f"a={res}", "--judge", f"b={base}:clip", "--human", str(lab),
                "--human-columns", COLS, "--human-scale", "1,5", "--bootstrap", "30"])
     assert rc == 0 and "paired bootstrap p" in capsys.readouterr().out

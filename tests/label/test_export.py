@@ -53,7 +53,7 @@ def test_likert_labels_feed_calibrate(make_campaign, tmp_path, capsys):
     assert r0["labelled_at"].endswith("Z") and r0["seconds"] >= 0
     assert not any(r["sample_id"].startswith("gone") for r in recs)
     labels = load_human_labels(out)
-    assert labels.kind == "score" and labels.has_raters and set(labels.dimensions()) == {"alignment", "quality"}
+    assert labels.value_type == "score" and labels.has_raters and set(labels.dimensions()) == {"alignment", "quality"}
     judge = judge_file(tmp_path / "judge.jsonl", c)
     assert main(["calibrate", "--judge", str(judge), "--human", str(out), "--dimension", "alignment",
                  "--bootstrap", "50", "--out", str(tmp_path / "cal.json")]) == 0
@@ -70,7 +70,7 @@ def test_binary_labels_are_pass_fail(make_campaign, tmp_path):
     out = tmp_path / "labels.jsonl"
     export(c, out)
     labels = load_human_labels(out)
-    assert labels.kind == "label"
+    assert labels.value_type == "label"
     assert sorted(r.value for r in labels.rows) == [0.0] * 3 + [1.0] * 3
 
 
@@ -95,7 +95,7 @@ def test_pairwise_labels_are_battles_in_the_manifest_orientation(make_campaign, 
     b = read_battles(out)
     assert len(b) == 12 and b.models == ("sd1dot5", "sd2dot1")
     assert b.record_counts()[b.models.index("sd2dot1")].tolist() == [12, 0, 0]
-    assert load_human_labels(out).kind == "winner"
+    assert load_human_labels(out).value_type == "winner"
     assert main(["leaderboard", str(out), "--bootstrap", "20", "--prior", "0.1"]) == 0
     assert "sd2dot1" in capsys.readouterr().out
 
