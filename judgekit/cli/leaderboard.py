@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
     for w in lb.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
+        from ..stats.ratings import head_to_head
+
         out = {"file": str(args.file), "n_battles": len(battles), "n_prompts": len(battles.groups), **lb.to_dict()}
+        h_models, h_rate, h_n = head_to_head(battles)  # the report's win matrix
+        out["head_to_head"] = {"models": list(h_models), "n": h_n.tolist(),
+                               "win_rate": [[None if v != v else float(v) for v in row] for row in h_rate]}
         Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     return 0
