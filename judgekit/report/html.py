@@ -68,7 +68,7 @@ def page(data: dict[str, Any], title: str, subtitle: str, link_images: bool) -> 
     return "".join([
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{html.escape(csp)}\">",
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{html.escape(csp, quote=False)}\">",
         f"<title>{t}</title><style>{_asset('report.css')}</style></head><body>",
         "<div class=\"jk-top\"><h1>", t, "</h1><nav class=\"jk-tabs\">",
         "<a class=\"jk-tab\" href=\"#view=overview\" data-view=\"overview\">Overview</a>",

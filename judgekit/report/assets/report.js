@@ -135,13 +135,15 @@
     const names = Object.keys(r.sc);
     if (!names.length) return null;
     const t = el("table", { class: "jk-dims" });
-    t.append(el("tr", null, el("th", { text: "dimension" }), el("th", { text: "score" }), el("th", { text: "reasoning" })));
+    const withWhy = Object.keys(r.rs).length > 0;
+    t.append(el("tr", null, el("th", { text: "dimension" }), el("th", { text: "score" }), withWhy ? el("th", { text: "reasoning" }) : null));
     for (const n of names) {
       const why = r.rs[n] || "";
       t.append(el("tr", { class: n === focus ? "jk-focus" : null },
         el("td", { text: n }), el("td", { class: "jk-num", text: fmt(r.sc[n]) }),
-        el("td", { class: full ? "jk-why" : "jk-why jk-clamp", text: why })));
+        withWhy ? el("td", { class: full ? "jk-why" : "jk-why jk-clamp", text: why }) : null));
     }
+    if (!withWhy) t.classList.add("jk-narrow");
     return t;
   }
   function pairwise(x, full) {
@@ -208,7 +210,7 @@
     const head = el("header", null, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st),
       el("span", { class: "jk-muted", text: r.r + (r.pid ? " · " + r.pid : "") }), link);
     const body = el("div", { class: "jk-body" });
-    body.append(el("div", { class: "jk-prompt", text: r.p || "(no prompt recorded)" }));
+    if (r.p || !r.ins) body.append(el("div", { class: "jk-prompt", text: r.p || "(no prompt recorded)" }));
     if (r.ins) body.append(el("div", { class: "jk-ins" }, el("span", { class: "jk-label", text: "instruction" }), r.ins));
     const x = r.x;
     if (r.k === "pairwise" && x) body.append(pairwise(x, full));
