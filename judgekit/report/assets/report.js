@@ -296,7 +296,8 @@
     if (i === undefined) return [back, el("p", { class: "jk-empty", id: "jk-count", text: `No sample with id ${s.sample} in this report.` })];
     const r = ROWS[i];
     const others = GROUPS[r.g].rows.filter((j) => j !== i);
-    const out = [back, el("div", { id: "jk-count", "data-total": 1, text: `sample ${r.id}` }), card(r, true, s)];
+    const out = [back, el("div", { id: "jk-count", "data-total": 1, text: `sample ${r.id}` }),
+      el("div", { id: "jk-list", class: "jk-list" }, card(r, true, s))];
     if (others.length) {
       const row = el("div", { class: "jk-grouprow" });
       for (const j of others) {
@@ -413,7 +414,8 @@
       main.replaceChildren(...parts);
       window.scrollTo(0, 0);
     }
-    document.body.dataset.ready = "1";
+    // For tests and scripts: how many times the page has rendered.
+    document.body.dataset.renders = String((Number(document.body.dataset.renders) || 0) + 1);
   }
 
   document.querySelectorAll(".jk-tab").forEach((t) => t.addEventListener("click", (ev) => {
