@@ -11,6 +11,7 @@ breakdown, and writes files a user can open:
 - ``categories.csv``   per model and question category: accuracy after dependencies, and raw
 - ``questions.csv``    one row per question asked: answer, raw score, score after dependencies
 - ``load_report.txt``  what the question loader repaired in the source file, line by line
+- ``report.html``      every prompt's questions and answers per model, with plots (``judgekit report``)
 """
 
 from __future__ import annotations
@@ -142,8 +143,23 @@ async def run_demo(out_dir: Path, n_boot: int = 1000) -> dict[str, Any]:
                ["sample_id", "prompt_id", "model", "question_id", "question", "category", "parents", "answer", "raw",
                 "score", "gated_by", "error"])
     human = compare_with_humans(results, out_dir, n_boot)
+    page = write_report(results, out_dir, n_boot)
     return {"results": results, "summary": summary, "categories": cats, "models": models, "load": load,
-            "human": human, "seconds": time.perf_counter() - t0}
+            "human": human, "report": page, "seconds": time.perf_counter() - t0}
+
+
+def write_report(results, out_dir: Path, n_boot: int = 1000):
+    """``report.html`` of the demo's results with the human comparison; a one-line hint instead
+    when the report extra (plotly) is not installed."""
+    from ..errors import MissingDependencyError
+    from ..report import report
+
+    cal = out_dir / "human_agreement.json"
+    try:
+        return report(results, out_dir / "report.html", calibration=cal if cal.is_file() else None, n_boot=n_boot,
+                      title="judgekit demo: DSG scores of 5 text-to-image models on TIFA160")
+    except MissingDependencyError as exc:
+        return str(exc)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,5 +182,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{len(failed)} samples failed (prompts {', '.join(items)}): {failed[0].error}")
     if res["human"]:
         print("\n" + res["human"])
-    print(f"\nWrote {out}/results.jsonl, summary.csv, categories.csv, questions.csv in {res['seconds']:.1f} s.")
+    page = res["report"]
+    html = ", report.html" if not isinstance(page, str) else ""
+    print(f"\nWrote {out}/results.jsonl, summary.csv, categories.csv, questions.csv{html} in {res['seconds']:.1f} s.")
+    if isinstance(page, str):
+        print(f"(no report.html: {page})")
     return 0

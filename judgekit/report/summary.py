@@ -40,6 +40,7 @@ def add_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             g["p"] = row["p"]
         row["g"] = index[key]
     for g in groups:
+        g["rows"].sort(key=lambda i: rows[i]["m"])  # the same model order in every prompt's row
         members = [rows[i] for i in g["rows"]]
         if members[0]["k"] == "pairwise":
             for m in members:

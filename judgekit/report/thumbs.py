@@ -59,7 +59,8 @@ def link(path: str | Path, report_dir: Path) -> dict:
     p = Path(path)
     if not p.is_file():
         return {"error": f"image {p} does not exist"}
-    rel = os.path.relpath(p.resolve(), report_dir.resolve())
+    # abspath, not resolve(): no per-file symlink walk (runs linking images are the large ones).
+    rel = os.path.relpath(os.path.abspath(p), os.path.abspath(report_dir))
     return {"src": quote(Path(rel).as_posix())}
 
 

@@ -94,9 +94,16 @@ def script(body: dict, n: int) -> Reply:
         score = props.get("score", {})
         lo, hi = int(score.get("minimum", 0)), int(score.get("maximum", 10))
         value = lo + seed % (hi - lo + 1)
-        why = XSS_REASONING if "alert(1)" in text else (
-            f"The main objects are present; colors and layout {'match' if value > (lo + hi) / 2 else 'do not quite match'} "
-            f"the prompt, so {value} of {hi}.")
+        good = value > (lo + hi) / 2
+        crit = text.split('Criterion \\"', 1)[-1][:40]
+        phrasing = {
+            "semantic_consistency": ("Every object the prompt names is there, with the right colors and placement." if good else
+                                     "One requested object has the wrong color, and the layout only partly follows the prompt."),
+            "naturalness": ("Clean flat shapes with crisp edges; the scene reads as intended." if good else
+                            "The shapes are crude and off-center; the composition feels accidental."),
+        }.get(crit.split('\\"')[0], "No visible artifacts: no smearing, seams or duplicated parts." if good else
+              "Edges are jagged and one shape looks clipped, which reads as a rendering artifact.")
+        why = XSS_REASONING if "alert(1)" in text else f"{phrasing} Score: {value} of {hi}."
         return Reply(content=json.dumps({"reasoning": why, "score": value}))
     return Reply()
 

@@ -119,12 +119,13 @@
     const fig = el("figure", { class: "jk-fig jk-role-" + role });
     if (im.error) fig.append(el("div", { class: "jk-img-error", role: "img", text: "⚠ " + im.error }));
     else fig.append(el("img", { src: im.src, alt: caption, loading: "lazy", decoding: "async", width: im.w, height: im.h }));
-    fig.append(el("figcaption", { text: caption }));
+    if (caption) fig.append(el("figcaption", { text: caption }));
     return fig;
   }
-  function images(r) {
+  function images(r, mini) {
     const box = el("div", { class: "jk-images" });
-    for (const [role, caption, ref] of r.im) box.append(image(role, caption, ref));
+    // In a prompt row the model is named under the image already.
+    for (const [role, caption, ref] of r.im) box.append(image(role, mini && caption === r.m ? "" : caption, ref));
     if (!r.im.length) box.append(el("div", { class: "jk-img-none", text: "no image recorded" }));
     return box;
   }
@@ -278,7 +279,7 @@
       for (const i of g.rows) {
         const r = ROWS[i];
         const mini = el("a", { class: "jk-mini" + (r.st === "failed" ? " jk-card-failed" : ""), href: "#sample=" + encodeURIComponent(r.u) });
-        mini.append(images(r), el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st)));
+        mini.append(r.im.length ? images(r, true) : "", el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st)));
         row.append(mini);
       }
       list.append(el("section", { class: "jk-group" },
@@ -303,7 +304,7 @@
       for (const j of others) {
         const o = ROWS[j];
         const mini = el("a", { class: "jk-mini", href: "#sample=" + encodeURIComponent(o.u) });
-        mini.append(images(o), el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: o.m }), scoreBadge(o.o, o.st)));
+        mini.append(o.im.length ? images(o, true) : "", el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: o.m }), scoreBadge(o.o, o.st)));
         row.append(mini);
       }
       out.push(el("h3", { text: "Same prompt, other samples" }), row);
@@ -404,7 +405,7 @@
     const s = readState();
     tabs(s);
     controls(s);
-    $("jk-controls").hidden = s.view === "overview";
+    $("jk-controls").hidden = s.view === "overview" || s.view === "sample";
     const main = $("jk-main");
     if (s.view === "overview") {
       if (!main.querySelector(".jk-overview")) { main.replaceChildren(overview()); plotted = false; }
