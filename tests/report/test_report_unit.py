@@ -270,3 +270,21 @@ def test_jk_report_is_callable_and_import_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
     assert "report" in jk.__all__
+
+
+def test_demo_writes_a_report_with_prompts_questions_and_the_human_comparison(tmp_path):
+    import asyncio
+
+    from judgekit.cli.demo import run_demo
+
+    res = asyncio.run(run_demo(tmp_path / "demo", n_boot=20))
+    info = res["report"]
+    assert info.path == tmp_path / "demo" / "report.html" and info.n_samples == 800 and info.n_failed == 5
+    data = page_data(info.path)
+    row = next(r for r in data["rows"] if r["id"] == "tifa160_135__mini-dalle")
+    assert row["p"] == "a basketball to the left of two soccer balls on a gravel driveway"
+    assert [q["q"] for q in row["x"]["qs"]][:2] == ["Is there a basketball?", "Are there soccer balls?"]
+    ids = {p["id"] for p in data["plots"]}
+    assert {"cal-agree-0", "cal-scatter-0", "cal-reliability-0", "dist-0", "forest-0"} <= ids
+    scatter = next(p for p in data["plots"] if p["id"] == "cal-scatter-0")
+    assert len(scatter["fig"]["data"][0]["x"]) == 795  # every matched item of the human comparison
