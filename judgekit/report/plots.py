@@ -74,9 +74,11 @@ def score_plots(rows: list[dict[str, Any]], summary: list[dict[str, Any]], color
         forest = []
         for di, d in enumerate(sdims):
             sel = [s for s in srows if s["dimension"] == d]
+            # One dimension: color by model, as everywhere else; several: by dimension.
+            color = [colors.get(s["model"]) for s in sel] if len(sdims) == 1 else PALETTE[di % len(PALETTE)]
             forest.append({"type": "scatter", "mode": "markers", "name": d, "x": [s["value"] for s in sel],
                            "y": [f"{s['model']} · {d}" for s in sel], "error_x": _err(sel),
-                           "marker": {"size": 9, "color": PALETTE[di % len(PALETTE)]},
+                           "marker": {"size": 9, "color": color}, "showlegend": len(sdims) > 1,
                            "hovertemplate": "%{y}: %{x:.3f}<extra></extra>"})
         height = max(240, 60 + 26 * len(srows))
         out.append(_entry(f"forest-{ri}", "Scores", f"{rubric}: mean score with 95% CI (bootstrap over prompts)", forest,
@@ -217,8 +219,8 @@ def calibration_plots(cals: list[dict[str, Any]]) -> list[dict[str, Any]]:
                  "marker": {"size": 6, "opacity": 0.45, "color": "#4c78a8"},
                  "hovertemplate": "%{text}<br>judge %{x:.3f}, human %{y:.2f}<extra></extra>"}]
         out.append(_entry(f"cal-scatter-{ci}", "Calibration", t, data,
-                          _layout(t, xaxis={"title": {"text": f"{judge} score"}},
-                                  yaxis={"title": {"text": "mean human rating"}}),
+                          _layout(t, xaxis={"title": {"text": f"{judge} score"}, "zeroline": False},
+                                  yaxis={"title": {"text": "mean human rating"}, "zeroline": False}),
                           note=f"{len(pts)} items"))
         levels = [float(v) for v in cal.get("levels") or []] or [float(y.min()), float(y.max())]
         h_lo, h_hi = min(levels), max(levels)

@@ -38,10 +38,16 @@
     if (Number.isInteger(v)) return String(v);
     return v.toFixed(digits === undefined ? 3 : digits);
   }
-  function ci(e) {
+  // An estimate with its interval, all with the same fixed digits ("0.500 [0.250, 0.750]").
+  function interval(e, digits) {
+    if (!e || e.ci_low === null || e.ci_low === undefined) return "";
+    return `[${e.ci_low.toFixed(digits)}, ${e.ci_high.toFixed(digits)}]`;
+  }
+  function ci(e, digits) {
+    const d = digits === undefined ? 3 : digits;
     if (!e || e.value === null || e.value === undefined) return "–";
-    const c = e.ci_low === null || e.ci_low === undefined ? "" : ` [${fmt(e.ci_low)}, ${fmt(e.ci_high)}]`;
-    return fmt(e.value) + c;
+    const c = interval(e, d);
+    return e.value.toFixed(d) + (c ? " " + c : "");
   }
 
   // --- state <-> URL fragment --------------------------------------------------------------
@@ -317,7 +323,7 @@
     const t = el("table", { class: "jk-table" });
     t.append(el("tr", null, ...cols.map((c) => el("th", { text: c[0] }))));
     for (const r of rows) t.append(el("tr", null, ...cols.map((c) => el("td", { class: c[2] || "", text: c[1](r) }))));
-    return t;
+    return el("div", { class: "jk-tablebox" }, t);
   }
   let plotted = false;
   function overview() {
@@ -327,7 +333,7 @@
     if (D.summary.length) {
       box.append(el("h2", { text: "Summary: mean score per model and dimension (95% CI, bootstrap over prompts)" }));
       box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
-        ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value), "jk-num"], ["95% CI", (r) => ci(r).replace(/^[^ ]+ ?/, ""), "jk-num"]], D.summary));
+        ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
     }
     if (D.wins.length) {
       box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
@@ -340,7 +346,7 @@
     }
     if (D.leaderboard) {
       box.append(el("h2", { text: "Leaderboard" }));
-      box.append(table([["rank", (r) => fmt(r.rank)], ["model", (r) => r.model], ["rating", (r) => ci(r), "jk-num"],
+      box.append(table([["rank", (r) => fmt(r.rank)], ["model", (r) => r.model], ["rating", (r) => ci(r, 1), "jk-num"],
         ["W/L/T", (r) => `${fmt(r.wins)}/${fmt(r.losses)}/${fmt(r.ties)}`, "jk-num"], ["n", (r) => fmt(r.n), "jk-num"]], D.leaderboard.rows));
     }
     for (const c of D.calibration) {
