@@ -32,13 +32,14 @@ def kind_of(r: Result) -> str:
 
 
 def _inputs(r: Result, sample: Sample | None) -> dict[str, str]:
-    """What was judged: recorded in the result (``inputs``), else taken from the manifest."""
+    """What was judged: as recorded in the result (``inputs``), with the manifest's values on
+    top when one is given (results written before ``inputs`` existed, or images that moved)."""
     got = dict((r.model_extra or {}).get("inputs") or {})
     if sample is not None:
         for k in ("prompt", "instruction", *IMAGE_FIELDS):
             v = getattr(sample, k)
             if v is not None:
-                got.setdefault(k, v)
+                got[k] = v
     return got
 
 

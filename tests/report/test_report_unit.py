@@ -186,6 +186,12 @@ def test_manifest_supplies_prompt_and_images_for_results_without_inputs(zoo, tmp
     assert r["p"] == "a red circle above a blue square" and data["images"][r["im"][0][2]]["src"].startswith("data:image/jpeg")
     bare = page_data(jk.report(tmp_path / "old.jsonl", tmp_path / "bare.html", n_boot=0).path)
     assert next(r for r in bare["rows"] if r["id"] == "p0-flux")["im"] == []
+    # Images that moved: the recorded paths are stale, the manifest given now wins.
+    moved = [dict(d, inputs={"prompt": "stale", "image": "/nowhere/x.png"}) for d in old]
+    (tmp_path / "moved.jsonl").write_text("".join(json.dumps(d) + "\n" for d in moved))
+    data = page_data(jk.report(tmp_path / "moved.jsonl", tmp_path / "m.html", samples=zoo["root"] / "t2i.jsonl", n_boot=0).path)
+    r = next(r for r in data["rows"] if r["id"] == "p0-flux")
+    assert r["p"] != "stale" and "src" in data["images"][r["im"][0][2]]
 
 
 # --- the whole report -----------------------------------------------------------------------------
