@@ -191,3 +191,14 @@ def test_prompt_view_puts_every_model_in_one_row_and_sorts_by_disagreement(chrom
     assert zeroed and "zeroed: parent" in zeroed[0].text
     assert json.loads(chromium.execute_script("return JSON.stringify(document.title)")).startswith("judgekit report")
     assert console_errors(chromium) == []
+
+
+def test_linked_images_load_from_disk_under_the_page_policy(chromium, zoo):
+    info = jk.report(zoo["pointwise"], zoo["root"] / "linked-b" / "r.html", link_images=True, n_boot=0)
+    open_page(chromium, info.path, "#view=samples&q=circle")
+    WebDriverWait(chromium, 10).until(lambda d: d.execute_script(
+        "const im = [...document.querySelectorAll('#jk-list img')]; return im.length && im.every(i => i.complete)"))
+    widths = chromium.execute_script("return [...document.querySelectorAll('#jk-list img')].map(i => i.naturalWidth)")
+    assert widths and all(w == 320 for w in widths)  # the original files, not thumbnails
+    assert chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-img-error")  # the missing one
+    assert console_errors(chromium) == []
