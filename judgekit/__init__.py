@@ -59,8 +59,18 @@ __all__ = [
     "load_samples",
     "metrics",
     "plan_pairs",
+    "report",
     "save_questions",
     "score",
     "score_async",
     "score_graph",
 ]
+
+
+def __getattr__(name: str):
+    # ``jk.report``: imported on first use, so ``import judgekit`` stays light.
+    if name == "report":
+        import importlib
+
+        return importlib.import_module(".report", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

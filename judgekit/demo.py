@@ -109,8 +109,23 @@ async def run_demo(out_dir: Path, n_boot: int = 1000) -> dict[str, Any]:
                ["sample_id", "prompt_id", "model", "question_id", "question", "category", "parents", "answer", "raw",
                 "score", "gated_by", "error"])
     human = demo_comparison(results, out_dir, n_boot=n_boot)
+    page = write_report(results, out_dir, n_boot)
     return {"results": results, "summary": summary, "categories": cats, "models": models, "load": load,
-            "human": human, "seconds": time.perf_counter() - t0}
+            "human": human, "report": page, "seconds": time.perf_counter() - t0}
+
+
+def write_report(results, out_dir: Path, n_boot: int = 1000):
+    """``report.html`` of the demo's results with the human comparison; a one-line hint instead
+    when the report extra (plotly) is not installed."""
+    from .errors import MissingDependencyError
+    from .report import report
+
+    cal = out_dir / "human_agreement.json"
+    try:
+        return report(results, out_dir / "report.html", calibration=cal if cal.is_file() else None, n_boot=n_boot,
+                      title="judgekit demo: DSG scores of 5 text-to-image models on TIFA160")
+    except MissingDependencyError as exc:
+        return str(exc)
 
 
 # --- the TIFA160 study: metric baselines and the comparison with people ---------------------------

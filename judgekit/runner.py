@@ -28,7 +28,7 @@ from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
-from .types import ChatRequest, ChatResponse, Result, Sample
+from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
 
 
 def default_cache_path() -> Path:
@@ -111,6 +111,11 @@ class _Progress:
             self.bar.close()
 
 
+def sample_inputs(sample: Sample) -> dict[str, str]:
+    """The prompt, instruction and image paths of a sample, as recorded in its result."""
+    return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
+
+
 class Run:
     """The state of one scoring run. Use ``score`` / ``score_async``; this is their engine."""
 
@@ -175,6 +180,7 @@ class Run:
                 outcomes = await asyncio.gather(*(self._call(c) for c in calls))
                 result = self.method.combine(sample, {o.key: o for o in outcomes})
             result.provenance = self.provenance
+            result.inputs = sample_inputs(sample)  # what was judged, so a report can show it
             self.results[index] = result
             if self._fh is not None:
                 self._fh.write(result.model_dump_json() + "\n")

@@ -47,6 +47,9 @@ class CalibrationReport:
     ceiling_per_rater: list[dict] = field(default_factory=list)
     #: With ``matched=True``: each scorer put in each rater's place (vs the mean of the others).
     matched: dict[str, dict[str, Estimate]] = field(default_factory=dict)
+    #: One entry per matched item: its key, the mean human rating and each scorer's score (the
+    #: points of a judge-vs-human scatter and a reliability diagram).
+    items: list[dict] = field(default_factory=list)
 
     def table(self, statistics: Iterable[str] | None = None, wide: bool = False) -> str:
         """A text table: (scorer, statistic, value, CI, n) rows, the human ceiling first;
@@ -113,6 +116,7 @@ class CalibrationReport:
                if self.matched else {}),
             "warnings": self.warnings,
             "meta": self.meta,
+            "items": self.items,
         }
 
     def to_json(self) -> str:
@@ -239,6 +243,10 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
             if not all(r is not None for r in j.raters) or j.raters[0].startswith("#"):
                 meta["ceiling_note"] += " (raters anonymous: the i-th rating of each item is 'rater #i')"
     report = CalibrationReport(n, j.unmatched, results, ceiling, system, warnings_, meta, per_rater)
+    with np.errstate(invalid="ignore"):
+        human_mean = np.nanmean(j.ratings, axis=1)
+    report.items = [{"key": list(k), "human": float(human_mean[i]), "raters": int(rated[i]),
+                     "scores": {nm: float(v[i]) for nm, v in j.scores.items()}} for i, k in enumerate(j.keys)]
     if matched and ceiling is not None:
         for s in scorers:
             rng = judge_range if (judge_range and s is scorers[0]) else None

@@ -23,6 +23,7 @@ SUBCOMMANDS = [
     "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
     "judgekit.cli.label",
+    "judgekit.cli.report",
 ]
 
 

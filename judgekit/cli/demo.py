@@ -11,6 +11,7 @@ breakdown, and writes these files, which a user can open:
 - ``categories.csv``   per model and question category: accuracy after dependencies, and raw
 - ``questions.csv``    one row per question asked: answer, raw score, score after dependencies
 - ``load_report.txt``  what the question loader repaired in the source file, line by line
+- ``report.html``      every prompt's questions and answers per model, with plots (``judgekit report``)
 """
 
 from __future__ import annotations
@@ -65,5 +66,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{len(failed)} samples failed (prompts {', '.join(items)}): {failed[0].error}")
     if res["human"]:
         print("\n" + res["human"])
-    print(f"\nWrote {out}/results.jsonl, summary.csv, categories.csv, questions.csv in {res['seconds']:.1f} s.")
+    page = res["report"]
+    html = ", report.html" if not isinstance(page, str) else ""
+    print(f"\nWrote {out}/results.jsonl, summary.csv, categories.csv, questions.csv{html} in {res['seconds']:.1f} s.")
+    if isinstance(page, str):
+        print(f"(no report.html: {page})")
     return 0

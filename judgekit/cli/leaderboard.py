@@ -63,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     for w in lb.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
+        from ..stats.leaderboard import head_to_head
+
         out = {"file": str(args.file), "n_battles": len(battles), "n_prompts": len(battles.groups), **lb.to_dict()}
+        h_models, h_rate, h_n = head_to_head(battles)  # the report's win matrix
+        out["head_to_head"] = {"models": list(h_models), "n": h_n.tolist(), "win_rate": h_rate.tolist()}
         write_json(args.out, out)
     return 0

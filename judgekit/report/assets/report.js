@@ -1,0 +1,434 @@
+/* judgekit report: renders the embedded JSON blob, one page of cards at a time.
+ *
+ * Every string from the data (prompts, reasoning, raw replies, ids) reaches the page through
+ * textContent or setAttribute, never innerHTML, so untrusted text always shows as text.
+ * The whole view state lives in the URL fragment, which makes every view a deep link and lets
+ * the back button work. */
+(function () {
+  "use strict";
+  const D = JSON.parse(document.getElementById("jk-data").textContent);
+  const ROWS = D.rows, GROUPS = D.groups, IMAGES = D.images;
+  const PAGE = 50, GPAGE = 20;
+  const byUid = new Map();
+  ROWS.forEach((r, i) => {
+    byUid.set(r.u, i);
+    r._s = [r.p, r.ins || "", r.id, r.pid || "", r.m].join("\n").toLowerCase();
+  });
+  GROUPS.forEach((g) => { g._s = [g.p, g.key].join("\n").toLowerCase(); });
+  const $ = (id) => document.getElementById(id);
+
+  // --- DOM helpers (text only) -------------------------------------------------------------
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    if (attrs) {
+      for (const [k, v] of Object.entries(attrs)) {
+        if (v === null || v === undefined || v === false) continue;
+        if (k === "class") e.className = v;
+        else if (k === "text") e.textContent = v;
+        else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+        else e.setAttribute(k, v === true ? "" : String(v));
+      }
+    }
+    for (const kid of kids) if (kid !== null && kid !== undefined) e.append(kid);
+    return e;
+  }
+  function fmt(v, digits) {
+    if (v === null || v === undefined) return "–";
+    if (typeof v !== "number") return String(v);
+    if (Number.isInteger(v)) return String(v);
+    return v.toFixed(digits === undefined ? 3 : digits);
+  }
+  // An estimate with its interval, all with the same fixed digits ("0.500 [0.250, 0.750]").
+  function interval(e, digits) {
+    if (!e || e.ci_low === null || e.ci_low === undefined) return "";
+    return `[${e.ci_low.toFixed(digits)}, ${e.ci_high.toFixed(digits)}]`;
+  }
+  function ci(e, digits) {
+    const d = digits === undefined ? 3 : digits;
+    if (!e || e.value === null || e.value === undefined) return "–";
+    const c = interval(e, d);
+    return e.value.toFixed(d) + (c ? " " + c : "");
+  }
+
+  // --- state <-> URL fragment --------------------------------------------------------------
+  const DEFAULTS = { view: "overview", rubric: "", model: "", status: "", dim: "", q: "", sort: "order", page: "1", min: "", max: "", sample: "" };
+  function readState() {
+    const p = new URLSearchParams(location.hash.slice(1));
+    const s = {};
+    for (const k of Object.keys(DEFAULTS)) s[k] = p.get(k) || DEFAULTS[k];
+    if (s.sample) s.view = "sample";
+    return s;
+  }
+  function writeState(s) {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(s)) if (v && v !== DEFAULTS[k]) p.set(k, v);
+    if (s.view === "sample") p.delete("view");
+    const h = "#" + p.toString();
+    if (h !== location.hash) location.hash = h; else render();
+  }
+  function setState(patch, keepPage) {
+    const s = Object.assign(readState(), patch);
+    if (!keepPage && !("page" in patch)) s.page = "1";
+    if (s.view !== "sample") s.sample = "";
+    writeState(s);
+  }
+
+  // --- filtering and sorting ---------------------------------------------------------------
+  function scoreOf(r, dim) {
+    if (dim) { const v = r.sc[dim]; return v === undefined ? null : v; }
+    return r.o;
+  }
+  function filtered(s) {
+    const q = s.q.toLowerCase().trim();
+    const lo = s.min === "" ? null : Number(s.min), hi = s.max === "" ? null : Number(s.max);
+    const out = [];
+    for (let i = 0; i < ROWS.length; i++) {
+      const r = ROWS[i];
+      if (s.rubric && r.r !== s.rubric) continue;
+      if (s.model && !r.ms.includes(s.model) && r.m !== s.model) continue;
+      if (s.status === "inconsistent") { if (r.d !== 1) continue; }
+      else if (s.status && r.st !== s.status) continue;
+      if (s.dim && !(s.dim in r.sc)) continue;
+      if (q && !r._s.includes(q)) continue;
+      if (lo !== null || hi !== null) {
+        const v = scoreOf(r, s.dim);
+        if (v === null || (lo !== null && v < lo) || (hi !== null && v > hi)) continue;
+      }
+      out.push(i);
+    }
+    return sortRows(out, s);
+  }
+  const neg = (v) => (v === null || v === undefined ? null : -v);
+  function cmpNullLast(a, b) {
+    if (a === null && b === null) return 0;
+    if (a === null) return 1;
+    if (b === null) return -1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  function sortRows(ix, s) {
+    const by = {
+      order: () => 0,
+      low: (a, b) => cmpNullLast(scoreOf(ROWS[a], s.dim), scoreOf(ROWS[b], s.dim)),
+      high: (a, b) => cmpNullLast(neg(scoreOf(ROWS[a], s.dim)), neg(scoreOf(ROWS[b], s.dim))),
+      // Whole prompts together, the prompt whose models differ most first.
+      disagree: (a, b) => cmpNullLast(neg(ROWS[a].d), neg(ROWS[b].d)) || ROWS[a].g - ROWS[b].g,
+      prompt: (a, b) => ROWS[a].p.localeCompare(ROWS[b].p) || ROWS[a].g - ROWS[b].g,
+      model: (a, b) => ROWS[a].m.localeCompare(ROWS[b].m),
+      status: (a, b) => (ROWS[a].st === ROWS[b].st ? 0 : ROWS[a].st === "failed" ? -1 : 1),
+    }[s.sort] || (() => 0);
+    return ix.map((i, k) => [i, k]).sort((x, y) => by(x[0], y[0]) || x[1] - y[1]).map((x) => x[0]);
+  }
+
+  // --- pieces of a card --------------------------------------------------------------------
+  function image(role, caption, ref) {
+    const im = IMAGES[ref] || { error: "image missing from the report" };
+    const fig = el("figure", { class: "jk-fig jk-role-" + role });
+    if (im.error) fig.append(el("div", { class: "jk-img-error", role: "img", text: "⚠ " + im.error }));
+    else fig.append(el("img", { src: im.src, alt: caption, loading: "lazy", decoding: "async", width: im.w, height: im.h }));
+    if (caption) fig.append(el("figcaption", { text: caption }));
+    return fig;
+  }
+  function images(r, mini) {
+    const box = el("div", { class: "jk-images" });
+    // In a prompt row the model is named under the image already.
+    for (const [role, caption, ref] of r.im) box.append(image(role, mini && caption === r.m ? "" : caption, ref));
+    if (!r.im.length) box.append(el("div", { class: "jk-img-none", text: "no image recorded" }));
+    return box;
+  }
+  function scoreBadge(v, st) {
+    return el("span", { class: "jk-score" + (st === "failed" ? " jk-failed" : ""), text: st === "failed" ? "failed" : fmt(v) });
+  }
+  function dims(r, full, focus) {
+    const names = Object.keys(r.sc);
+    if (!names.length) return null;
+    const t = el("table", { class: "jk-dims" });
+    const withWhy = Object.keys(r.rs).length > 0;
+    t.append(el("tr", null, el("th", { text: "dimension" }), el("th", { text: "score" }), withWhy ? el("th", { text: "reasoning" }) : null));
+    for (const n of names) {
+      const why = r.rs[n] || "";
+      t.append(el("tr", { class: n === focus ? "jk-focus" : null },
+        el("td", { text: n }), el("td", { class: "jk-num", text: fmt(r.sc[n]) }),
+        withWhy ? el("td", { class: full ? "jk-why" : "jk-why jk-clamp", text: why }) : null));
+    }
+    if (!withWhy) t.classList.add("jk-narrow");
+    return t;
+  }
+  function pairwise(x, full) {
+    const box = el("div", { class: "jk-pair" });
+    box.append(el("div", { class: "jk-winner" }, "winner: ", el("b", { text: x.w || "–" }),
+      x.merge ? el("span", { class: "jk-muted", text: ` (merge rule: ${x.merge})` }) : null));
+    const t = el("table", { class: "jk-dims" });
+    t.append(el("tr", null, el("th", { text: "dimension" }), el("th", { text: "A,B order" }), el("th", { text: "B,A order" }),
+      el("th", { text: "merged" }), el("th", { text: "consistent" })));
+    for (const d of x.dims) {
+      const cell = (v) => v ? el("td", null, el("b", { text: `${v.w} → ${v.m || "?"}` }), el("div", { class: full ? "jk-why" : "jk-why jk-clamp", text: v.r })) : el("td", { class: "jk-muted", text: "no verdict" });
+      t.append(el("tr", null, el("td", { text: d.n }), cell(d.AB), cell(d.BA), el("td", { text: d.w || "–" }),
+        el("td", { class: d.c === false ? "jk-bad" : d.c ? "jk-good" : "", text: d.c === null || d.c === undefined ? "–" : d.c ? "yes" : "no" })));
+    }
+    box.append(t);
+    return box;
+  }
+  function questions(x, full) {
+    const t = el("table", { class: "jk-qs" });
+    const hasP = x.qs.some((q) => q.py !== undefined);
+    t.append(el("tr", null, ...["#", "question", "category", "parents", "answer", hasP ? "P(yes)" : null, "raw", "score", ""].filter((h) => h !== null).map((h) => el("th", { text: h }))));
+    const qs = full ? x.qs : x.qs.slice(0, 12);
+    for (const q of qs) {
+      const zeroed = q.g && q.g.length;
+      const note = zeroed ? `zeroed: parent ${q.g.join(", ")} failed` : (q.err || "");
+      t.append(el("tr", { class: zeroed ? "jk-zeroed" : q.s === 0 ? "jk-no" : null },
+        el("td", { text: q.id }), el("td", { text: q.q }), el("td", { text: q.cat || "" }), el("td", { text: (q.par || []).join(", ") }),
+        el("td", { text: q.a === null || q.a === undefined ? "–" : q.a }), hasP ? el("td", { class: "jk-num", text: q.py === undefined ? "" : fmt(q.py) }) : null,
+        el("td", { class: "jk-num", text: fmt(q.raw, 0) }), el("td", { class: "jk-num", text: fmt(q.s, 2) }), el("td", { class: "jk-muted", text: note })));
+    }
+    const box = el("div", { class: "jk-qbox" }, el("div", { class: "jk-muted", text: `scoring rule: ${x.rule || "?"}` }), t);
+    if (!full && x.qs.length > qs.length) box.append(el("div", { class: "jk-muted", text: `… ${x.qs.length - qs.length} more (open the sample)` }));
+    return box;
+  }
+  function vqascore(x) {
+    const p = x.p_yes;
+    const bar = el("div", { class: "jk-bar" }, el("div", { class: "jk-bar-fill", style: `width:${Math.max(0, Math.min(1, p || 0)) * 100}%` }));
+    return el("div", { class: "jk-vqa" }, el("div", null, "P(yes) ", el("b", { text: fmt(p) }), `   P(no) ${fmt(x.p_no)}   normalized ${fmt(x.p_norm)}`,
+      x.tok ? el("span", { class: "jk-muted", text: `   answer token: ${JSON.stringify(x.tok)}` }) : null), bar);
+  }
+  function textRendering(x) {
+    const box = el("div", { class: "jk-text" });
+    box.append(el("div", null, el("span", { class: "jk-label", text: "target" }), el("span", { class: "jk-mono", text: x.targets.join(" | ") })));
+    box.append(el("div", null, el("span", { class: "jk-label", text: "read" }), el("span", { class: "jk-mono", text: x.tr === null || x.tr === undefined ? "–" : x.tr })));
+    if (x.diff) {
+      const d = el("div", { class: "jk-diff jk-mono" }, el("span", { class: "jk-label", text: "diff" }));
+      for (const [op, txt] of x.diff) { d.append(el("span", { class: "jk-d-" + op, title: op, text: txt })); d.append(" "); }
+      box.append(d);
+    }
+    if (x.total) box.append(el("div", { class: "jk-muted", text: `${x.matched} of ${x.total} target tokens found (${x.lang})` }));
+    return box;
+  }
+  function failure(r) {
+    if (r.st !== "failed" && !r.raw) return null;
+    const box = el("div", { class: "jk-failure" });
+    if (r.e) box.append(el("div", null, el("b", { text: "reason: " }), r.e));
+    for (const [k, v] of Object.entries(r.raw || {})) {
+      box.append(el("details", { open: r.st === "failed" ? true : null }, el("summary", { text: `raw reply (${k})` }), el("pre", { text: v })));
+    }
+    return box;
+  }
+  function card(r, full, s) {
+    const link = el("a", { class: "jk-link", href: "#sample=" + encodeURIComponent(r.u), title: "link to this sample", text: "#" + r.id });
+    const head = el("header", null, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st),
+      el("span", { class: "jk-muted", text: r.r + (r.pid ? " · " + r.pid : "") }), link);
+    const body = el("div", { class: "jk-body" });
+    if (r.p || !r.ins) body.append(el("div", { class: "jk-prompt", text: r.p || "(no prompt recorded)" }));
+    if (r.ins) body.append(el("div", { class: "jk-ins" }, el("span", { class: "jk-label", text: "instruction" }), r.ins));
+    const x = r.x;
+    if (r.k === "pairwise" && x) body.append(pairwise(x, full));
+    else if (r.k === "questions" && x) body.append(questions(x, full));
+    else {
+      if (r.k === "vqascore" && x) body.append(vqascore(x));
+      if (r.k === "text-rendering" && x) body.append(textRendering(x));
+      const t = dims(r, full, s && s.dim);
+      if (t) body.append(t);
+    }
+    const f = failure(r);
+    if (f) body.append(f);
+    return el("article", { class: "jk-card" + (r.st === "failed" ? " jk-card-failed" : ""), id: "s-" + r.u, "data-uid": r.u },
+      head, el("div", { class: "jk-cardbody" }, images(r), body));
+  }
+
+  // --- views -------------------------------------------------------------------------------
+  function pager(page, pages, total, noun) {
+    const bar = el("nav", { class: "jk-pager" });
+    const go = (p) => () => setState({ page: String(p) });
+    bar.append(el("button", { type: "button", disabled: page <= 1, onclick: go(page - 1), text: "‹ prev" }));
+    bar.append(el("span", { class: "jk-pageinfo", text: `page ${page} of ${pages} · ${total.toLocaleString("en")} ${noun}` }));
+    bar.append(el("button", { type: "button", disabled: page >= pages, onclick: go(page + 1), text: "next ›" }));
+    return bar;
+  }
+  function samplesView(s) {
+    const ix = filtered(s);
+    const pages = Math.max(1, Math.ceil(ix.length / PAGE));
+    const page = Math.min(pages, Math.max(1, parseInt(s.page, 10) || 1));
+    const start = (page - 1) * PAGE;
+    const list = el("div", { id: "jk-list", class: "jk-list" });
+    for (const i of ix.slice(start, start + PAGE)) list.append(card(ROWS[i], false, s));
+    if (!ix.length) list.append(el("p", { class: "jk-empty", text: "No sample matches these filters." }));
+    const count = el("div", { id: "jk-count", "data-total": ix.length, "data-shown": Math.min(PAGE, Math.max(0, ix.length - start)),
+      text: ix.length ? `samples ${start + 1}–${Math.min(ix.length, start + PAGE)} of ${ix.length.toLocaleString("en")} (of ${ROWS.length.toLocaleString("en")})` : `0 of ${ROWS.length.toLocaleString("en")} samples` });
+    return [count, pager(page, pages, ix.length, "samples"), list, pager(page, pages, ix.length, "samples")];
+  }
+  function groupScore(g) {
+    const v = g.rows.map((i) => ROWS[i].o).filter((x) => x !== null);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  }
+  function promptsView(s) {
+    const q = s.q.toLowerCase().trim();
+    let gs = [];
+    GROUPS.forEach((g, gi) => {
+      if (s.rubric && g.r !== s.rubric) return;
+      if (q && !g._s.includes(q)) return;
+      if (s.model && !g.rows.some((i) => ROWS[i].ms.includes(s.model))) return;
+      if (s.status && !g.rows.some((i) => (s.status === "inconsistent" ? ROWS[i].d === 1 : ROWS[i].st === s.status))) return;
+      gs.push(gi);
+    });
+    const cmp = {
+      disagree: (a, b) => cmpNullLast(neg(GROUPS[a].d), neg(GROUPS[b].d)),
+      low: (a, b) => cmpNullLast(groupScore(GROUPS[a]), groupScore(GROUPS[b])),
+      high: (a, b) => cmpNullLast(groupScore(GROUPS[b]), groupScore(GROUPS[a])),
+      prompt: (a, b) => GROUPS[a].p.localeCompare(GROUPS[b].p),
+    }[s.sort];
+    if (cmp) gs = gs.map((g, k) => [g, k]).sort((x, y) => cmp(x[0], y[0]) || x[1] - y[1]).map((x) => x[0]);
+    const pages = Math.max(1, Math.ceil(gs.length / GPAGE));
+    const page = Math.min(pages, Math.max(1, parseInt(s.page, 10) || 1));
+    const list = el("div", { id: "jk-list", class: "jk-list" });
+    for (const gi of gs.slice((page - 1) * GPAGE, page * GPAGE)) {
+      const g = GROUPS[gi];
+      const row = el("div", { class: "jk-grouprow" });
+      for (const i of g.rows) {
+        const r = ROWS[i];
+        const mini = el("a", { class: "jk-mini" + (r.st === "failed" ? " jk-card-failed" : ""), href: "#sample=" + encodeURIComponent(r.u) });
+        mini.append(r.im.length ? images(r, true) : "", el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st)));
+        row.append(mini);
+      }
+      list.append(el("section", { class: "jk-group" },
+        el("header", null, el("span", { class: "jk-prompt", text: g.p || g.key }),
+          el("span", { class: "jk-muted", text: `${g.r} · ${g.key}` + (g.d === null || g.d === undefined ? "" : ` · spread ${fmt(g.d)}`) })),
+        row));
+    }
+    if (!gs.length) list.append(el("p", { class: "jk-empty", text: "No prompt matches these filters." }));
+    const count = el("div", { id: "jk-count", "data-total": gs.length, text: `${gs.length.toLocaleString("en")} prompts` });
+    return [count, pager(page, pages, gs.length, "prompts"), list];
+  }
+  function sampleView(s) {
+    const i = byUid.get(s.sample);
+    const back = el("a", { href: "#view=samples", class: "jk-back", text: "‹ all samples" });
+    if (i === undefined) return [back, el("p", { class: "jk-empty", id: "jk-count", text: `No sample with id ${s.sample} in this report.` })];
+    const r = ROWS[i];
+    const others = GROUPS[r.g].rows.filter((j) => j !== i);
+    const out = [back, el("div", { id: "jk-count", "data-total": 1, text: `sample ${r.id}` }),
+      el("div", { id: "jk-list", class: "jk-list" }, card(r, true, s))];
+    if (others.length) {
+      const row = el("div", { class: "jk-grouprow" });
+      for (const j of others) {
+        const o = ROWS[j];
+        const mini = el("a", { class: "jk-mini", href: "#sample=" + encodeURIComponent(o.u) });
+        mini.append(o.im.length ? images(o, true) : "", el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: o.m }), scoreBadge(o.o, o.st)));
+        row.append(mini);
+      }
+      out.push(el("h3", { text: "Same prompt, other samples" }), row);
+    }
+    return out;
+  }
+
+  // --- overview: tables and plots ----------------------------------------------------------
+  function table(cols, rows) {
+    const t = el("table", { class: "jk-table" });
+    t.append(el("tr", null, ...cols.map((c) => el("th", { text: c[0] }))));
+    for (const r of rows) t.append(el("tr", null, ...cols.map((c) => el("td", { class: c[2] || "", text: c[1](r) }))));
+    return el("div", { class: "jk-tablebox" }, t);
+  }
+  let plotted = false;
+  function overview() {
+    const box = el("div", { class: "jk-overview" });
+    const nFailed = ROWS.filter((r) => r.st === "failed").length;
+    box.append(el("p", { class: "jk-lead", text: `${ROWS.length.toLocaleString("en")} samples from ${D.files.length} results file(s), ${nFailed} failed; rubrics: ${D.rubrics.join(", ")}.` }));
+    if (D.summary.length) {
+      box.append(el("h2", { text: "Summary: mean score per model and dimension (95% CI, bootstrap over prompts)" }));
+      box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
+        ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
+    }
+    if (D.wins.length) {
+      box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
+      box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["n", (r) => fmt(r.n), "jk-num"], ["W/L/T", (r) => `${r.wins}/${r.losses}/${r.ties}`, "jk-num"],
+        ["win rate", (r) => ci(r), "jk-num"]], D.wins));
+    }
+    if (D.position.length) {
+      box.append(table([["rubric", (r) => r.rubric], ["dimension", (r) => r.dimension], ["pairs", (r) => fmt(r.pairs), "jk-num"],
+        ["position consistency", (r) => ci(r.consistency), "jk-num"], ["first-shown win rate", (r) => ci(r.first_shown_win_rate), "jk-num"]], D.position));
+    }
+    if (D.leaderboard) {
+      box.append(el("h2", { text: "Leaderboard" }));
+      box.append(table([["rank", (r) => fmt(r.rank)], ["model", (r) => r.model], ["rating", (r) => ci(r, 1), "jk-num"],
+        ["W/L/T", (r) => `${fmt(r.wins)}/${fmt(r.losses)}/${fmt(r.ties)}`, "jk-num"], ["n", (r) => fmt(r.n), "jk-num"]], D.leaderboard.rows));
+    }
+    for (const c of D.calibration) {
+      box.append(el("h2", { text: "Calibration against human labels" + (c.dimension ? ` (${c.dimension})` : "") + (c.n ? ` · ${c.n} items` : "") }));
+      // One row per scorer (the human ceiling first), one column per statistic.
+      const statNames = [...new Set(c.stats.map((r) => r.statistic))];
+      const scorers = [...new Set(c.stats.map((r) => r.scorer))];
+      const cell = (sc, st) => ci(c.stats.find((r) => r.scorer === sc && r.statistic === st));
+      box.append(table([["scorer", (sc) => sc], ...statNames.map((st) => [st, (sc) => cell(sc, st), "jk-num"])], scorers));
+      for (const w of c.warnings) box.append(el("p", { class: "jk-muted", text: "warning: " + w }));
+    }
+    let section = "";
+    for (const p of D.plots) {
+      if (p.section !== section) { section = p.section; box.append(el("h2", { text: "Plots: " + section })); }
+      box.append(el("div", { class: "jk-plotbox" }, el("div", { class: "jk-plot", id: "plot-" + p.id, "data-plot": p.id }),
+        p.note ? el("div", { class: "jk-muted", text: p.note }) : null));
+    }
+    return box;
+  }
+  function drawPlots() {
+    if (plotted || typeof Plotly === "undefined") return;
+    plotted = true;
+    for (const p of D.plots) {
+      const div = $("plot-" + p.id);
+      if (div) Plotly.newPlot(div, p.fig.data, p.fig.layout, { responsive: true, displaylogo: false });
+    }
+  }
+
+  // --- controls ----------------------------------------------------------------------------
+  function option(value, label, current) { return el("option", { value, selected: value === current, text: label }); }
+  function controls(s) {
+    const bar = $("jk-controls");
+    bar.replaceChildren();
+    const sel = (name, opts, label) => {
+      const e = el("select", { id: "f-" + name, "aria-label": label, onchange: (ev) => setState({ [name]: ev.target.value }) });
+      for (const [v, l] of opts) e.append(option(v, l, s[name]));
+      return el("label", null, label + " ", e);
+    };
+    if (D.rubrics.length > 1) bar.append(sel("rubric", [["", "all"], ...D.rubrics.map((r) => [r, r])], "rubric"));
+    bar.append(sel("model", [["", "all"], ...D.models.map((m) => [m, m])], "model"));
+    bar.append(sel("status", [["", "all"], ["ok", "ok"], ["failed", "failed"], ...(D.kinds.includes("pairwise") ? [["inconsistent", "inconsistent pairs"]] : [])], "status"));
+    bar.append(sel("dim", [["", "overall"], ...D.dims.map((d) => [d, d])], "dimension"));
+    bar.append(sel("sort", [["order", "file order"], ["low", "lowest-scored first"], ["high", "highest-scored first"], ["disagree", "where models disagree most"],
+      ["prompt", "prompt"], ["model", "model"], ["status", "failures first"]], "sort"));
+    const num = (name, ph) => el("input", { id: "f-" + name, type: "number", step: "any", placeholder: ph, value: s[name], class: "jk-numin",
+      onchange: (ev) => setState({ [name]: ev.target.value }) });
+    bar.append(el("label", null, "score ", num("min", "min"), " – ", num("max", "max")));
+    const search = el("input", { id: "f-q", type: "search", placeholder: "search prompts, ids…", value: s.q });
+    let timer = null;
+    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => setState({ q: search.value }), 200); });
+    bar.append(search);
+    bar.append(el("button", { type: "button", id: "b-low", onclick: () => setState({ sort: "low", view: s.view === "prompts" ? "prompts" : "samples" }), text: "lowest-scored first" }));
+    bar.append(el("button", { type: "button", id: "b-disagree", onclick: () => setState({ sort: "disagree", view: "prompts" }), text: "where models disagree most" }));
+  }
+  function tabs(s) {
+    for (const t of document.querySelectorAll(".jk-tab")) {
+      t.classList.toggle("jk-active", t.dataset.view === s.view);
+    }
+  }
+
+  function render() {
+    const s = readState();
+    tabs(s);
+    controls(s);
+    $("jk-controls").hidden = s.view === "overview" || s.view === "sample";
+    const main = $("jk-main");
+    if (s.view === "overview") {
+      if (!main.querySelector(".jk-overview")) { main.replaceChildren(overview()); plotted = false; }
+      drawPlots();
+    } else {
+      const parts = s.view === "prompts" ? promptsView(s) : s.view === "sample" ? sampleView(s) : samplesView(s);
+      main.replaceChildren(...parts);
+      window.scrollTo(0, 0);
+    }
+    // For tests and scripts: how many times the page has rendered.
+    document.body.dataset.renders = String((Number(document.body.dataset.renders) || 0) + 1);
+  }
+
+  document.querySelectorAll(".jk-tab").forEach((t) => t.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    setState({ view: t.dataset.view });
+  }));
+  window.addEventListener("hashchange", render);
+  render();
+})();
