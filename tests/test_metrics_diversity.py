@@ -195,7 +195,7 @@ def test_per_prompt_diversity_against_loops_and_summary_ci():
     f = x[:4]
     want = np.mean([1 - f[i] @ f[j] / np.linalg.norm(f[i]) / np.linalg.norm(f[j])
                     for i, j in itertools.combinations(range(4), 2)])  # fmt: skip
-    assert r0["clip_distance"] == pytest.approx(want, abs=1e-12)
+    assert r0["cosine_distance"] == pytest.approx(want, abs=1e-12)
     vendi = pytest.importorskip("vendi_score.vendi")
     assert r0["vendi"] == pytest.approx(vendi.score_X(f), abs=1e-6)
     lonely = [r for r in rows if r["prompt_id"] == "lonely"][0]
@@ -203,7 +203,7 @@ def test_per_prompt_diversity_against_loops_and_summary_ci():
     s = jm.diversity_summary(rows)
     assert s["narrow"]["vendi"]["ci_high"] < s["wide"]["vendi"]["ci_low"]
     assert s["wide"]["vendi"]["n_prompts"] == 12 and s["wide"]["n_prompts"] == 13
-    v = s["wide"]["clip_distance"]
+    v = s["wide"]["cosine_distance"]
     assert v["ci_low"] <= v["value"] <= v["ci_high"]
     acc = jm.Diversity()
     acc.update(x[:50], prompts[:50], models[:50])

@@ -138,6 +138,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             )
         _common(q)
         q.set_defaults(func=_run_per_image)
+    from .metrics_diversity import register_into  # diversity, prdc, nearest (docs/diversity.md)
+
+    register_into(ms)
 
 
 # --- output ------------------------------------------------------------------------------------

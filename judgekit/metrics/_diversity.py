@@ -24,7 +24,7 @@ import numpy as np
 
 from ._vendi import _unit_rows, as_matrix, vendi_score
 
-DIVERSITY_FIELDS = ("clip_distance", "lpips_distance", "vendi")
+DIVERSITY_FIELDS = ("cosine_distance", "lpips_distance", "vendi")
 
 
 def mean_pairwise_cosine_distance(features: Any) -> float:
@@ -87,7 +87,7 @@ def per_prompt_diversity(
     *,
     kernel: str = "cosine",
 ) -> list[dict[str, Any]]:
-    """One row per (model, prompt): ``n_images``, ``clip_distance`` (mean pairwise cosine
+    """One row per (model, prompt): ``n_images``, ``cosine_distance`` (mean pairwise cosine
     distance of ``features``) and ``vendi``. A group of one image gets ``None`` values and a
     ``note`` (diversity across seeds needs at least two), never a silent drop."""
     x = as_matrix(features)
@@ -97,10 +97,10 @@ def per_prompt_diversity(
     for (model, pid), idx in _groups(prompt_ids, models).items():
         row: dict[str, Any] = {"model": model, "prompt_id": pid, "n_images": len(idx)}
         if len(idx) < 2:
-            row.update(clip_distance=None, vendi=None, note="one image: diversity needs at least 2 seeds")
+            row.update(cosine_distance=None, vendi=None, note="one image: diversity needs at least 2 seeds")
         else:
             f = x[idx]
-            row.update(clip_distance=mean_pairwise_cosine_distance(f), vendi=vendi_score(f, kernel))
+            row.update(cosine_distance=mean_pairwise_cosine_distance(f), vendi=vendi_score(f, kernel))
         rows.append(row)
     return rows
 
@@ -168,7 +168,7 @@ class Diversity:
 
     def compute(self) -> dict[str, dict[str, Any]]:
         return diversity_summary(
-            self.per_prompt(), ("clip_distance", "vendi"), n_boot=self.n_boot, seed=self.seed
+            self.per_prompt(), ("cosine_distance", "vendi"), n_boot=self.n_boot, seed=self.seed
         )
 
     def reset(self) -> None:
