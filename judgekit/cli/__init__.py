@@ -23,6 +23,7 @@ SUBCOMMANDS = [
     "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
     "judgekit.cli.summary",
+    "judgekit.cli.safety",
 ]
 
 
