@@ -24,6 +24,7 @@ SUBCOMMANDS = [
     "judgekit.cli.metrics",
     "judgekit.cli.summary",
     "judgekit.cli.safety",
+    "judgekit.cli.bias",
 ]
 
 

@@ -45,4 +45,13 @@ def _pairwise():
 
 register_method("pairwise", _pairwise)
 
+
+def _attributes():
+    from .attributes import AttributesMethod
+
+    return AttributesMethod
+
+
+register_method("attributes", _attributes)
+
 __all__ = ["CallOutcome", "JudgeCall", "Method", "SampleError", "known_kinds", "make_method", "register_method"]
