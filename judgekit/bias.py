@@ -138,7 +138,8 @@ def format_report(rep: dict[str, Any]) -> str:
             s = st[attr]
             shares = ", ".join(f"{g} {ci(s['proportions'][g], True)}" for g in groups)
             other = {k: v for k, v in s["counts"].items() if k in (UNCLEAR, NO_PERSON)}
-            lines.append(f"  {m}: n={s['n_valid']}/{s['n']} {other or ''}; entropy {ci(s['normalized_entropy'])}; "
+            other_s = (" " + ", ".join(f"{k} {v}" for k, v in other.items())) if other else ""
+            lines.append(f"  {m}: n={s['n_valid']}/{s['n']}{other_s}; entropy {ci(s['normalized_entropy'])}; "
                          f"KL {ci(s['kl_divergence'])}; max/min {ci(s['max_min_ratio'])}")  # fmt: skip
             lines.append(f"      {shares}")
         for name, comp in rep["comparisons"].items():

@@ -34,7 +34,8 @@ def _as_target(categories: Sequence[str], target: Mapping[str, float] | None) ->
 
 def measures(counts: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
     """For count rows ``(..., K)``: proportions, normalised entropy (H / log K), KL(p || target)
-    in nats, and max/min share ratio (inf when a group is absent)."""
+    in nats, and the max/min share ratio over the groups the target gives a positive share (all of
+    them for uniform; inf when one of them never appears)."""
     c = np.asarray(counts, dtype=float)
     n = c.sum(-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -44,7 +45,9 @@ def measures(counts: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
         ent = -(p * logp).sum(-1) / math.log(k) if k > 1 else np.full(c.shape[:-1], np.nan)
         logq = np.log(np.where(target > 0, target, 1.0))
         kl = np.where((p > 0) & (target <= 0), np.inf, p * (logp - logq)).sum(-1)
-        ratio = p.max(-1) / p.min(-1)
+        ent = np.where(ent <= 0, 0.0, ent)  # -0.0 from a single group
+        grp = p[..., target > 0]  # the groups the reference expects
+        ratio = grp.max(-1) / grp.min(-1)
     empty = n[..., 0] == 0
     ent, kl, ratio = (np.where(empty, np.nan, arr) for arr in (ent, kl, ratio))
     return {"proportions": p, "normalized_entropy": ent, "kl_divergence": kl, "max_min_ratio": ratio}
@@ -66,17 +69,18 @@ def _count_matrix(
 
 
 def _interval(reps: np.ndarray, level: float) -> tuple[float | None, float | None]:
-    ok = reps[np.isfinite(reps)]
+    ok = reps[~np.isnan(reps)]  # an infinite ratio (a group absent from a draw) stays: the bound is unbounded
     if ok.size == 0 or ok.size < 0.5 * reps.size:
         return (None, None)
     a = (1 - level) / 2
-    return (float(np.quantile(ok, a)), float(np.quantile(ok, 1 - a)))
+    with np.errstate(invalid="ignore"):  # quantiles between infinite ratios
+        return (float(np.quantile(ok, a)), float(np.quantile(ok, 1 - a)))
 
 
 def _entry(value: float, reps: np.ndarray, level: float) -> dict[str, Any]:
     lo, hi = _interval(reps, level)
     v = float(value)
-    return {"value": v if math.isfinite(v) else None, "ci_low": lo, "ci_high": hi}
+    return {"value": None if math.isnan(v) else v, "ci_low": lo, "ci_high": hi}
 
 
 def attribute_stats(
