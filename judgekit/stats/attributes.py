@@ -73,8 +73,11 @@ def _interval(reps: np.ndarray, level: float) -> tuple[float | None, float | Non
     if ok.size == 0 or ok.size < 0.5 * reps.size:
         return (None, None)
     a = (1 - level) / 2
-    with np.errstate(invalid="ignore"):  # quantiles between infinite ratios
-        return (float(np.quantile(ok, a)), float(np.quantile(ok, 1 - a)))
+    with np.errstate(invalid="ignore"):  # interpolating between infinite ratios gives NaN
+        lo, hi = float(np.quantile(ok, a)), float(np.quantile(ok, 1 - a))
+    lo = float(np.quantile(ok, a, method="lower")) if math.isnan(lo) else lo
+    hi = float(np.quantile(ok, 1 - a, method="higher")) if math.isnan(hi) else hi
+    return (lo, hi)
 
 
 def _entry(value: float, reps: np.ndarray, level: float) -> dict[str, Any]:
