@@ -266,11 +266,19 @@ def power_plan(
     seeds = next((s for s in range(1, max_seeds + 1) if paired_power(*args, n_prompts, s, delta, alpha) >= power),
                  None)  # fmt: skip
     prompts = None
-    if delta != 0:
-        p = 2
-        while p < 10_000_000 and paired_power(*args, p, n_seeds, delta, alpha) < power:
-            p = p * 2 if paired_power(*args, p * 2, n_seeds, delta, alpha) < power else p + max(1, p // 16)
-        prompts = p
+    if delta != 0:  # the smallest P with enough power: double until enough, then bisect
+
+        def enough(p: int) -> bool:
+            return paired_power(*args, p, n_seeds, delta, alpha) >= power
+
+        hi = 2
+        while not enough(hi) and hi < 10_000_000:
+            hi *= 2
+        lo = hi // 2
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+        prompts = hi if enough(hi) else None
     return {"delta": delta, "alpha": alpha, "target_power": power, "power_now": now,
             "seeds_for_power": seeds, "prompts_for_power": prompts}  # fmt: skip
 
