@@ -150,3 +150,15 @@ def test_nearest_flags_a_copied_training_image(seeds_manifest, tiny_clip_dir, tm
     assert rows["var-p2-s2"]["status"] == "failed" and rows["var-p2-s2"]["score"] is None
     assert sum(bool(r.get("flagged")) for r in rows.values()) == 1
     assert "FLAGGED copy-p1-s0" in capsys.readouterr().err
+
+
+def test_bad_input_is_one_line_not_a_traceback(tmp_path, capsys):
+    np.save(tmp_path / "few.npy", np.ones((3, 4)) + np.arange(3)[:, None])
+    np.save(tmp_path / "many.npy", np.random.default_rng(0).normal(size=(20, 4)))
+    rc = main(["metrics", "prdc", "--real", str(tmp_path / "few.npy"), "--fake", str(tmp_path / "many.npy"),
+               "--k", "5", "--device", "cpu"])  # fmt: skip
+    assert rc == 2 and "real set has 3 samples; k=5 needs more than k" in capsys.readouterr().err
+    np.save(tmp_path / "bad.npy", np.ones((3, 5)))
+    rc = main(["metrics", "prdc", "--real", str(tmp_path / "many.npy"), "--fake", str(tmp_path / "bad.npy"),
+               "--k", "2", "--device", "cpu"])  # fmt: skip
+    assert rc == 2 and "-d" in capsys.readouterr().err

@@ -28,6 +28,21 @@ from ..errors import ConfigError, DataError
 FEATURE_SUFFIXES = (".npy", ".npz")
 
 
+def _user_errors(fn: Any) -> Any:
+    """The metric functions raise ValueError for bad input (too few samples for k, zero
+    vectors, mismatched dimensions): on the command line that is one line, not a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except ValueError as exc:
+            raise DataError(f"metrics {args.metric}: {exc}") from exc
+
+    return wrapped
+
+
 def _is_feature_file(x: Any) -> bool:
     return str(x).endswith(FEATURE_SUFFIXES)
 
@@ -250,6 +265,7 @@ def _group_lpips(
     return val, None
 
 
+@_user_errors
 def run_diversity(args: argparse.Namespace) -> int:
     from ..metrics._deps import resolve_device
     from ..metrics._diversity import DIVERSITY_FIELDS, diversity_summary, per_prompt_diversity
@@ -307,6 +323,7 @@ def run_diversity(args: argparse.Namespace) -> int:
 # --- prdc --------------------------------------------------------------------------------------
 
 
+@_user_errors
 def run_prdc(args: argparse.Namespace) -> int:
     from .. import metrics as jm
     from ..metrics._deps import resolve_device
@@ -354,6 +371,7 @@ def run_prdc(args: argparse.Namespace) -> int:
 # --- nearest -----------------------------------------------------------------------------------
 
 
+@_user_errors
 def run_nearest(args: argparse.Namespace) -> int:
     from .. import metrics as jm
     from ..metrics._deps import resolve_device
