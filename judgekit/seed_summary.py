@@ -261,14 +261,16 @@ def _pairwise(records: list[Any], *, n_boot: int, seed: int, level: float) -> Se
     """Best-of-N vs best-of-N from pairwise records carrying ``seed_a`` / ``seed_b`` (fields or
     meta): per prompt, each side's best image is the one with the highest win share against the
     other side's images, and the verdict between those two decides the prompt."""
-    score = {"A": 1.0, "B": 0.0, "tie": 0.5, "inconsistent": 0.5}
+    # pairwise results name the winner model_a / model_b / tie / inconsistent (counted as a tie,
+    # as pairwise_summary does)
+    score = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "inconsistent": 0.5}
     grid: dict[tuple[str, str], dict[Any, dict[tuple[Any, Any], float]]] = {}
     missing = 0
     for r in records:
         extra = r.model_extra or {}
         meta = r.meta or {}
         a, b, w = extra.get("model_a"), extra.get("model_b"), extra.get("winner")
-        if r.status != "ok" or w is None or not a or not b:
+        if r.status != "ok" or w not in score or not a or not b:
             continue
         sa = extra.get("seed_a", meta.get("seed_a"))
         sb = extra.get("seed_b", meta.get("seed_b"))

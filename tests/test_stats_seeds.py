@@ -251,9 +251,9 @@ def test_pairwise_best_of_n_vs_best_of_n(tmp_path, capsys):
         for sa in (0, 1):
             for sb in (0, 1):
                 if (sa, sb) == (1, 0):
-                    w = "A" if p < 4 else "B"
+                    w = "model_a" if p < 4 else "model_b"
                 else:
-                    w = "A" if sa == 1 else "B"
+                    w = "model_a" if sa == 1 else "model_b"
                 rows.append({"sample_id": f"{p}-{sa}-{sb}", "prompt_id": f"p{p}", "rubric": "pairwise-t2i",
                              "status": "ok", "model_a": "m1", "model_b": "m2", "winner": w,
                              "meta": {"seed_a": sa, "seed_b": sb}, "provenance": {"kind": "pairwise"}})  # fmt: skip
@@ -269,3 +269,42 @@ def test_pairwise_best_of_n_vs_best_of_n(tmp_path, capsys):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert main(["summary", str(path), "--over-seeds"]) == 2
     assert "seed_a" in capsys.readouterr().err
+
+
+def test_pairwise_best_of_n_through_the_scripted_server(judge_server, tmp_path):
+    """Real pairwise records (both orders judged and merged): every seed of m1 against every seed
+    of m2 per prompt; the scripted judge prefers the image of higher hidden quality."""
+    import base64
+
+    import judgekit as jk
+    from tests.fixtures_spine import write_png
+    from tests.judge_server import Reply
+
+    quality, rows = {}, []
+    for p in range(6):
+        q = {("m1", 0): 1, ("m1", 1): 5, ("m2", 0): 4 if p < 4 else 6, ("m2", 1): 2}
+        files = {}
+        for (m, s), v in q.items():
+            f = write_png(tmp_path / "img" / f"{m}-{p}-{s}.png", seed=100 * p + 10 * s + (m == "m2"))
+            quality[base64.b64encode(f.read_bytes()).decode()] = v
+            files[(m, s)] = f.name
+        for sa in (0, 1):
+            for sb in (0, 1):
+                rows.append({"id": f"{p}-{sa}-{sb}", "prompt": f"prompt {p}", "prompt_id": f"p{p}",
+                             "image_a": f"img/{files[('m1', sa)]}", "image_b": f"img/{files[('m2', sb)]}",
+                             "model_a": "m1", "model_b": "m2", "seed_a": sa, "seed_b": sb})  # fmt: skip
+    man = tmp_path / "pairs.jsonl"
+    man.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def script(body, n):
+        urls = [c["image_url"]["url"].split(",", 1)[1] for m in body["messages"] if isinstance(m["content"], list)
+                for c in m["content"] if c.get("type") == "image_url"]  # fmt: skip
+        first, second = (quality[u] for u in urls)
+        return Reply(content=json.dumps({"reasoning": "compared", "winner": "A" if first > second else "B"}))
+
+    judge_server.reset(script)
+    res = jk.score("pairwise-t2i", str(man), backend="openai:judge", base_url=judge_server.url, cache=False)
+    assert all(r.status == "ok" for r in res) and res[0].model_extra["winner"] in ("model_a", "model_b")
+    s = res.summary(over="seeds", n_boot=200).to_dict()
+    assert s["m1"]["best_of_n_win_rate"]["m2"]["value"] == pytest.approx(4 / 6)
+    assert s["m2"]["best_of_n_win_rate"]["m1"]["value"] == pytest.approx(2 / 6)
