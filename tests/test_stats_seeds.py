@@ -308,3 +308,25 @@ def test_pairwise_best_of_n_through_the_scripted_server(judge_server, tmp_path):
     s = res.summary(over="seeds", n_boot=200).to_dict()
     assert s["m1"]["best_of_n_win_rate"]["m2"]["value"] == pytest.approx(4 / 6)
     assert s["m2"]["best_of_n_win_rate"]["m1"]["value"] == pytest.approx(2 / 6)
+
+
+def test_over_seeds_on_real_pointwise_results(judge_server, tmp_path):
+    """Records as the runner writes them (the manifest's seed may or may not reach the record)."""
+    import judgekit as jk
+    from tests.fixtures_spine import write_png
+
+    rows = []
+    for m in ("sdxl", "flux"):
+        for p in range(5):
+            for s in range(3):
+                f = write_png(tmp_path / "img" / f"{m}{p}{s}.png", seed=len(rows))
+                rows.append({"id": f"{m}-{p}-{s}", "prompt": f"a red cube number {p}", "prompt_id": f"p{p}",
+                             "image": f"img/{f.name}", "model": m, "seed": s})  # fmt: skip
+    man = tmp_path / "m.jsonl"
+    man.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = jk.score("viescore-t2i", str(man), backend="openai:judge", base_url=judge_server.url, cache=False)
+    s = res.summary(over="seeds", n_boot=200)
+    d = s.to_dict()
+    assert set(d) == {"sdxl", "flux"} and d["sdxl"]["seeds_per_prompt"] == {"min": 3, "max": 3, "mean": 3.0}
+    assert d["sdxl"]["variance_components"]["dimensions"] == 3
+    assert "How many seeds" in str(s)
