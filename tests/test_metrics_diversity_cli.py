@@ -162,3 +162,16 @@ def test_bad_input_is_one_line_not_a_traceback(tmp_path, capsys):
     rc = main(["metrics", "prdc", "--real", str(tmp_path / "many.npy"), "--fake", str(tmp_path / "bad.npy"),
                "--k", "2", "--device", "cpu"])  # fmt: skip
     assert rc == 2 and "-d" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_diversity_and_prdc_on_inception_features(seeds_manifest, random_inception, tmp_path):
+    """The Inception path (random weights, CPU: slow)."""
+    weights, sha = random_inception
+    out = tmp_path / "div.jsonl"
+    assert main(["metrics", "diversity", "--data", str(seeds_manifest), "--features", "inception", "--weights",
+                 str(weights), "--weights-sha256", sha, "--device", "cpu", "--workers", "0", "--out", str(out)]) == 0  # fmt: skip
+    rows = _lines(out)
+    assert len(rows) == 6 and all(r["features"] == "inception" for r in rows)
+    ok = {(r["model"], r["prompt_id"]): r["vendi"] for r in rows if r["status"] == "ok"}
+    assert ok[("copycat", "p0")] < ok[("varied", "p0")]
