@@ -24,8 +24,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-
-FEATURE_SUFFIXES = (".npy", ".npz")
+from .metrics_features import (
+    extractor_for,
+    is_feature_file,
+    manifest_features,
+    set_features,
+)
 
 
 def _user_errors(fn: Any) -> Any:
@@ -41,32 +45,6 @@ def _user_errors(fn: Any) -> Any:
             raise DataError(f"metrics {args.metric}: {exc}") from exc
 
     return wrapped
-
-
-def _is_feature_file(x: Any) -> bool:
-    return str(x).endswith(FEATURE_SUFFIXES)
-
-
-def load_feature_file(path: str | Path) -> np.ndarray:
-    """An ``(n, d)`` array from ``.npy``, or from ``.npz`` (key ``features``, or its only array)."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: feature file does not exist")
-    try:
-        data = np.load(p, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            keys = list(data.keys())
-            key = "features" if "features" in keys else (keys[0] if len(keys) == 1 else None)
-            if key is None:
-                raise DataError(f"{p}: an .npz of features needs a 'features' array (found {keys})")
-            data = data[key]
-    except DataError:
-        raise
-    except Exception as exc:
-        raise DataError(f"{p}: cannot read features ({exc})") from exc
-    if data.ndim != 2:
-        raise DataError(f"{p}: expected an (n, d) feature array, got shape {data.shape}")
-    return np.asarray(data, dtype=np.float64)
 
 
 def _options(q: argparse.ArgumentParser, default_features: str) -> None:
@@ -143,96 +121,6 @@ def register_into(ms: argparse._SubParsersAction) -> None:
 # --- features ----------------------------------------------------------------------------------
 
 
-def _extractor(args: argparse.Namespace, device: str) -> Any:
-    if args.features == "clip":
-        if not args.weights:
-            raise ConfigError("--features clip needs --weights DIR (a local CLIP model directory)")
-        from transformers.utils import logging as hf_logging
-
-        from ..metrics._clip_features import CLIPImageExtractor
-
-        hf_logging.disable_progress_bar()
-        return CLIPImageExtractor(args.weights, device=device)
-    from ..metrics._sets import make_extractor
-    from ..metrics.extractors import INCEPTION_SHA256
-
-    return make_extractor(weights=args.weights, mode=args.mode, device=device,
-                          sha256=args.weights_sha256 or INCEPTION_SHA256)  # fmt: skip
-
-
-def features_per_item(
-    ext: Any, paths: list[Path], args: argparse.Namespace
-) -> tuple[list[Any], dict[int, str]]:
-    """One feature row (numpy) per path, or None with the reason in ``errors[index]``."""
-    from ..metrics.loading import load_items
-    from .metrics import _progress
-
-    rows: list[Any] = [None] * len(paths)
-    errors: dict[int, str] = {}
-    for batch in load_items([(p,) for p in paths], ext.prepare, batch_size=args.batch_size,
-                            num_workers=args.workers, progress=_progress(args, "images")):  # fmt: skip
-        good = []
-        for b in batch:
-            if b.error:
-                errors[b.index] = b.error
-            else:
-                good.append(b)
-        if not good:
-            continue
-        try:
-            feats = np.concatenate([f.cpu().numpy() for f in ext.features_of([b.value for b in good])])
-        except ValueError as exc:
-            for b in good:
-                errors[b.index] = str(exc)
-            continue
-        for b, f in zip(good, feats, strict=True):
-            rows[b.index] = f
-    return rows, errors
-
-
-def set_features(ext_factory: Any, source: str, args: argparse.Namespace) -> tuple[np.ndarray, list[Any]]:
-    """Features of a whole set (a set metric refuses a bad file: a smaller set is another number)
-    and the samples behind them (None for a folder or feature file)."""
-    if _is_feature_file(source):
-        return load_feature_file(source), []
-    from ..metrics._sets import image_paths, manifest_image
-    from ..metrics.images import read_manifest
-
-    items = read_manifest(source) if str(source).endswith(".jsonl") else []
-    paths = [manifest_image(it, source) for it in items] if items else image_paths(source)[0]
-    rows, errors = features_per_item(ext_factory(), paths, args)
-    if errors:
-        i = min(errors)
-        raise DataError(errors[i] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
-    return np.stack(rows), [it.sample for it in items]
-
-
-def _manifest_features(
-    args: argparse.Namespace, ext_factory: Any
-) -> tuple[list[Any], list[Any], dict[int, str]]:
-    """The manifest's items, one feature row each (None when it failed), and the failures; the
-    extractor is built only when the features are not in ``--feature-file``."""
-    from ..metrics.images import read_manifest
-
-    items = read_manifest(args.data)
-    if args.feature_file:
-        feats = load_feature_file(args.feature_file)
-        if feats.shape[0] != len(items):
-            raise DataError(
-                f"{args.feature_file}: {feats.shape[0]} rows but {args.data} has {len(items)} samples"
-            )
-        return items, list(feats), {}
-    todo = [i for i, it in enumerate(items) if it.image is not None]
-    errors = {i: "sample has no 'image'" for i, it in enumerate(items) if it.image is None}
-    rows: list[Any] = [None] * len(items)
-    got, errs = features_per_item(ext_factory(), [items[i].image for i in todo], args)
-    for j, i in enumerate(todo):
-        rows[i] = got[j]
-        if j in errs:
-            errors[i] = errs[j]
-    return items, rows, errors
-
-
 def _jsonable(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
@@ -272,7 +160,7 @@ def run_diversity(args: argparse.Namespace) -> int:
     from .metrics import _Writer
 
     device = resolve_device(args.device)
-    items, feats, errors = _manifest_features(args, lambda: _extractor(args, device))
+    items, feats, errors = manifest_features(args, lambda: extractor_for(args, device))
     by_group: dict[tuple[Any, Any], list[int]] = {}
     for i, it in enumerate(items):
         by_group.setdefault(
@@ -334,7 +222,7 @@ def run_prdc(args: argparse.Namespace) -> int:
 
     def ext() -> Any:  # built once, only when some input is images
         if not cache:
-            cache.append(_extractor(args, device))
+            cache.append(extractor_for(args, device))
         return cache[0]
 
     real, _ = set_features(ext, args.real, args)
@@ -382,20 +270,20 @@ def run_nearest(args: argparse.Namespace) -> int:
 
     def ext() -> Any:
         if not cache:
-            cache.append(_extractor(args, device))
+            cache.append(extractor_for(args, device))
         return cache[0]
 
     ref, ref_samples = set_features(ext, args.reference, args)
     ref_names: list[str | None]
     if ref_samples:
         ref_names = [s.id for s in ref_samples]
-    elif _is_feature_file(args.reference):
+    elif is_feature_file(args.reference):
         ref_names = [None] * ref.shape[0]
     else:
         from ..metrics._sets import image_paths
 
         ref_names = [str(p) for p in image_paths(args.reference)[0]]
-    items, feats, errors = _manifest_features(args, ext)  # the same extractor serves the queries
+    items, feats, errors = manifest_features(args, ext)  # the same extractor serves the queries
     ok = [i for i in range(len(items)) if i not in errors]
     threshold = args.threshold
     if threshold is None and args.metric == "l2":
