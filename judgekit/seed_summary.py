@@ -196,6 +196,12 @@ def seed_summary(
             "(best/worst of N, the seed variance) cannot be estimated from one image per prompt; score at "
             "least 2 seeds per prompt (records with the same model and prompt_id, each with its own seed)"
         )
+    lone = [m for m, ps in by.items() if len(ps) < 2]
+    if lone:
+        raise DataError(
+            f"model(s) {', '.join(map(repr, lone))} have one prompt: the prompt variance and every CI here "
+            "resample prompts, so they need at least 2 prompts per model"
+        )
     tables = {m: _tables(ps) for m, ps in by.items()}
     models: dict[str, dict[str, Any]] = {}
     for m, (ids, overall, per_dim) in tables.items():

@@ -330,3 +330,13 @@ def test_over_seeds_on_real_pointwise_results(judge_server, tmp_path):
     assert set(d) == {"sdxl", "flux"} and d["sdxl"]["seeds_per_prompt"] == {"min": 3, "max": 3, "mean": 3.0}
     assert d["sdxl"]["variance_components"]["dimensions"] == 3
     assert "How many seeds" in str(s)
+
+
+def test_one_prompt_is_a_clear_error(tmp_path):
+    import judgekit as jk
+
+    path = _records(tmp_path)
+    keep = [x for x in path.read_text().splitlines() if '"prompt_id": "p0"' in x]
+    path.write_text("\n".join(keep) + "\n")
+    with pytest.raises(DataError, match="one prompt"):
+        jk.load_results(path).summary(over="seeds")
