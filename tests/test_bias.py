@@ -176,3 +176,9 @@ def test_bad_target_is_a_clear_error(tmp_path, capsys):
     assert main(["bias", "report", str(path), "--target", "gender_presentation=femme:1"]) == 2
     assert "not among the categories" in capsys.readouterr().err
     assert main(["bias", "report", str(path), "--target", "nonsense"]) == 2
+
+
+def test_one_prompt_has_no_ci():
+    s = attribute_stats(["a", "b", "a"], ["p", "p", "p"], ["a", "b"], n_boot=50)
+    assert s["normalized_entropy"]["value"] == pytest.approx(entropy([2 / 3, 1 / 3]) / math.log(2))
+    assert s["normalized_entropy"]["ci_low"] is None and s["proportions"]["a"]["ci_high"] is None

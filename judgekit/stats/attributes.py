@@ -106,7 +106,8 @@ def attribute_stats(
     point = measures(total, q)
     rng = np.random.default_rng(seed)
     P = mat.shape[0]
-    w = rng.multinomial(P, np.full(P, 1.0 / P), size=n_boot) if P else np.zeros((n_boot, 0))
+    # one unit (prompt) gives no CI: resampling it would only return the point estimate
+    w = rng.multinomial(P, np.full(P, 1.0 / P), size=n_boot) if P > 1 else np.full((1, P), np.nan)
     reps = measures(w @ mat, q)
     counts: dict[str, int] = {}
     for lab in labels:
