@@ -23,6 +23,7 @@ BUILTIN_KINDS: dict[str, str] = {
     "questions": "judgekit.methods.questions:QuestionMethod",
     "vqascore": "judgekit.methods.vqascore:VQAScoreMethod",
     "text-rendering": "judgekit.methods.text_rendering:TextRenderingMethod",
+    "attributes": "judgekit.methods.attributes:AttributesMethod",
 }
 
 _KINDS: dict[str, str | Callable[..., Any]] = dict(BUILTIN_KINDS)

@@ -47,8 +47,18 @@ class Results:
     def failures(self) -> list[Result]:
         return [r for r in self.records if r.status == "failed"]
 
-    def summary(self, n_boot: int = 1000, seed: int = 0) -> Summary:
-        """Per-model summary; pairwise results get win rates and position consistency."""
+    def summary(self, n_boot: int = 1000, seed: int = 0, over: str | None = None, **options: Any) -> Summary:
+        """Per-model summary; pairwise results get win rates and position consistency.
+        ``over="seeds"``: best/worst/mean of N, variance components and seeds needed
+        (``judgekit.seed_summary``; ``options`` go to it)."""
+        if over == "seeds":
+            from .seed_summary import seed_summary
+
+            return seed_summary(self.records, n_boot=n_boot, seed=seed, **options)  # type: ignore[return-value]
+        if over is not None or options:
+            from .errors import ConfigError
+
+            raise ConfigError(f"summary(over=...) takes 'seeds' or nothing; got over={over!r}")
         if self.kind == "pairwise":
             return pairwise_summary(self.records, n_boot=n_boot, seed=seed)
         return pointwise_summary(self.records, n_boot=n_boot, seed=seed)

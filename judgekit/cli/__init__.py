@@ -24,6 +24,9 @@ SUBCOMMANDS = [
     "judgekit.cli.metrics",
     "judgekit.cli.label",
     "judgekit.cli.report",
+    "judgekit.cli.summary",
+    "judgekit.cli.safety",
+    "judgekit.cli.bias",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Classical metrics as baseline comparators: FID, KID, CLIP score, SSIM, PSNR, MSE, LPIPS.
+"""Classical metrics as baseline comparators: FID, KID, CLIP score, SSIM, PSNR, MSE, LPIPS;
+diversity (Vendi, pairwise LPIPS/CLIP distance), PRDC and nearest-neighbour memorization search.
 
 Each is a pure function plus a small accumulating class (torchmetrics-style). Importing this
 package does not import torch: names are resolved on first use, and a missing optional
@@ -23,6 +24,11 @@ _EXPORTS = {
     "ssim": "_ssim", "SSIM": "_ssim",
     "psnr": "_psnr", "PSNR": "_psnr", "mse": "_psnr", "MSE": "_psnr",
     "lpips": "_lpips", "LPIPS": "_lpips",
+    "vendi_score": "_vendi", "VendiScore": "_vendi",
+    "prdc": "_prdc", "PRDC": "_prdc",
+    "nearest_neighbours": "_nearest", "memorization": "_nearest", "NearestNeighbour": "_nearest",
+    "per_prompt_diversity": "_diversity", "diversity_summary": "_diversity", "Diversity": "_diversity",
+    "mean_pairwise_cosine_distance": "_diversity", "mean_pairwise_lpips": "_diversity",
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)

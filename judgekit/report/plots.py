@@ -231,7 +231,7 @@ def calibration_plots(cals: list[dict[str, Any]]) -> list[dict[str, Any]]:
         curves = [("judge, linearly rescaled", lin, "#f58518")]
         mapped = _apply_map(cal["map"], x) if cal.get("map") else None
         if mapped is not None:
-            curves.append((f"judge after its {cal['map'].get('kind')} map", mapped, "#54a24b"))
+            curves.append((f"judge after its {cal['map'].get('method', cal['map'].get('kind'))} map", mapped, "#54a24b"))
         for label, pred, color in curves:
             bx, by, bn = _reliability(pred, y)
             data.append({"type": "scatter", "mode": "lines+markers", "x": bx, "y": by, "name": label, "text": [f"n={n}" for n in bn],

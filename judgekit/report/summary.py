@@ -67,7 +67,7 @@ def _ci(values: list[float], groups: list[str], n_boot: int, seed: int) -> tuple
     if len(values) < 2 or n_boot <= 0:
         return (float(np.mean(values)), math.nan, math.nan)
     e = likert_mean(values, groups, n_boot=n_boot, seed=seed)
-    return (e.value, e.lo, e.hi)
+    return (e.value, e.ci_low, e.ci_high)
 
 
 def _nan_none(x: float) -> float | None:

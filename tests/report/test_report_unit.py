@@ -242,7 +242,7 @@ def test_leaderboard_and_calibration_sources(zoo):
     assert lb["head_to_head"]["models"] and len(lb["rows"]) == 3
     assert all(set(r) >= {"value", "ci_low", "ci_high"} for r in lb["rows"])
     [cal] = load_calibration(zoo["calibration"])
-    assert cal["items"] and cal["map"]["kind"] == "isotonic"
+    assert cal["items"] and cal["map"]["method"] == "isotonic"
     assert any(s["scorer"] == "human ceiling" for s in cal["stats"])
     assert estimate({"value": 0.5, "ci": [0.4, 0.6]}) == {"value": 0.5, "ci_low": 0.4, "ci_high": 0.6}
     assert estimate({"rating": 1000.0, "lo": float("nan"), "hi": 1010.0})["ci_low"] is None

@@ -10,10 +10,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from judgekit.question_graph import Question, QuestionGraph, save_questions
 from PIL import Image, ImageDraw
 
 import judgekit as jk
+from judgekit.datasets.questions import save_questions
+from judgekit.questions.graph import Question, QuestionGraph
 from tests.judge_server import JudgeServer, Reply
 
 XSS = "<script>alert(1)</script> & a <b>cat</b> in a hat"
