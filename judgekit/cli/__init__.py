@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     "judgekit.cli.pairs",
     "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
+    "judgekit.cli.import_",
 ]
 
 
