@@ -66,6 +66,11 @@ def _is_results(rec: Mapping) -> bool:
 def _lookup(rec: Mapping, column: str):
     if column in rec:
         return rec[column], True
+    if column.startswith("groups."):  # a rubric group's score (VIEScore SC / PQ), issue 12
+        groups = rec.get("groups")
+        if isinstance(groups, Mapping) and column[7:] in groups:
+            return groups[column[7:]], True
+        return None, False
     scores = rec.get("scores")
     key = column[7:] if column.startswith("scores.") else column
     if isinstance(scores, Mapping) and key in scores:
@@ -93,7 +98,8 @@ def load_scores(
     if column is None:
         if results_file:
             has_dim = dimension and any(dimension in (r.get("scores") or {}) for _, r in recs)
-            column = dimension if has_dim else "overall"
+            has_group = dimension and any(dimension in (r.get("groups") or {}) for _, r in recs)
+            column = dimension if has_dim else f"groups.{dimension}" if has_group else "overall"
         elif "score" in first:
             column = "score"
         else:
@@ -415,7 +421,7 @@ def _report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, 
             matched: bool = False) -> CalibrationReport:
     n = len(j.keys)
     warnings_: list[str] = []
-    scale = Scale(labels.levels())
+    scale = Scale(labels.levels(dimension))
     meta = {
         "human": labels.source, "human_kind": labels.kind, "human_levels": scale.levels.tolist(),
         "raters": len(j.raters), "join_on": j.on, "dimension": dimension,
@@ -439,7 +445,7 @@ def _report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, 
         if "system_spearman" in est:
             system[s.name] = est.pop("system_spearman")
         results[s.name] = est
-        if dimension and s.column == "overall":
+        if dimension and dimension != "overall" and s.column == "overall":
             warnings_.append(f"{s.name}: no score for dimension {dimension!r}; its overall score is used")
         if np.ptp(vals) == 0:
             warnings_.append(f"{s.name}: every item has the same score ({vals[0]:g}); its correlations are undefined")
