@@ -23,6 +23,7 @@ SUBCOMMANDS = [
     "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
     "judgekit.cli.import_",
+    "judgekit.cli.edit",
 ]
 
 
