@@ -137,6 +137,10 @@ class EditSummary:
         lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths)).rstrip()]
         lines.append("  ".join("-" * w for w in widths))
         lines += ["  ".join(c.ljust(w) for c, w in zip(x, widths)).rstrip() for x in body]
+        for r in self.rows:
+            if r.get("task_types_without_scores"):
+                lines.append(f"warning: {r['model']} ({r['language']}): the average leaves out task types whose samples "
+                             f"all failed: {', '.join(r['task_types_without_scores'])}")
         m = self.meta
         lines.append(
             f"O = sqrt(SC x PQ) per sample, then averaged; '{AVERAGE}' weighs each task type once; failed samples "
@@ -202,8 +206,12 @@ def summarize_edits(
                 cell = _Cell(vals, np.array([task_of(r) for r, _ in ok], dtype=object),
                              np.array([r.prompt_id or r.sample_id for r, _ in ok], dtype=object))
                 est = _estimate(cell, n_boot, seed, level)
-                rows.append({"model": model, "language": lang, "task_type": label, "n": len(sel),
-                             "failed": len(sel) - len(ok), "n_scored": len(ok), **est})
+                row = {"model": model, "language": lang, "task_type": label, "n": len(sel),
+                       "failed": len(sel) - len(ok), "n_scored": len(ok), **est}
+                if label == AVERAGE:
+                    # A task type whose samples all failed cannot enter the average: say so.
+                    row["task_types_without_scores"] = sorted(set(keep) - set(cell.tasks.tolist()))
+                rows.append(row)
     meta = {"n_records": len(recs), "failed": sum(s is None for _, s in scored), "n_boot": n_boot, "seed": seed,
             "level": level, "subset": subset, "rubrics": sorted({r.rubric for r in recs})}
     return EditSummary(rows, meta)
