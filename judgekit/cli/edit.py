@@ -4,6 +4,7 @@
     judgekit edit manifest imgedit basic_edit.json --origin-root images/ --results outputs/ --out m.jsonl
     judgekit edit manifest imagenhub results/ImagenHub_Text-Guided_IE --out m.jsonl
     judgekit edit summary judge.jsonl [--subset intersection] [--out summary.json]
+    judgekit edit metrics manifest.jsonl --metrics psnr,ssim,lpips --lpips-backbone alexnet.pth --out m.jsonl
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--subset", choices=["fullset", "intersection"], default="fullset", help="gedit: the subset")
     m.add_argument("--out", required=True, help="manifest to write (JSONL)")
     m.set_defaults(func=run_manifest)
+
+    x = esub.add_parser("metrics", help="reference-based metrics of edits (unedited-region PSNR/SSIM/LPIPS, CLIP direction)")
+    x.add_argument("manifest", help="editing manifest (source_image, image; optional mask, reference_image, captions)")
+    x.add_argument("--metrics", default="psnr,ssim", help="comma list of psnr, ssim, lpips, clip_direction (default psnr,ssim)")
+    x.add_argument("--lpips-backbone", help="lpips: the torchvision AlexNet weights file (local; nothing is downloaded)")
+    x.add_argument("--clip-model", help="clip_direction: a local CLIP model directory")
+    x.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
+    x.add_argument("--out", required=True, help="records to write (JSONL; read by calibrate --baseline FILE:COLUMN)")
+    x.set_defaults(func=run_metrics)
 
     s = esub.add_parser("summary", help="GEdit-style SC / PQ / O table of editing results")
     s.add_argument("results", help="a results file whose records carry groups.SC and groups.PQ")
@@ -75,4 +85,17 @@ def run_summary(args: argparse.Namespace) -> int:
     if args.out:
         s.save(args.out)
         print(f"summary written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    from ..editing.metrics import edit_metrics, save_records
+    from ..manifest import load_samples
+
+    samples = load_samples(args.manifest)
+    recs = edit_metrics(samples, [m.strip() for m in args.metrics.split(",") if m.strip()],
+                        lpips_weights=args.lpips_backbone, clip_model=args.clip_model, device=args.device)
+    save_records(recs, args.out)
+    bad = sum(1 for r in recs if r.get("errors"))
+    print(f"measured {len(recs)} samples ({bad} with a value missing, reasons in 'errors') into {args.out}", file=sys.stderr)
     return 0
