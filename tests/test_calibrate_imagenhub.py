@@ -144,3 +144,19 @@ def test_reader_errors(tmp_path):
 def test_parse_cell_spacing():
     assert parse_cell("[0,0]") == parse_cell(" [0, 0] ") == (0.0, 0.0)
     assert parse_cell("[true, 1]") == "cell '[true, 1]' holds a non-number"
+
+
+def test_autometrics_as_a_baseline():
+    import judgekit as jk
+    from judgekit.datasets.imagenhub import load_imagenhub_autometrics
+
+    task = "ImagenHub_Mask-Guided_IE"
+    recs = load_imagenhub_autometrics(ROOT / "autometrics" / task)
+    assert len(recs) == 4 * 179 and recs[0]["sample_id"].endswith(":BlendedDiffusion")
+    labels = load_imagenhub_ratings(ROOT / "human_ratings" / task, dimension="PQ")
+    rep = jk.calibrate(recs, labels, judge_column="LPIPS", n_boot=20)
+    humans = _raw_humans(task, "PQ")
+    lp = {r["sample_id"]: r["LPIPS"] for r in recs}
+    keys = sorted(set(humans) & set(lp))
+    want = stats.spearmanr([lp[k] for k in keys], [np.mean(humans[k]) for k in keys]).statistic
+    assert rep.n == len(keys) and rep.scorers["judge"]["spearman"].value == pytest.approx(want, abs=1e-9)

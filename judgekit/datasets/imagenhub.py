@@ -115,3 +115,25 @@ def load_imagenhub_ratings(directory: str | Path, dimension: str | None = None) 
         raise DataError(f"{directory}: no ratings read ({len(skipped)} cells skipped)")
     # scale=None: the levels are the observed values (0, 0.5, 1), not an integer range.
     return HumanLabels(rows=rows, kind="score", scale=None, source=str(directory), skipped=skipped)
+
+
+def load_imagenhub_autometrics(directory: str | Path, metric: str = "LPIPS") -> list[dict]:
+    """VIEScore's published automatic metrics of one task (``MODEL.json``: uid -> {metric: x})
+    as score records keyed like the ratings, for ``jk.calibrate(..., baselines={name: records})``.
+    An item without the metric keeps its row with ``None`` (counted as unscored)."""
+    d = Path(directory)
+    files = sorted(d.glob("*.json")) if d.is_dir() else []
+    if not files:
+        raise DataError(f"{d}: no MODEL.json metric files")
+    out = []
+    for f in files:
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{f}: not valid JSON ({exc.msg})") from None
+        for uid, vals in data.items():
+            v = vals.get(metric) if isinstance(vals, dict) else None
+            out.append({"sample_id": f"{uid}:{f.stem}", "prompt_id": uid, "model": f.stem, metric: v})
+    if not any(r[metric] is not None for r in out):
+        raise DataError(f"{d}: no {metric!r} values in its metric files")
+    return out
