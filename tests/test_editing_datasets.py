@@ -106,3 +106,22 @@ def test_cli_manifest(tmp_path, argv, n):
 def test_cli_manifest_imgedit_needs_origin(tmp_path):
     assert main(["edit", "manifest", "imgedit", str(DATA / "imgedit" / "basic_edit.json"),
                  "--out", str(tmp_path / "m.jsonl")]) == 2
+
+
+def test_imagenhub_subject_driven_task(tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "ImagenHub_Subject-Driven_IE"
+    for sub in ("input", "token", "DreamEdit"):
+        (d / sub).mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(d / sub / "sample_0.jpg")
+    (d / "dataset_lookup.json").write_text(json.dumps({"sample_0.jpg": {"subject": "dog6"}}))
+    (s,) = load_imagenhub_task(d)
+    assert s.id == "sample_0.jpg:DreamEdit" and s.task_type == "subject_driven" and s.instruction is None
+    assert s.meta["subject"] == "dog" and s.meta["subject_id"] == "dog6"
+    assert s.subject_image.endswith("token/sample_0.jpg") and s.mask is None
+    # The subject-driven rubric can render it: three images and the subject's name.
+    from judgekit.methods import make_method
+
+    calls = make_method(jk.load_rubric("subject-edit")).plan(s)
+    assert len(calls) == 4 and '("dog")' in calls[0].request.messages[-1].text

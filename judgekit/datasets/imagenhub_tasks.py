@@ -12,7 +12,8 @@ per editing model, and per task kind:
 uids are ImagenHub's file names (``sample_<img_id>_<turn>.jpg``). Samples get ``id``
 ``<uid>:<model>`` (the key of ImagenHub's human ratings and of ``judgekit import viescore``),
 ``prompt_id`` ``<uid>``, and meta ``task_type`` (``text_guided``, ``mask_guided`` or
-``subject_driven``), ``instruction_language`` ``en``, ``benchmark: imagenhub`` and the text fields.
+``subject_driven``), ``instruction_language`` ``en``, ``benchmark: imagenhub`` and the text fields
+(subject-driven: ``subject`` is the readable name, ``subject_id`` ImagenHub's id).
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def load_imagenhub_task(task_dir: str | Path, models: Iterable[str] | None = Non
             extra["subject_image"] = str(d / "token" / uid)
         meta = {"benchmark": "imagenhub", "task_type": kind, "instruction_language": "en", "task": d.name,
                 **{k: v for k, v in fields.items() if k != "instruction"}}
+        if kind == "subject_driven" and isinstance(fields.get("subject"), str):
+            # DreamBooth subject ids ("pink_sunglasses", "dog6") -> the name a judge reads, as
+            # ImagenHub itself derives it (underscores to spaces, digits dropped).
+            meta["subject_id"] = fields["subject"]
+            meta["subject"] = "".join(c for c in fields["subject"].replace("_", " ") if not c.isdigit()).strip()
         for model in names or [None]:
             out.append(Sample(
                 id=f"{uid}:{model}" if model else uid, prompt_id=uid, model=model,
