@@ -97,9 +97,14 @@ def test_cli_import_writes_loadable_results(tmp_path, capsys):
     assert rows["EditorB"]["failed"] == 4
 
 
-def test_rubric_without_the_groups_is_a_config_error():
-    with pytest.raises(ConfigError, match="no dimension group"):
+def test_rubric_without_the_groups_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="belong to no group"):
         import_verdicts("viescore", TASK, "aesthetics-simple")
+    only_sc = tmp_path / "sc.yaml"
+    only_sc.write_text("name: sc-only\ninputs: [image]\ndimensions:\n  - {name: a, group: SC, criteria: x}\n"
+                       "combine: {rule: mean}\n")
+    with pytest.raises(ConfigError, match=r"no dimension group\(s\) \['PQ'\]"):
+        import_verdicts("viescore", TASK, only_sc)
 
 
 def test_results_root_instead_of_task_dir(tmp_path):

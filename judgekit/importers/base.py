@@ -67,6 +67,12 @@ class GroupEntry:
 
 
 def require_groups(rubric: Rubric, groups: tuple[str, ...]) -> None:
+    loose = [d.name for d in rubric.dimensions if d.group is None]
+    if loose:
+        raise ConfigError(
+            f"rubric {rubric.name!r}: dimension(s) {loose} belong to no group; an imported verdict fills a "
+            "rubric's dimensions group by group, so every dimension needs one"
+        )
     have = rubric.groups()
     lacking = [g for g in groups if g not in have]
     if lacking:
