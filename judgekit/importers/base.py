@@ -24,6 +24,7 @@ from ..verdict import validate_score
 #: Importer name -> module path (imported lazily; each module exposes ``import_dir``).
 _IMPORTERS: dict[str, str] = {
     "viescore": "judgekit.importers.viescore",
+    "gedit": "judgekit.importers.gedit",
 }
 
 
