@@ -92,7 +92,8 @@ def test_cli_calibration_matches_scipy(tmp_path, task, dim, capsys):
     assert got["kendall_tau_b"]["value"] == pytest.approx(stats.kendalltau(j, h).statistic, abs=1e-6)
     ceiling = [stats.spearmanr(ratings[:, r], np.delete(ratings, r, 1).mean(1)).statistic for r in range(3)]
     assert rep["human_ceiling"]["spearman"]["value"] == pytest.approx(_fisher_mean(ceiling), abs=1e-6)
-    lo, hi = got["spearman"]["ci"]
+    sp = got["spearman"]  # the CI as [lo, hi] (v0.1) or ci_low/ci_high (after the CI-field rename)
+    lo, hi = sp["ci"] if "ci" in sp else (sp["ci_low"], sp["ci_high"])
     assert lo <= got["spearman"]["value"] <= hi
     # Humans rated items the judge has no verdict for (Imagic; failed imports): counted, not dropped.
     unmatched = rep["unmatched"]["judge"]
