@@ -124,6 +124,23 @@ class Rubric(BaseModel):
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def groups(self) -> dict[str, list[Dimension]]:
+        """Group name -> its dimensions, in rubric order (VIEScore: SC and PQ)."""
+        out: dict[str, list[Dimension]] = {}
+        for d in self.dimensions:
+            if d.group is not None:
+                out.setdefault(d.group, []).append(d)
+        return out
+
+    def group_scores(self, scores: dict[str, float | None]) -> dict[str, float | None]:
+        """Each group's score: the worst (min) of its dimensions, as VIEScore combines them;
+        ``None`` for a group with a failed dimension. Empty for a rubric without groups."""
+        out: dict[str, float | None] = {}
+        for g, dims in self.groups().items():
+            vals = [scores.get(d.name) for d in dims]
+            out[g] = None if any(v is None for v in vals) else float(min(vals))
+        return out
+
     def combine_scores(self, scores: dict[str, float]) -> float | None:
         """Apply the combination rule; ``None`` when any dimension is missing."""
         if any(scores.get(d.name) is None for d in self.dimensions) or not self.dimensions:

@@ -12,13 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 # --- inputs -------------------------------------------------------------------------------------
 
 #: Sample fields that name image files (resolved relative to the manifest).
-IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference")
+IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference", "reference_image", "mask", "subject_image")
 
 
 class Sample(BaseModel):
     """One item to judge. Pointwise samples carry ``image`` and ``model``; pairwise samples
     ``image_a``/``image_b`` and ``model_a``/``model_b``; editing samples ``source_image`` and
-    ``instruction``. Unknown manifest keys land in ``meta`` and travel through to the results."""
+    ``instruction``; editing benchmarks add an optional ground-truth ``reference_image``, an edit
+    ``mask`` (white = the region to edit), a ``subject_image`` (subject-driven editing's token
+    subject), and the meta keys ``task_type`` and ``instruction_language``. Unknown manifest
+    keys land in ``meta`` and travel through to the results."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,7 +38,22 @@ class Sample(BaseModel):
     source_image: str | None = None
     instruction: str | None = None
     reference: str | None = None
+    # Editing benchmarks (issue 12). Their text keys (task_type, instruction_language) stay in
+    # ``meta`` so that every method carries them to the results unchanged (see the properties).
+    reference_image: str | None = None  # a ground-truth edit, for reference-based metrics
+    mask: str | None = None  # white where the edit should happen
+    subject_image: str | None = None  # the token subject of subject-driven editing
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def task_type(self) -> str | None:
+        """An editing benchmark's task category (``meta["task_type"]``: background_change, ...)."""
+        return self.meta.get("task_type")
+
+    @property
+    def instruction_language(self) -> str | None:
+        """The instruction's language (``meta["instruction_language"]``: en, zh)."""
+        return self.meta.get("instruction_language")
 
     @property
     def group(self) -> str:

@@ -62,14 +62,15 @@ class HumanLabels:
     def dimensions(self) -> list[str | None]:
         return list(dict.fromkeys(r.dimension for r in self.rows))
 
-    def levels(self) -> np.ndarray:
+    def levels(self, dimension: str | None = None) -> np.ndarray:
         """The discrete levels of the human scale: the declared integer range, else the
-        observed values."""
+        observed values (of ``dimension`` alone when given: dimensions may differ in levels)."""
         if self.value_type == "label":
             return np.array([0.0, 1.0])
         if self.scale is not None and all(float(x).is_integer() for x in self.scale):
             return np.arange(self.scale[0], self.scale[1] + 1, dtype=float)
-        return np.unique([r.value for r in self.rows])
+        vals = [r.value for r in self.rows if dimension is None or r.dimension == dimension]
+        return np.unique(vals or [r.value for r in self.rows])
 
 
 def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:

@@ -202,7 +202,7 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
             matched: bool = False) -> CalibrationReport:
     n = len(j.keys)
     warnings_: list[str] = []
-    scale = HumanScale(labels.levels())
+    scale = HumanScale(labels.levels(dimension))
     meta = {
         "human": labels.source, "human_value_type": labels.value_type, "human_levels": scale.levels.tolist(),
         "raters": len(j.raters), "join_on": j.on, "dimension": dimension,
@@ -226,7 +226,7 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
         if "system_spearman" in est:
             system[s.name] = est.pop("system_spearman")
         results[s.name] = est
-        if dimension and s.column == "overall":
+        if dimension and dimension != "overall" and s.column == "overall":
             warnings_.append(f"{s.name}: no score for dimension {dimension!r}; its overall score is used")
         if np.ptp(vals) == 0:
             warnings_.append(f"{s.name}: every item has the same score ({vals[0]:g}); its correlations are undefined")

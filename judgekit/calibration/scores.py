@@ -46,6 +46,11 @@ def _is_results(rec: Mapping) -> bool:
 def _lookup(rec: Mapping, column: str):
     if column in rec:
         return rec[column], True
+    if column.startswith("groups."):  # a rubric group's score (VIEScore SC / PQ)
+        groups = rec.get("groups")
+        if isinstance(groups, Mapping) and column[7:] in groups:
+            return groups[column[7:]], True
+        return None, False
     scores = rec.get("scores")
     key = column[7:] if column.startswith("scores.") else column
     if isinstance(scores, Mapping) and key in scores:
@@ -73,7 +78,8 @@ def load_scores(
     if column is None:
         if results_file:
             has_dim = dimension and any(dimension in (r.get("scores") or {}) for _, r in recs)
-            column = dimension if has_dim else "overall"
+            has_group = dimension and any(dimension in (r.get("groups") or {}) for _, r in recs)
+            column = dimension if has_dim else f"groups.{dimension}" if has_group else "overall"
         elif "score" in first:
             column = "score"
         else:

@@ -27,6 +27,8 @@ SUBCOMMANDS = [
     "judgekit.cli.summary",
     "judgekit.cli.safety",
     "judgekit.cli.bias",
+    "judgekit.cli.import_",
+    "judgekit.cli.edit",
 ]
 
 

@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="judge scores: a judgekit results file or any JSONL/CSV/JSON with a score column; "
                    "repeat with --compare to rank several judges")
     p.add_argument("--human", required=True, metavar="FILE",
-                   help="human labels (JSONL/CSV/JSON), or builtin:NAME (dsg-tifa160-likert, tifa160, genai-bench-527)")
+                   help="human labels (JSONL/CSV/JSON), builtin:NAME (dsg-tifa160-likert, tifa160, genai-bench-527), "
+                   "or imagenhub:DIR (ImagenHub's *_rater{1,2,3}.tsv: dimensions SC, PQ, overall)")
     p.add_argument("--human-columns", metavar="MAP",
                    help="map label fields to the file's columns, e.g. prompt_id=item_id,model=t2i_model,rater=worker_id,score=answer")
     p.add_argument("--human-scale", metavar="LO,HI", help="declared label scale, e.g. 1,5 (labels outside it are an error)")
@@ -39,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", action="append", default=[], metavar="[NAME=]FILE[:COLUMN]",
                    help="a baseline scorer (CLIP score, another metric), repeatable; tifa160:METRIC takes a metric "
                    "from the shipped TIFA160 file (e.g. tifa160:clipscore_vitb32)")
-    p.add_argument("--dimension", help="the label/judge dimension to calibrate (default: each dimension in turn)")
+    p.add_argument("--dimension", help="the label/judge dimension to calibrate (default: each dimension in turn); "
+                   "a rubric group (SC, PQ) reads the judge's groups.<NAME>, overall its overall")
     p.add_argument("--on", choices=["sample_id", "prompt_id,model"], help="join key (default: sample_id when both sides have it)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap draws (default 1000)")
     p.add_argument("--seed", type=int, default=0)
@@ -88,6 +90,10 @@ def _scale(text: str | None):
 def _labels(args):
     if args.human.startswith("builtin:"):
         return cal.builtin_labels(args.human.split(":", 1)[1])
+    if args.human.startswith("imagenhub:"):  # ImagenHub's rater TSVs
+        from ..calibration.imagenhub import load_imagenhub_ratings
+
+        return load_imagenhub_ratings(args.human.split(":", 1)[1], dimension=args.dimension)
     return cal.load_human_labels(args.human, columns=args.human_columns, scale=_scale(args.human_scale))
 
 

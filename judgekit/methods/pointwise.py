@@ -116,7 +116,11 @@ class PointwiseMethod:
         attempts = {k: o.attempts for k, o in outcomes.items() if o.attempts > 1}
         if attempts:
             details["attempts"] = attempts
+        # Group scores (VIEScore's SC and PQ: the min of each group) ride along as an extra
+        # field, so calibration can target `--dimension SC` on judgekit's own results too.
+        group_extra = {"groups": r.group_scores(scores)} if r.groups() else {}
         return Result(
+            **group_extra,
             sample_id=sample.id,
             prompt_id=sample.prompt_id,
             model=sample.model,
