@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import os
 import random
 import sys
@@ -24,6 +25,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from ..errors import BackendError, ConfigError
 from ..types import ChatRequest, ChatResponse, ImagePart, Message, TokenLogprob
+from .options import refuse_unknown
 
 #: How long the pre-flight ``GET /models`` may take: a server that does not list its models in
 #: this time is not going to answer judge calls either.
@@ -99,7 +101,9 @@ class OpenAIBackend:
         backoff_max: float = 60.0,
         response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
         extra_body: dict[str, Any] | None = None,
+        **unknown: Any,
     ):
+        refuse_unknown(f"openai:{model}", unknown, _OPTIONS)
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
         if response_format not in ("json_schema", "json_object", "none"):
@@ -264,3 +268,7 @@ class OpenAIBackend:
         # A client made in another (finished) loop has nothing left to close in this one.
         if client is not None and self._loop is asyncio.get_running_loop():
             await client.close()
+
+
+# The constructor's options, for the error on an unknown one.
+_OPTIONS = tuple(p for p in inspect.signature(OpenAIBackend.__init__).parameters if p not in ("self", "model", "unknown"))

@@ -30,6 +30,7 @@ from typing import Any
 from ..errors import ConfigError, MissingDependencyError
 from ..types import ChatRequest, ChatResponse, TokenLogprob
 from .local_model import check_vlm_dir, resolve_model_dir, to_chat_messages
+from .options import refuse_unknown
 
 #: The judge ``judgekit score`` uses when ``--backend`` is omitted.
 DEFAULT_JUDGE_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
@@ -78,6 +79,22 @@ def resolve_default_backend(model: str = DEFAULT_JUDGE_MODEL) -> str:
     return f"vllm:{model}"
 
 
+def engine_option_names(vllm: Any) -> set[str] | None:
+    """The keywords ``vllm.LLM`` takes: its own parameters and, through ``**kwargs``, every
+    ``EngineArgs`` field. Checked before the engine starts, so a typo costs no start-up."""
+    import dataclasses
+    import inspect
+
+    names = {p for p in inspect.signature(vllm.LLM.__init__).parameters if p not in ("self", "model", "kwargs")}
+    try:
+        from vllm.engine.arg_utils import EngineArgs
+
+        names |= {f.name for f in dataclasses.fields(EngineArgs)}
+    except (ImportError, TypeError):  # another vLLM layout: vllm.LLM itself judges (TypeError below)
+        return None
+    return names
+
+
 def _coerce(value: Any) -> Any:
     """CLI ``--engine-arg KEY=VALUE`` values arrive as strings: take JSON where it parses."""
     if isinstance(value, str):
@@ -109,6 +126,12 @@ class VLLMBackend:
 
         vllm, self._StructuredOutputsParams = _import_vllm()
         self._SamplingParams = vllm.SamplingParams
+        accepted = engine_option_names(vllm)
+        if accepted is not None:
+            refuse_unknown(self.spec, set(options) - accepted,
+                           accepted | {"max_batch_size", "structured_outputs_backend"},
+                           accepts="max_batch_size, structured_outputs_backend and any vllm.LLM or EngineArgs "
+                                   "option (the flags of vLLM's OpenAI server, with _ for -)")
         path = resolve_model_dir(model)
         check_vlm_dir(path)
         self.model_dir = path
