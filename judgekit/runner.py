@@ -98,13 +98,18 @@ class _Progress:
         if enabled is None:
             enabled = sys.stderr.isatty()
         self.bar = None
+        self.failed = 0
         if enabled:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="sample", dynamic_ncols=True, file=sys.stderr)
+            self.bar.set_postfix(failed=0, refresh=False)
 
     def update(self, failed: bool) -> None:
+        self.failed += bool(failed)
         if self.bar is not None:
+            if failed:  # a run going wrong shows while it runs, not only in the summary
+                self.bar.set_postfix(failed=self.failed, refresh=False)
             self.bar.update(1)
 
     def close(self) -> None:

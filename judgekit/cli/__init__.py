@@ -33,6 +33,7 @@ SUBCOMMANDS = [
     "judgekit.cli.pairs",
     "judgekit.cli.leaderboard",
     "judgekit.cli.metrics",
+    "judgekit.cli.cache",
 ]
 
 
