@@ -77,8 +77,66 @@ class ResponseCache:
     def stats(self) -> dict[str, Any]:
         return {"path": str(self.path) if self.path else None, "hits": self.hits, "misses": self.misses}
 
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self._db is not None:
             with self._lock:
                 self._db.close()
             self._db = None
+
+
+def cache_info(path: str | Path) -> dict[str, Any]:
+    """What a cache file holds, read-only (a missing file is reported, not created): entries,
+    bytes on disk (database and its write-ahead log), entries per backend spec, and the
+    creation times of the oldest and newest entry."""
+    p = Path(path)
+    info: dict[str, Any] = {"path": str(p), "exists": p.is_file(), "entries": 0, "bytes": 0,
+                            "backends": {}, "oldest": None, "newest": None}
+    if not info["exists"]:
+        return info
+    info["bytes"] = sum(f.stat().st_size for f in _files(p))
+    db = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+    try:
+        if not db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='responses'").fetchone():
+            return info
+        rows = db.execute("SELECT backend, COUNT(*), MIN(created), MAX(created) FROM responses GROUP BY backend")
+        for backend, n, lo, hi in rows.fetchall():
+            info["backends"][backend or "?"] = n
+            info["entries"] += n
+            info["oldest"] = lo if info["oldest"] is None else min(info["oldest"], lo)
+            info["newest"] = hi if info["newest"] is None else max(info["newest"], hi)
+    except sqlite3.DatabaseError as exc:
+        from .errors import DataError
+
+        raise DataError(f"{p}: not a judgekit response cache ({exc})") from exc
+    finally:
+        db.close()
+    return info
+
+
+def clear_cache(path: str | Path, backend: str | None = None) -> dict[str, Any]:
+    """Delete the cached replies (only ``backend``'s when given) and give the space back.
+    Returns ``cache_info`` as it was before, plus ``removed`` (entries) and ``freed`` (bytes)."""
+    before = cache_info(path)
+    if not before["exists"]:
+        return {**before, "removed": 0, "freed": 0}
+    with ResponseCache(path) as cache:
+        db = cache._db
+        assert db is not None
+        if backend is None:
+            removed = db.execute("DELETE FROM responses").rowcount
+        else:
+            removed = db.execute("DELETE FROM responses WHERE backend = ?", (backend,)).rowcount
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("VACUUM")
+    after = sum(f.stat().st_size for f in _files(Path(path)))
+    return {**before, "removed": removed, "freed": max(0, before["bytes"] - after)}
+
+
+def _files(p: Path) -> list[Path]:
+    return [f for f in (p, p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")) if f.is_file()]

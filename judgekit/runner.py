@@ -22,6 +22,7 @@ from typing import Any
 
 from ._version import __version__
 from .backends import Backend, make_backend
+from .backends.preflight import ReadyGate
 from .cache import ResponseCache, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
 from .manifest import iter_samples, load_samples
@@ -97,13 +98,18 @@ class _Progress:
         if enabled is None:
             enabled = sys.stderr.isatty()
         self.bar = None
+        self.failed = 0
         if enabled:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="sample", dynamic_ncols=True, file=sys.stderr)
+            self.bar.set_postfix(failed=0, refresh=False)
 
     def update(self, failed: bool) -> None:
+        self.failed += bool(failed)
         if self.bar is not None:
+            if failed:  # a run going wrong shows while it runs, not only in the summary
+                self.bar.set_postfix(failed=self.failed, refresh=False)
             self.bar.update(1)
 
     def close(self) -> None:
@@ -133,6 +139,9 @@ class Run:
         self.out, self.window, self.progress = out, window, progress
         self.provenance = provenance
         self.dispatcher = _Dispatcher(backend)
+        # The backend's pre-flight check, run on the first cache miss: a backend that cannot
+        # answer at all (nothing listening, no such model) stops the run with its reason.
+        self.gate = ReadyGate(backend)
         self.results: dict[int, Result] = {}
         self._fh = None
         self._flushed = 0.0
@@ -146,6 +155,7 @@ class Run:
             key = request_key(self.backend.spec, call.request, attempt) if caching else ""
             resp = self.cache.get(key) if caching else None
             if resp is None:
+                await self.gate.wait()
                 resp = await self.dispatcher.submit(call.request)
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1)
@@ -190,6 +200,8 @@ class Run:
                     self._flushed = now
             self.progress.update(result.status == "failed")
         except Exception as exc:  # never lose a sample to an unexpected bug: record it
+            if self.gate.error is not None:
+                return  # the backend is unusable: run() raises its error, no sample is "failed"
             self.results[index] = self._failed(sample, f"internal error: {type(exc).__name__}: {exc}")
             self.progress.update(True)
         finally:
@@ -205,9 +217,13 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
+                if self.gate.error is not None:
+                    break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
             await asyncio.gather(*tasks)
+            if self.gate.error is not None:
+                raise self.gate.error
         finally:
             await self.dispatcher.aclose()
             if self._fh is not None:

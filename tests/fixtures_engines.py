@@ -128,6 +128,7 @@ def vllm_engine(request, tiny_vlm_dir):
     from judgekit.backends.vllm import VLLMBackend
 
     backend = VLLMBackend(str(tiny_vlm_dir), **TINY_ENGINE_OPTIONS)
+    backend.start()  # engines start lazily; here, now, beside the server's
     yield backend
     backend.close()
 

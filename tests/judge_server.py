@@ -70,6 +70,8 @@ class JudgeServer:
         self.script = script
         self.host, self.port = host, port
         self.received: list[dict] = []  # every request body, in arrival order
+        self.api_key: str | None = None  # when set, any other bearer token gets a 401
+        self.list_models = True  # False: /models answers 404, as on servers without it
         self.headers_seen: list[dict[str, str]] = []
         self._count = 0
         # Chat requests being answered right now, and the most there ever were at once: what a
@@ -112,7 +114,7 @@ class JudgeServer:
                 if drop:
                     writer.transport.abort()
                     return
-                reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}.get(status, "Error")
+                reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}.get(status, "Error")
                 hdr = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(payload)}\r\n"
                 hdr += "".join(f"{k}: {v}\r\n" for k, v in out_headers.items())
                 writer.write(hdr.encode() + b"\r\n" + payload)
@@ -126,7 +128,9 @@ class JudgeServer:
     def _respond(self, method: str, path: str, headers: dict, raw: bytes):
         if path.rstrip("/").endswith("/health"):
             return 200, {}, b"{}", False, 0.0
-        if path.rstrip("/").endswith("/models"):
+        if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
+            return 401, {}, b'{"error": {"message": "Incorrect API key provided"}}', False, 0.0
+        if path.rstrip("/").endswith("/models") and self.list_models:
             return 200, {}, json.dumps({"object": "list", "data": [{"id": "judge", "object": "model"}]}).encode(), False, 0.0
         if not path.rstrip("/").endswith("/chat/completions") or method != "POST":
             return 404, {}, b'{"error": {"message": "not found"}}', False, 0.0
@@ -213,6 +217,7 @@ class JudgeServer:
             self.script, self.received, self.headers_seen, self._count = script, [], [], 0
             self.in_flight = self.max_in_flight = 0
             self._generation += 1
+            self.api_key, self.list_models = None, True
 
     def __enter__(self) -> JudgeServer:
         return self.start()

@@ -246,3 +246,12 @@ def test_editing_rubric_sends_source_then_edited_image(judge_server, tmp_path):
         dim = next(d for d in ("editing_success", "over_editing", "naturalness", "artifacts") if d in text)
         by_dim[dim] = (n_images, "make it blue" in text)
     assert by_dim == {"editing_success": (2, True), "over_editing": (2, True), "naturalness": (1, False), "artifacts": (1, False)}
+
+
+def test_progress_bar_counts_failures(judge_server, manifest_factory, tmp_path, capsys):
+    judge_server.reset(lambda body, n: Reply(content="no verdict") if "number 1" in json.dumps(body["messages"])
+                       else Reply())
+    res = _score(judge_server, manifest_factory(4), tmp_path, progress=True, parse_retries=0)
+    assert len(res.failures) == 2
+    err = capsys.readouterr().err
+    assert "failed=2" in err

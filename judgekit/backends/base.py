@@ -17,6 +17,8 @@ class Backend(Protocol):
     #: How many requests the runner should hand over in one ``generate`` call. 1 for HTTP
     #: backends (they overlap single requests); large for engines that batch internally.
     max_batch_size: int
+    # Optional: ``async preflight()``, one cheap check that raises a JudgekitError with the reason
+    # when the backend cannot answer at all; run once before the first request (preflight.py).
     # Optional: ``replays_answers = True`` for a backend that answers from recorded files keyed
     # by ``ChatRequest.meta`` (replay:); the runner then tells methods to read no image.
 

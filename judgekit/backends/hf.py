@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import ConfigError, MissingDependencyError
 from ..types import ChatRequest, ChatResponse, TokenLogprob
 from .local_model import check_vlm_dir, resolve_model_dir, to_chat_messages
+from .options import refuse_unknown
 
 _DTYPES = ("auto", "float32", "float16", "bfloat16")
 
@@ -62,9 +63,8 @@ class HFBackend:
     def __init__(self, model: str, *, device: str = "auto", dtype: str = "auto",
                  max_batch_size: int = 8, max_model_len: int | None = None,
                  structured_outputs: str = "llguidance", **unknown: Any):
-        if unknown:
-            raise ConfigError(f"hf:{model}: unknown option(s) {sorted(unknown)}; known: device, "
-                              f"dtype, max_batch_size, max_model_len, structured_outputs")
+        refuse_unknown(f"hf:{model}", unknown, ("device", "dtype", "max_batch_size", "max_model_len",
+                                                 "structured_outputs"))
         if dtype not in _DTYPES:
             raise ConfigError(f"hf:{model}: dtype {dtype!r} is not one of {_DTYPES}")
         if structured_outputs not in ("llguidance", "none"):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import os
 import random
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -21,8 +23,13 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..errors import ConfigError
+from ..errors import BackendError, ConfigError
 from ..types import ChatRequest, ChatResponse, ImagePart, Message, TokenLogprob
+from .options import refuse_unknown
+
+#: How long the pre-flight ``GET /models`` may take: a server that does not list its models in
+#: this time is not going to answer judge calls either.
+PREFLIGHT_TIMEOUT_S = 15.0
 
 _TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
@@ -50,6 +57,20 @@ def _retry_after(exc: BaseException | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None  # an HTTP date: fall back to exponential backoff
+
+
+def _connect_reason(exc: BaseException) -> str:
+    """The OS's words for a failed connection ("Connection refused", "Name or service not
+    known"), found down the chain of causes; the client's own text says only "Connection error"."""
+    seen: BaseException | None = exc
+    reason = ""
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno:
+            return os.strerror(seen.errno) if isinstance(seen.errno, int) and seen.errno > 0 else str(seen)
+        if str(seen) and not reason.startswith("["):
+            reason = " ".join(str(seen).split())
+        seen = seen.__cause__ or seen.__context__
+    return reason or type(exc).__name__
 
 
 def message_to_openai(m: Message) -> dict[str, Any]:
@@ -80,7 +101,9 @@ class OpenAIBackend:
         backoff_max: float = 60.0,
         response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
         extra_body: dict[str, Any] | None = None,
+        **unknown: Any,
     ):
+        refuse_unknown(f"openai:{model}", unknown, _OPTIONS)
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
         if response_format not in ("json_schema", "json_object", "none"):
@@ -116,6 +139,51 @@ class OpenAIBackend:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key and self._api_key != "EMPTY" else text
+
+    # --- pre-flight ------------------------------------------------------------------------
+
+    async def preflight(self) -> None:
+        """One cheap check before the first judge call: ``GET /models``, and when the model is
+        not listed (or the server has no /models), one 1-token chat request. Connection
+        refused, 401/403 and 404 (no such model) raise ``BackendError`` naming the URL and the
+        reason; anything else (429, 5xx, a 400 about the tiny request) lets the run go on, where
+        the per-request retries handle it."""
+        client, _ = self._ensure()
+        url = str(client.base_url).rstrip("/")
+        if self.base_url is None:
+            print(f"judgekit: {self.spec}: no --base-url and no $OPENAI_BASE_URL; using {url}", file=sys.stderr)
+        listed: list[str] = []
+        quick = min(self.timeout, PREFLIGHT_TIMEOUT_S)
+        try:
+            page = await client.with_options(timeout=quick).models.list()
+            listed = [m.id for m in page.data]
+        except openai.NotFoundError:
+            pass  # a server without /models: the chat request below decides
+        except openai.APIError as exc:
+            self._refuse(url, exc, quick)
+        if self.model in listed:
+            return
+        probe = {"model": self.model, "messages": [{"role": "user", "content": "Reply with OK."}],
+                 "max_tokens": 1, "temperature": 0.0}
+        try:
+            await client.post("/chat/completions", body=probe, cast_to=ChatCompletion)
+        except openai.APIError as exc:
+            self._refuse(url, exc, self.timeout, listed)
+
+    def _refuse(self, url: str, exc: openai.APIError, timeout: float, listed: list[str] | None = None) -> None:
+        """Raise ``BackendError`` for the failures no retry can fix; return for the others."""
+        if isinstance(exc, openai.APITimeoutError):
+            why = f"no answer within {timeout:g} s"
+        elif isinstance(exc, openai.APIConnectionError):
+            why = f"cannot connect ({_connect_reason(exc)})"
+        elif isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
+            why = f"HTTP {exc.status_code}, the server refused the API key (set $OPENAI_API_KEY)"
+        elif isinstance(exc, openai.APIStatusError) and exc.status_code == 404:
+            serves = f"; it serves: {', '.join(listed[:10])}" if listed else ""
+            why = f"HTTP 404, model {self.model!r} not found ({' '.join(exc.message.split())}){serves}"
+        else:
+            return
+        raise BackendError(self._scrub(f"{self.spec} at {url}: {why}"))
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -200,3 +268,7 @@ class OpenAIBackend:
         # A client made in another (finished) loop has nothing left to close in this one.
         if client is not None and self._loop is asyncio.get_running_loop():
             await client.close()
+
+
+# The constructor's options, for the error on an unknown one.
+_OPTIONS = tuple(p for p in inspect.signature(OpenAIBackend.__init__).parameters if p not in ("self", "model", "unknown"))

@@ -30,6 +30,14 @@ from typing import Any
 from ..errors import ConfigError, MissingDependencyError
 from ..types import ChatRequest, ChatResponse, TokenLogprob
 from .local_model import check_vlm_dir, resolve_model_dir, to_chat_messages
+from .options import refuse_unknown
+from .vllm_setup import (
+    available_memory,
+    check_not_in_spawn_bootstrap,
+    cpu_memory_defaults,
+    send_logs_to_stderr,
+    start_failure_hint,
+)
 
 #: The judge ``judgekit score`` uses when ``--backend`` is omitted.
 DEFAULT_JUDGE_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
@@ -57,12 +65,23 @@ class VLLMMissingError(MissingDependencyError):
 
 
 def _import_vllm():
+    send_logs_to_stderr()  # before the import: vLLM configures its logging when imported
     try:
         import vllm
         from vllm.sampling_params import StructuredOutputsParams
     except ImportError as e:
         raise VLLMMissingError(e) from e
+    send_logs_to_stderr()  # and after it, for handlers made by an earlier import
     return vllm, StructuredOutputsParams
+
+
+def _device_type() -> str:
+    try:
+        from vllm.platforms import current_platform
+
+        return str(current_platform.device_type)
+    except Exception:  # noqa: BLE001 - only picks defaults
+        return "unknown"
 
 
 def resolve_default_backend(model: str = DEFAULT_JUDGE_MODEL) -> str:
@@ -76,6 +95,22 @@ def resolve_default_backend(model: str = DEFAULT_JUDGE_MODEL) -> str:
             f"no module named 'vllm'; without --backend judgekit runs {model} in-process with vLLM"))
     resolve_model_dir(model)
     return f"vllm:{model}"
+
+
+def engine_option_names(vllm: Any) -> set[str] | None:
+    """The keywords ``vllm.LLM`` takes: its own parameters and, through ``**kwargs``, every
+    ``EngineArgs`` field. Checked before the engine starts, so a typo costs no start-up."""
+    import dataclasses
+    import inspect
+
+    names = {p for p in inspect.signature(vllm.LLM.__init__).parameters if p not in ("self", "model", "kwargs")}
+    try:
+        from vllm.engine.arg_utils import EngineArgs
+
+        names |= {f.name for f in dataclasses.fields(EngineArgs)}
+    except (ImportError, TypeError):  # another vLLM layout: vllm.LLM itself judges (TypeError below)
+        return None
+    return names
 
 
 def _coerce(value: Any) -> Any:
@@ -109,6 +144,12 @@ class VLLMBackend:
 
         vllm, self._StructuredOutputsParams = _import_vllm()
         self._SamplingParams = vllm.SamplingParams
+        accepted = engine_option_names(vllm)
+        if accepted is not None:
+            refuse_unknown(self.spec, set(options) - accepted,
+                           accepted | {"max_batch_size", "structured_outputs_backend"},
+                           accepts="max_batch_size, structured_outputs_backend and any vllm.LLM or EngineArgs "
+                                   "option (the flags of vLLM's OpenAI server, with _ for -)")
         path = resolve_model_dir(model)
         check_vlm_dir(path)
         self.model_dir = path
@@ -121,18 +162,58 @@ class VLLMBackend:
         }
         engine.update(options)
         self.engine_options = engine
-        try:
-            self.llm = vllm.LLM(model=str(path), **engine)
-        except TypeError as e:  # an unknown option name
-            raise ConfigError(f"vllm:{model}: bad engine option: {e}") from e
-        except (ValueError, RuntimeError) as e:
-            raise ConfigError(f"vllm:{model}: the engine did not start: {e}") from e
-        if not self.llm.model_config.is_multimodal_model:
-            self._shutdown()
-            raise ConfigError(f"vllm:{model}: vLLM loads {path} as a text-only model; a judge "
-                              f"must read images")
-        self.max_model_len = int(self.llm.model_config.max_model_len)
-        self._tokenizer = self.llm.get_tokenizer()
+        # Chosen for this machine, not by the user: kept apart from engine_options (which say
+        # what was asked for) and shown in describe().
+        self._device_type = _device_type()
+        self.memory_defaults = cpu_memory_defaults(engine, self._device_type, available_memory())
+        self._vllm = vllm
+        self._llm: Any = None
+        self._start_lock = threading.Lock()
+
+    # The engine starts on first use (the runner's pre-flight on its first cache miss, or a
+    # direct generate): a fully cached rerun starts nothing, which saves a minute per run.
+    def start(self) -> None:
+        """Start the engine now (idempotent); raises ``ConfigError`` with what to try."""
+        with self._start_lock:
+            if self._llm is not None:
+                return
+            if self._closed:
+                raise ConfigError(f"{self.spec}: start() after close()")
+            check_not_in_spawn_bootstrap(self.spec)
+            engine = {**self.engine_options, **self.memory_defaults}
+            try:
+                llm = self._vllm.LLM(model=str(self.model_dir), **engine)
+            except TypeError as e:  # an unknown option name
+                raise ConfigError(f"{self.spec}: bad engine option: {e}") from e
+            except (ValueError, RuntimeError) as e:
+                hint = start_failure_hint(self._device_type, engine)
+                raise ConfigError(f"{self.spec}: the engine did not start: {' '.join(str(e).split())}"
+                                  + (f"; {hint}" if hint else "")) from e
+            if not llm.model_config.is_multimodal_model:
+                self._shutdown(llm)
+                raise ConfigError(f"{self.spec}: vLLM loads {self.model_dir} as a text-only model; a judge "
+                                  f"must read images")
+            self._max_model_len = int(llm.model_config.max_model_len)
+            self._tok = llm.get_tokenizer()
+            self._llm = llm
+
+    async def preflight(self) -> None:
+        await asyncio.to_thread(self.start)
+
+    @property
+    def llm(self) -> Any:
+        self.start()
+        return self._llm
+
+    @property
+    def max_model_len(self) -> int:
+        self.start()
+        return self._max_model_len
+
+    @property
+    def _tokenizer(self) -> Any:
+        self.start()
+        return self._tok
 
     # --- protocol --------------------------------------------------------------------------
 
@@ -147,8 +228,11 @@ class VLLMBackend:
         await asyncio.to_thread(self.close)
 
     def describe(self) -> dict[str, Any]:
-        return {"spec": self.spec, "model": self.model, "model_dir": str(self.model_dir),
-                "engine": "vllm", "vllm_version": _vllm_version(), "engine_options": dict(self.engine_options)}
+        out = {"spec": self.spec, "model": self.model, "model_dir": str(self.model_dir),
+               "engine": "vllm", "vllm_version": _vllm_version(), "engine_options": dict(self.engine_options)}
+        if self.memory_defaults:
+            out["memory_defaults"] = dict(self.memory_defaults)
+        return out
 
     # --- work ------------------------------------------------------------------------------
 
@@ -158,13 +242,19 @@ class VLLMBackend:
                 self._closed = True
                 self._shutdown()
 
-    def _shutdown(self) -> None:
-        core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+    def _shutdown(self, llm: Any = None) -> None:
+        llm = llm if llm is not None else self._llm
+        if llm is None:
+            return  # never started
+        core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
         if core is not None and hasattr(core, "shutdown"):
             core.shutdown()
 
     def generate_sync(self, requests: list[ChatRequest]) -> list[ChatResponse]:
         """Blocking form of ``generate`` (one engine call for the whole batch)."""
+        if self._closed:
+            raise ConfigError(f"{self.spec}: generate() after aclose()")
+        self.start()
         results: list[ChatResponse | None] = [None] * len(requests)
         ready: list[int] = []
         convs: list[list[dict[str, Any]]] = []

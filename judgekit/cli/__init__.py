@@ -1,8 +1,15 @@
 """The ``judgekit`` command. Each subcommand lives in its own module exposing
 ``register(subparsers)`` (adds its parser and sets ``func``) ; ``func(args) -> int`` runs it.
 
-Usage and configuration errors (``JudgekitError``) exit with status 2 and one line on stderr;
-a finished run exits 0 even when some samples failed (they are in the results file)."""
+Exit status:
+
+- 0: the run finished and at least one sample succeeded (failed samples, if any, are in the
+  results file with their reason);
+- 2: a usage or configuration error (``JudgekitError``: a bad option, a missing file, a judge
+  server that cannot be reached or does not serve the model), one line on stderr;
+- 3: the run finished but no sample succeeded (every sample failed, no reference to compare
+  with, no question generated): the output holds only failures;
+- 130: interrupted (completed calls are cached)."""
 
 from __future__ import annotations
 
@@ -11,6 +18,10 @@ import importlib
 import sys
 
 from ..errors import JudgekitError
+
+EXIT_USAGE = 2
+#: A run that finished with no successful sample: scripts must not mistake it for a result.
+EXIT_ALL_FAILED = 3
 
 # Subcommand modules, in the order `judgekit --help` lists them.
 SUBCOMMANDS = [
@@ -29,6 +40,7 @@ SUBCOMMANDS = [
     "judgekit.cli.bias",
     "judgekit.cli.import_",
     "judgekit.cli.edit",
+    "judgekit.cli.cache",
 ]
 
 
@@ -57,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except JudgekitError as exc:
         print(f"judgekit: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         return 0

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="offline demo on real data: DSG scores of 5 text-to-image models from recorded VQA answers",
-        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        # The second paragraph and the list of files it announces, as laid out in the docstring.
+        description="\n\n".join(__doc__.split("\n\n")[1:3]).replace("``", "") if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", default="judgekit-demo", help="folder for the result files (default ./judgekit-demo)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (default 1000)")

@@ -179,4 +179,9 @@ def _run_per_image(args: argparse.Namespace) -> int:
         w.close()
     mean = f"{res.mean:.6g}" if res.mean is not None else "n/a"
     print(f"{args.metric}: mean {mean} over {res.n_ok} samples; {res.n_failed} failed", file=sys.stderr)
+    if res.n_failed and not res.n_ok:
+        from . import EXIT_ALL_FAILED
+
+        print(f"judgekit: no sample could be scored (see the reasons in {args.out or 'the output'})", file=sys.stderr)
+        return EXIT_ALL_FAILED
     return 0

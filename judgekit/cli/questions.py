@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from ..datasets.prompts import read_prompts
@@ -70,7 +71,12 @@ def run_generate(args: argparse.Namespace) -> int:
     print(f"{len(gen.graphs)} of {len(prompts)} prompts -> {n_q} questions in {args.out}")
     for pid, why in gen.failures.items():
         print(f"no questions for {pid}: {why}")
-    return 0 if gen.graphs or not prompts else 1
+    if prompts and not n_q:
+        from . import EXIT_ALL_FAILED
+
+        print("judgekit: no question was generated", file=sys.stderr)
+        return EXIT_ALL_FAILED
+    return 0
 
 
 def run_check(args: argparse.Namespace) -> int:

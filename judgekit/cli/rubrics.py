@@ -31,15 +31,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    import shutil
+    import textwrap
+
     rows = []
     for name in builtin_rubrics():
         r = load_rubric(name)
-        rows.append((name, r.kind, r.version, r.description.strip().split("\n")[0][:70]))
+        # The description's first paragraph, whole: wrapped at word boundaries, never cut.
+        rows.append((name, r.kind, r.version, " ".join(r.description.strip().split("\n\n")[0].split())))
     w = max([4, *(len(r[0]) for r in rows)])
     k = max([4, *(len(r[1]) for r in rows)])
+    indent = w + k + 13
+    width = max(40, shutil.get_terminal_size((100, 24)).columns - indent - 1)
     print(f"{'name'.ljust(w)}  {'kind'.ljust(k)}  version  description")
     for name, kind, version, desc in rows:
-        print(f"{name.ljust(w)}  {kind.ljust(k)}  {version.ljust(7)}  {desc}")
+        lines = textwrap.wrap(desc, width, break_long_words=False, break_on_hyphens=False) or [""]
+        print(f"{name.ljust(w)}  {kind.ljust(k)}  {version.ljust(7)}  {lines[0]}")
+        for more in lines[1:]:
+            print(" " * indent + more)
     return 0
 
 

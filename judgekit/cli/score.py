@@ -12,6 +12,7 @@ from ..errors import ConfigError
 from ..manifest import load_samples
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
+from . import EXIT_ALL_FAILED
 from .options import parse_key_values
 
 
@@ -104,4 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)
+        if failed == len(results):
+            print(f"judgekit: no sample succeeded ({failed} of {failed} failed)", file=sys.stderr)
+            return EXIT_ALL_FAILED
     return 0

@@ -45,6 +45,30 @@ def _pooled(out: Any) -> Any:
     return out if hasattr(out, "shape") else out.pooler_output
 
 
+def _refuse_partial_load(d: Path, model: Any, info: dict[str, Any]) -> None:
+    """transformers fills every weight the checkpoint lacks with random values and only logs it:
+    a folder that is not a CLIP model (a LLaVA checkpoint, a truncated save) would then give
+    plausible-looking scores from noise. Every model weight must come from the folder."""
+    missing = list(info.get("missing_keys") or [])
+    if not missing:
+        return
+    total = len(model.state_dict())
+    kind = getattr(model.config, "model_type", "?")
+    try:  # what the folder says it is (CLIPModel re-labels a foreign config as "clip")
+        import json
+
+        kind = json.loads((d / "config.json").read_text()).get("model_type", kind)
+    except (OSError, ValueError):
+        pass
+    unexpected = len(info.get("unexpected_keys") or [])
+    raise ConfigError(
+        f"{d}: not a usable CLIP model (config model_type {kind!r}): {len(missing)} of the {total} CLIP weights "
+        f"are not in the checkpoint (e.g. {', '.join(sorted(missing)[:3])})"
+        + (f", and {unexpected} of its weights are not CLIP's" if unexpected else "")
+        + "; give --weights a folder saved with CLIPModel.save_pretrained"
+    )
+
+
 class CLIPScorer:
     """A CLIP model and its processor from ``model_dir`` on a device."""
 
@@ -67,7 +91,12 @@ class CLIPScorer:
         torch = _deps.torch()
         self.device = _deps.resolve_device(device)
         try:
-            self.model = tr.CLIPModel.from_pretrained(str(d), local_files_only=True).to(self.device).eval()
+            model, info = tr.CLIPModel.from_pretrained(str(d), local_files_only=True, output_loading_info=True)
+        except Exception as exc:
+            raise ConfigError(f"{d}: cannot load a CLIP model and processor ({exc})") from exc
+        _refuse_partial_load(d, model, info)
+        try:
+            self.model = model.to(self.device).eval()
             self.processor = tr.CLIPProcessor.from_pretrained(str(d), local_files_only=True)
         except Exception as exc:
             raise ConfigError(f"{d}: cannot load a CLIP model and processor ({exc})") from exc

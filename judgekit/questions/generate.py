@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from ..backends.base import Backend
+from ..backends.preflight import ReadyGate
 from ..errors import ConfigError, DataError, GraphError, VerdictParseError
 from ..prompts import render_messages
 from ..types import ChatRequest
@@ -159,6 +160,7 @@ class _Asker:
 
     def __init__(self, backend: Backend, retries: int, max_tokens: int, cache=None):
         self.backend, self.retries, self.max_tokens, self.cache = backend, retries, max_tokens, cache
+        self.gate = ReadyGate(backend)  # the backend's pre-flight check, on the first cache miss
 
     async def ask(self, template: str, variables: dict[str, Any], model: type[BaseModel], check=None):
         msgs = render_messages(template, variables)
@@ -173,6 +175,7 @@ class _Asker:
                 key = request_key(self.backend.spec, req, attempt)
                 resp = self.cache.get(key)
             if resp is None:
+                await self.gate.wait()
                 resp = (await self.backend.generate([req]))[0]
                 if resp.error is not None:
                     raise VerdictParseError(f"{template}: backend error: {resp.error}")

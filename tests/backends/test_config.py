@@ -72,5 +72,23 @@ def test_missing_vllm_says_what_to_install(monkeypatch, tiny_vlm_dir):
 
 def test_engine_options_reach_vllm_and_bad_ones_are_config_errors(tiny_vlm_dir):
     pytest.importorskip("vllm", reason="vllm is not installed")
-    with pytest.raises(ConfigError, match="bad engine option"):
+    with pytest.raises(ConfigError, match="unknown option .no_such_engine_option.; vllm: accepts"):
         VLLMBackend(str(tiny_vlm_dir), no_such_engine_option=1)
+
+
+def test_engine_starts_lazily_with_a_cpu_memory_share_that_fits(tiny_vlm_dir, monkeypatch):
+    """Building the backend checks everything but starts nothing (a fully cached rerun never
+    pays the start-up); on CPU the KV cache gets an explicit size that fits the free memory."""
+    pytest.importorskip("vllm", reason="vllm is not installed")
+    from judgekit.backends.vllm_setup import CPU_KV_MAX, CPU_KV_MIN
+
+    monkeypatch.delenv("VLLM_CPU_KVCACHE_SPACE", raising=False)
+    be = VLLMBackend(str(tiny_vlm_dir), dtype="float32")
+    assert be._llm is None
+    d = be.describe()
+    assert d["engine_options"]["dtype"] == "float32" and "kv_cache_memory_bytes" not in d["engine_options"]
+    if be._device_type == "cpu":
+        assert CPU_KV_MIN <= d["memory_defaults"]["kv_cache_memory_bytes"] <= CPU_KV_MAX
+    be.close()
+    with pytest.raises(ConfigError, match="after close"):
+        be.start()

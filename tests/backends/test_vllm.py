@@ -159,6 +159,10 @@ def test_server_returns_the_offline_verdicts(vllm_engine, vllm_server, images):
     assert abs(po["Yes"] - pf["Yes"]) < 1e-4 and abs(po["No"] - pf["No"]) < 1e-4
 
 
+#: A line vLLM logs when an engine starts.
+ENGINE_STARTED = "Initializing a V1 LLM engine"
+
+
 def test_judgekit_score_cli_with_a_vllm_backend(tiny_vlm_dir, tmp_path):
     manifest = _manifest(tmp_path, 3)
     out = tmp_path / "results.jsonl"
@@ -170,9 +174,16 @@ def test_judgekit_score_cli_with_a_vllm_backend(tiny_vlm_dir, tmp_path):
            "--backend", f"vllm:{tiny_vlm_dir}", "--engine-arg", "dtype=float32",
            "--engine-arg", "max_model_len=4096", "--engine-arg", "enforce_eager=true",
            "--engine-arg", 'limit_mm_per_prompt={"image": 1}',
-           "--out", str(out), "--no-cache", "--no-progress"]
+           "--out", str(out), "--cache", str(tmp_path / "cache.sqlite"), "--no-progress"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # stdout carries judgekit's summary only; vLLM's engine logs went to stderr
+    assert proc.stdout.startswith("model ") and "INFO" not in proc.stdout, proc.stdout[:2000]
+    assert ENGINE_STARTED in proc.stderr
+    # a fully cached rerun starts no engine
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "(cache: 9 hits, 0 misses)" in again.stdout and ENGINE_STARTED not in again.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["sample_id"] for r in rows) == ["s0", "s1", "s2"]
     for r in rows:
@@ -191,3 +202,24 @@ def _manifest(tmp: Path, n: int) -> Path:
     path = tmp / "manifest.jsonl"
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     return path
+
+
+@pytest.mark.slow
+def test_script_without_main_guard_is_told_to_add_one(tiny_vlm_dir, tmp_path):
+    """On CPU vLLM spawns its engine process, which imports the user's script again: judgekit
+    stops that second engine with the fix, and the parent's error names the script."""
+    manifest = _manifest(tmp_path, 1)
+    script = tmp_path / "judge_no_guard.py"
+    script.write_text(
+        "import judgekit as jk\n"
+        f"res = jk.score('viescore-t2i', {str(manifest)!r}, backend={'vllm:' + str(tiny_vlm_dir)!r}, cache=False,\n"
+        "               backend_options={'dtype': 'float32', 'max_model_len': 4096, 'enforce_eager': True})\n"
+        "print('scored', len(res))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "VLLM_ENABLE_V1_MULTIPROCESSING"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=env,
+                          cwd=tmp_path)
+    assert proc.returncode != 0 and "scored" not in proc.stdout
+    assert "an engine is being started while Python imports the main script" in proc.stderr
+    assert f"{script} has no `if __name__ == \"__main__\":` guard" in proc.stderr, proc.stderr[-3000:]

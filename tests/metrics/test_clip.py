@@ -3,6 +3,8 @@ end-of-text token kept on truncation, the logit-scale (PickScore-style) mode, pr
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,33 @@ def test_rgba_image_refused_naming_file(tmp_path, scorer):
     with pytest.raises(DataError, match=r"alpha\.png: image mode RGBA"):
         scorer.score([tmp_path / "alpha.png"], ["a cat"])
     assert np.isfinite(float(scorer.score([random_images(1)[0]], ["a cat"])[0]))
+
+
+def test_a_folder_that_is_not_clip_is_refused(tiny_vlm_dir):
+    """A LLaVA checkpoint loads into CLIPModel with every weight random: refused, naming the folder."""
+    with pytest.raises(ConfigError, match=rf"{tiny_vlm_dir}: not a usable CLIP model \(config model_type 'llava'\)"):
+        jm.CLIPScorer(tiny_vlm_dir, device="cpu")
+
+
+def test_a_clip_checkpoint_with_missing_weights_is_refused(tiny_clip_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    d = tmp_path / "partial-clip"
+    shutil.copytree(tiny_clip_dir, d)
+    weights = load_file(d / "model.safetensors")
+    del weights["text_projection.weight"]
+    save_file(weights, d / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(ConfigError, match=r"1 of the \d+ CLIP weights are not in the checkpoint "
+                                          r"\(e.g. text_projection.weight\)"):
+        jm.CLIPScorer(d, device="cpu")
+
+
+def test_clip_cli_refuses_a_vlm_folder(tiny_vlm_dir, tmp_path, capsys):
+    from judgekit.cli import main
+
+    m = tmp_path / "m.jsonl"
+    m.write_text('{"id": "a", "image": "a.png", "prompt": "a cat"}\n')
+    rc = main(["metrics", "clip", "--data", str(m), "--weights", str(tiny_vlm_dir), "--device", "cpu",
+               "--workers", "0", "--out", str(tmp_path / "o.jsonl")])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"judgekit: error: {tiny_vlm_dir}: not a usable CLIP model" in err
