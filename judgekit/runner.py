@@ -22,7 +22,7 @@ from typing import Any
 
 from ._version import __version__
 from .backends import Backend, make_backend
-from .cache import ResponseCache, request_key
+from .cache import ResponseCache, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
@@ -128,6 +128,8 @@ class Run:
         self.out, self.window, self.progress = out, window, progress
         self.provenance = provenance
         self.dispatcher = _Dispatcher(backend)
+        # Keyed on once per run: a backend's identity is fixed once it is built.
+        self.identity = backend_identity(backend)
         self.results: dict[int, Result] = {}
         self._fh = None
         self._flushed = 0.0
@@ -137,20 +139,25 @@ class Run:
         reason = ""
         attempts = call.parse_retries + 1
         caching = self.cache.enabled
+        fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}
+        source = fresh
         for attempt in range(attempts):
-            key = request_key(self.backend.spec, call.request, attempt) if caching else ""
-            resp = self.cache.get(key) if caching else None
-            if resp is None:
-                resp = await self.dispatcher.submit(call.request)
+            key = request_key(self.identity, call.request, attempt) if caching else ""
+            found = self.cache.lookup(key) if caching else None
+            if found is not None:
+                resp, stored = found
+                source = {"from": "cache", "endpoint": stored["endpoint"]}
+            else:
+                resp, source = await self.dispatcher.submit(call.request), fresh
                 if resp.error is not None:
-                    return CallOutcome(call.key, None, resp, resp.error, attempt + 1)
+                    return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
-                    self.cache.put(key, self.backend.spec, resp)
+                    self.cache.put(key, self.identity, resp)
             try:
-                return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1)
+                return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1, source)
             except VerdictParseError as exc:
                 reason = exc.reason
-        return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts)
+        return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
 
     def _failed(self, sample: Sample, error: str) -> Result:
         return Result(
@@ -174,6 +181,8 @@ class Run:
             else:
                 outcomes = await asyncio.gather(*(self._call(c) for c in calls))
                 result = self.method.combine(sample, {o.key: o for o in outcomes})
+                # Per call: answered now or replayed from the cache, and by which endpoint.
+                result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
             result.provenance = self.provenance
             self.results[index] = result
             if self._fh is not None:
