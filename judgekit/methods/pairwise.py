@@ -94,6 +94,8 @@ class PairwiseOptions(MethodOptions):
 
 class PairwiseMethod:
     kind = "pairwise"
+    #: What a pairwise template is given besides the sample's text inputs.
+    template_variables = frozenset({"inputs", "dimension", "criteria", "dimensions", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         if not rubric.dimensions:

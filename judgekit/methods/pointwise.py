@@ -22,6 +22,9 @@ class PointwiseOptions(MethodOptions):
 
 class PointwiseMethod:
     kind = "pointwise"
+    #: What a pointwise template is given besides the sample's text inputs (``rubrics validate``
+    #: refuses a template that uses anything else).
+    template_variables = frozenset({"inputs", "dimension", "criteria", "dimensions", "per_call", "scale", "labels", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.options = parse_options(PointwiseOptions, rubric, options)
@@ -42,6 +45,7 @@ class PointwiseMethod:
             "dimension": dim.name if dim else "",
             "criteria": dim.criteria if dim else "",
             "dimensions": [{"name": d.name, "criteria": d.criteria} for d in self.rubric.dimensions],
+            "per_call": self.rubric.per_call,
             "scale": {"min": scale.min, "max": scale.max, "integer": scale.integer},
             "labels": sorted(scale.labels.items()),
         }
@@ -57,7 +61,9 @@ class PointwiseMethod:
             return images_cache[key]
 
         if r.per_call == "all":
-            msgs = render_messages(r.template, self._variables(sample, None, r.inputs), images_for(r.inputs), r.base_dir)
+            # One call sees what any dimension needs (the rubric's inputs first).
+            inputs = list(dict.fromkeys([*r.inputs, *(i for d in r.dimensions for i in (d.inputs or []))]))
+            msgs = render_messages(r.template, self._variables(sample, None, inputs), images_for(inputs), r.base_dir)
             req = ChatRequest(msgs, all_dimensions_schema(r), "verdicts", max_tokens=r.max_tokens * len(r.dimensions))
             return [JudgeCall(_ALL, req, lambda resp: parse_all_dimensions(resp.text, r), self.parse_retries)]
 

@@ -84,6 +84,8 @@ class QuestionOptions(MethodOptions):
 
 class QuestionMethod:
     kind = "questions"
+    #: What its question templates are given (the sample's inputs are not passed through).
+    template_variables = frozenset({"question", "choices", "prompt", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.rubric = rubric

@@ -88,6 +88,8 @@ class TextRenderingOptions(MethodOptions):
 
 class TextRenderingMethod:
     kind = "text-rendering"
+    #: What its template is given: only the image (the targets must not leak into the prompt).
+    template_variables = frozenset({"image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.rubric = rubric

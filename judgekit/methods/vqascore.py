@@ -83,6 +83,8 @@ class VQAScoreOptions(MethodOptions):
 
 class VQAScoreMethod:
     kind = "vqascore"
+    #: What its template is given (the sample's inputs are not passed through).
+    template_variables = frozenset({"prompt", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 0, replay: bool = False, **options: Any):
         self.rubric = rubric
