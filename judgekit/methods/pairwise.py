@@ -28,7 +28,7 @@ from ..prompts import render_messages
 from ..rubric import Rubric
 from ..summaries import ORDERS  # the two judging orders, shared with the summary
 from ..types import ChatRequest, ChatResponse, Result, Sample
-from ..verdict import parse_json_object
+from ..verdict import check_reasoning, parse_json_object
 from ._common import MethodOptions, parse_options, sample_variables
 from .base import CallOutcome, JudgeCall, rubric_provenance
 
@@ -43,7 +43,8 @@ def verdict_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "reasoning": {"type": "string", "description": "the comparison of the two images on this criterion"},
+            "reasoning": {"type": "string", "minLength": 1,
+                          "description": "the comparison of the two images on this criterion"},
             "winner": {"type": "string", "enum": ["A", "B", "tie"], "description": "A: first image, B: second image"},
         },
         "required": ["reasoning", "winner"],
@@ -59,8 +60,7 @@ def parse_pairwise_verdict(text: str) -> dict[str, str]:
         missing = [k for k in ("reasoning", "winner") if k not in obj]
         if missing:
             raise VerdictParseError(f"verdict lacks {missing}")
-        if not isinstance(obj["reasoning"], str):
-            raise VerdictParseError("reasoning must be a string")
+        check_reasoning(obj["reasoning"])
         w = obj["winner"]
         label = {"a": "A", "b": "B", "tie": "tie"}.get(w.strip().lower()) if isinstance(w, str) else None
         if label is None:

@@ -60,11 +60,19 @@ def test_verdict_parsing():
         ('{"reasoning": "r", "winner": 1}', "winner must be"),
         ('{"winner": "A"}', "lacks"),
         ('{"reasoning": 3, "winner": "A"}', "reasoning must be"),
+        ('{"reasoning": "", "winner": "A"}', "reasoning is empty"),
+        ('{"reasoning": " \\n\\t", "winner": "tie"}', "reasoning is empty"),
         ("A is better", "no JSON object"),
     ]:
         with pytest.raises(VerdictParseError, match=why) as exc:
             parse_pairwise_verdict(bad)
         assert exc.value.raw == bad
+
+
+def test_verdict_schema_demands_reasoning_text():
+    from judgekit.methods.pairwise import verdict_schema
+
+    assert verdict_schema()["properties"]["reasoning"]["minLength"] == 1
 
 
 # --- through the wire ----------------------------------------------------------------------------
