@@ -160,15 +160,7 @@ class Run:
         return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
 
     def _failed(self, sample: Sample, error: str) -> Result:
-        return Result(
-            sample_id=sample.id,
-            prompt_id=sample.prompt_id,
-            model=sample.model,
-            rubric=self.provenance.get("rubric", ""),
-            status="failed",
-            error=error,
-            meta=sample.meta,
-        )
+        return Result.for_sample(sample, self.provenance.get("rubric", ""), status="failed", error=error)
 
     async def _sample(self, index: int, sample: Sample, slot: asyncio.Semaphore) -> None:
         try:

@@ -174,18 +174,16 @@ class PairwiseMethod:
         if attempts:
             details["attempts"] = attempts
         ok = not errors
-        return Result(
-            sample_id=sample.id,
-            prompt_id=sample.prompt_id,
-            model=None,
-            rubric=self.rubric.name,
+        return Result.for_sample(
+            sample,
+            self.rubric.name,
+            model=None,  # a pair has two models: model_a and model_b below
             status="ok" if ok else "failed",
             scores=scores,
             overall=None,
             reasoning=reasoning,
             error="; ".join(errors) or None,
             details=details,
-            meta=sample.meta,
             model_a=sample.model_a,
             model_b=sample.model_b,
             winner=winners[self.primary] if ok else None,

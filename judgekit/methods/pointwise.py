@@ -120,16 +120,13 @@ class PointwiseMethod:
         attempts = {k: o.attempts for k, o in outcomes.items() if o.attempts > 1}
         if attempts:
             details["attempts"] = attempts
-        return Result(
-            sample_id=sample.id,
-            prompt_id=sample.prompt_id,
-            model=sample.model,
-            rubric=r.name,
+        return Result.for_sample(
+            sample,
+            r.name,
             status="ok" if ok else "failed",
             scores=scores,
             overall=r.combine_scores(scores) if ok else None,
             reasoning=reasoning,
             error="; ".join(errors) or None,
             details=details,
-            meta=sample.meta,
         )
