@@ -232,7 +232,7 @@ def _samples_iter(samples: Any, max_samples: int | None) -> tuple[Iterable[Sampl
 async def score_async(
     rubric: str | Path | Rubric,
     samples: str | Path | list,
-    backend: str | Backend = "openai:gpt-4o",
+    backend: str | Backend | None = None,
     *,
     base_url: str | None = None,
     api_key: str | None = None,
@@ -248,10 +248,16 @@ async def score_async(
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
     ``backend`` is a spec (``openai:MODEL``, ``vllm:MODEL``, ``hf:MODEL``, ``replay:PATH``) or
-    a backend object (then the caller closes it). ``cache=True`` uses the default cache file,
+    a backend object (then the caller closes it); ``None`` is the same default judge as the CLI's
+    (the embedded vLLM judge, ``judgekit.backends.vllm.resolve_default_backend``), checked before
+    anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     """
     rubric = load_rubric(rubric)
+    if backend is None:
+        from .backends.vllm import resolve_default_backend
+
+        backend = resolve_default_backend()
     owned = isinstance(backend, str)
     if owned:
         settings = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency}
@@ -285,12 +291,33 @@ async def score_async(
             await be.aclose()
 
 
-def score(*args: Any, **kwargs: Any) -> Results:
-    """Synchronous ``score_async``. Works inside a running event loop (a Jupyter notebook) by
-    running the scoring loop in a worker thread."""
+def score(
+    rubric: str | Path | Rubric,
+    samples: str | Path | list,
+    backend: str | Backend | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    concurrency: int = 16,
+    cache: str | Path | bool | None = True,
+    out: str | Path | None = None,
+    max_samples: int | None = None,
+    progress: bool | None = False,
+    parse_retries: int = 2,
+    backend_options: dict[str, Any] | None = None,
+    method_options: dict[str, Any] | None = None,
+) -> Results:
+    """Synchronous ``score_async`` (same parameters; see its docstring). Works inside a running
+    event loop (a Jupyter notebook) by running the scoring loop in a worker thread.
+
+    The parameters are spelt out rather than passed as ``*args, **kwargs`` so that ``help()``
+    and editors show them; a test keeps them equal to ``score_async``'s."""
+    kwargs = dict(base_url=base_url, api_key=api_key, concurrency=concurrency, cache=cache, out=out,
+                  max_samples=max_samples, progress=progress, parse_retries=parse_retries,
+                  backend_options=backend_options, method_options=method_options)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(score_async(*args, **kwargs))
+        return asyncio.run(score_async(rubric, samples, backend, **kwargs))
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, score_async(*args, **kwargs)).result()
+        return pool.submit(asyncio.run, score_async(rubric, samples, backend, **kwargs)).result()
