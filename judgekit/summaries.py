@@ -84,11 +84,14 @@ class PairwiseSummary(Summary):
 
 
 def position_stats(records: list[Result], dimension: str | None = None) -> dict[str, Any]:
-    """Position-consistency rate (both orders name the same winner, ties included) and the
-    rate at which the first-shown image wins ((A + tie/2) / verdicts, over both orders), from
-    the raw verdicts kept in pairwise results. Pairs missing an order are left out."""
+    """Position-consistency rate (both orders name the same winner, ties included) and how the
+    first-shown image fares over both orders: its wins, losses and ties counted separately
+    (``first_shown_wins`` / ``_losses`` / ``_ties``), the share of decisive verdicts it wins, and
+    ``first_shown_win_rate`` = (A + tie/2) / verdicts. Counts come first because a rate alone
+    hides ties: a judge that only ever says "tie" scores 0.5, like an unbiased one. From the raw
+    verdicts kept in pairwise results; pairs missing an order are left out."""
     pairs = consistent = 0
-    first = verdicts = 0.0
+    counts = {"A": 0, "B": 0, "tie": 0}
     for r in records:
         per_dim = (r.details or {}).get("verdicts") or {}
         dims = [dimension] if dimension else list(per_dim)
@@ -96,18 +99,33 @@ def position_stats(records: list[Result], dimension: str | None = None) -> dict[
             v = per_dim.get(d) or {}
             for order in ORDERS:
                 if order in v:
-                    verdicts += 1
-                    first += {"A": 1.0, "tie": 0.5, "B": 0.0}[v[order]["winner"]]
+                    counts[v[order]["winner"]] += 1
             if "AB" in v and "BA" in v:
                 pairs += 1
                 consistent += bool(v.get("consistent"))
+    wins, losses, ties = counts["A"], counts["B"], counts["tie"]
+    verdicts = wins + losses + ties
     return {
         "dimension": dimension or "all",
         "pairs": pairs,
         "position_consistency": consistent / pairs if pairs else float("nan"),
-        "verdicts": int(verdicts),
-        "first_shown_win_rate": first / verdicts if verdicts else float("nan"),
+        "verdicts": verdicts,
+        "first_shown_wins": wins,
+        "first_shown_losses": losses,
+        "first_shown_ties": ties,
+        "first_shown_decisive_win_rate": wins / (wins + losses) if wins + losses else float("nan"),
+        "first_shown_win_rate": (wins + ties / 2) / verdicts if verdicts else float("nan"),
     }
+
+
+def first_shown_line(pos: dict[str, Any]) -> str:
+    """``first-shown image: 6 wins, 2 losses, 4 ties of 12 verdicts (wins 0.750 of decisive)``;
+    no rate when no verdict was decisive (all ties), since any number would mislead."""
+    line = (f"first-shown image: {pos['first_shown_wins']} wins, {pos['first_shown_losses']} losses, "
+            f"{pos['first_shown_ties']} ties of {pos['verdicts']} verdicts")
+    if pos["first_shown_wins"] + pos["first_shown_losses"]:
+        line += f" (wins {pos['first_shown_decisive_win_rate']:.3f} of decisive)"
+    return line
 
 
 def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, dimension: str | None = None) -> PairwiseSummary:
@@ -132,7 +150,7 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
     title = (
         f"pairwise: {len(records)} pairs, {failed} failed, {inconsistent} inconsistent (counted as ties); "
         f"position consistency {pos['position_consistency']:.3f} over {pos['pairs']} judged pairs; "
-        f"first-shown image wins {pos['first_shown_win_rate']:.3f} of {pos['verdicts']} verdicts"
+        f"{first_shown_line(pos)}"
     )
     cols = ["model", "n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high"]
     if not rows_in:
