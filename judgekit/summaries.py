@@ -9,12 +9,35 @@ loaded from disk summarises exactly as the run that wrote it.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DataError, MissingDependencyError
 from .stats.bootstrap import bootstrap_ci
 from .types import Result
+
+#: Below this many prompts a bootstrap CI is too unstable to read (the resampled units are the
+#: prompts: with 5 of them the interval depends on a handful of distinct draws).
+MIN_RELIABLE_PROMPTS = 10
+
+
+class SmallSampleWarning(UserWarning):
+    """A confidence interval rests on fewer than ``MIN_RELIABLE_PROMPTS`` prompts."""
+
+
+def _small_sample_note(prompts_by_model: dict[str, int]) -> str | None:
+    """One note, and one Python warning, per summary, naming every model whose CI rests on too
+    few prompts; None when all have enough."""
+    few = {m: n for m, n in prompts_by_model.items() if n < MIN_RELIABLE_PROMPTS}
+    if not few:
+        return None
+    listed = ", ".join(f"{m}: {n}" for m, n in sorted(few.items()))
+    note = (f"warning: CIs over fewer than {MIN_RELIABLE_PROMPTS} prompts are unreliable (prompts per model: "
+            f"{listed}); judge more prompts before reading them")
+    warnings.warn(note, SmallSampleWarning, stacklevel=4)  # points at the caller of Results.summary()
+    return note
+
 
 #: The two orders a pairwise pair is judged in (image_a first, image_b first); see methods.pairwise.
 ORDERS = ("AB", "BA")
@@ -36,6 +59,8 @@ class Summary:
     rows: list[dict[str, Any]]
     columns: list[str] = field(default_factory=lambda: ["model", "n", "failed", "mean", "ci_low", "ci_high"])
     title: str = ""
+    #: Lines printed under the table (e.g. a CI over too few prompts).
+    notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         def fmt(v: Any) -> str:
@@ -48,6 +73,7 @@ class Summary:
         lines = [self.title] if self.title else []
         lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths)))
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+        lines += self.notes
         return "\n".join(lines)
 
     def to_dict(self) -> list[dict[str, Any]]:
@@ -62,16 +88,20 @@ def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) 
     for r in records:
         by_model.setdefault(r.model or "(none)", []).append(r)
     rows = []
+    prompts: dict[str, int] = {}
     for model, recs in sorted(by_model.items()):
         ok = [r for r in recs if r.status == "ok" and r.overall is not None]
         vals = [r.overall for r in ok]
         groups = [r.prompt_id or r.sample_id for r in ok]
+        if len(vals) > 1:  # a CI is computed
+            prompts[model] = len(set(groups))
         mean = float(sum(vals) / len(vals)) if vals else float("nan")
         lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
         rows.append(
             {"model": model, "n": len(recs), "failed": sum(r.status == "failed" for r in recs), "mean": mean, "ci_low": lo, "ci_high": hi}
         )
-    return Summary(rows)
+    note = _small_sample_note(prompts)
+    return Summary(rows, notes=[note] if note else [])
 
 
 
@@ -154,11 +184,11 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
     )
     cols = ["model", "n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high"]
     if not rows_in:
-        return PairwiseSummary([], cols, title, pos)
+        return PairwiseSummary([], cols, title, position=pos)
     try:
         battles = Battles.from_records(rows_in, source="pairwise results")
     except DataError as exc:
-        return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", pos)
+        return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", position=pos)
     rates = win_rates(battles, n_boot=n_boot, seed=seed)
     wlt = battles.record_counts()
     rows = []
@@ -167,4 +197,7 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
         rows.append({"model": m, "n": e.n, "wins": int(wlt[i, 0]), "losses": int(wlt[i, 1]), "ties": int(wlt[i, 2]),
                      "win_rate": e.value, "ci_low": e.ci_low, "ci_high": e.ci_high})
     rows.sort(key=lambda row: -row["win_rate"])
-    return PairwiseSummary(rows, cols, title, pos)
+    # The win-rate bootstrap resamples the battles' groups (prompts): count each model's.
+    note = _small_sample_note({m: len(set(battles.group[(battles.a == i) | (battles.b == i)].tolist()))
+                               for i, m in enumerate(battles.models)})
+    return PairwiseSummary(rows, cols, title, notes=[note] if note else [], position=pos)

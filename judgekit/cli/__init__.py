@@ -46,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import warnings
+
+    from ..summaries import SmallSampleWarning
+
+    # Printed summaries carry this warning as a line under the table; stderr would repeat it.
+    warnings.filterwarnings("ignore", category=SmallSampleWarning)
     try:
         return int(args.func(args) or 0)
     except JudgekitError as exc:
