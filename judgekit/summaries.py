@@ -9,6 +9,7 @@ loaded from disk summarises exactly as the run that wrote it.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,25 @@ def require_pandas():
     return pd
 
 
+#: Columns that count things, printed as whole numbers. Every other number is a statistic and
+#: prints with three decimals whatever its type (a judge's 1 and 1.0, numpy's float32), so the
+#: same results print the same from every backend.
+COUNT_COLUMNS = frozenset({"n", "failed", "wins", "losses", "ties", "pairs", "verdicts"})
+
+
+def format_cell(column: str, v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return str(v)
+    x = float(v)
+    if math.isnan(x):
+        return "nan"
+    if column in COUNT_COLUMNS and x.is_integer():
+        return str(int(x))
+    return f"{x:.3f}"
+
+
 @dataclass
 class Summary:
     """Per model: n samples, failures, mean overall score with a 95% bootstrap CI that
@@ -63,12 +83,7 @@ class Summary:
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        def fmt(v: Any) -> str:
-            if isinstance(v, float):
-                return "nan" if math.isnan(v) else f"{v:.3f}"
-            return "" if v is None else str(v)
-
-        cells = [[fmt(r.get(c)) for c in self.columns] for r in self.rows]
+        cells = [[format_cell(c, r.get(c)) for c in self.columns] for r in self.rows]
         widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(self.columns)]
         lines = [self.title] if self.title else []
         lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths)))

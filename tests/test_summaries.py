@@ -70,3 +70,27 @@ def test_the_cli_prints_the_note_once_under_the_table(judge_server, manifest_fac
     out, err = capfd.readouterr()
     assert out.count("CIs over fewer than 10 prompts are unreliable") == 1
     assert "SmallSampleWarning" not in err
+
+
+def test_tables_print_one_number_type_whatever_the_values_type():
+    import numpy as np
+
+    from judgekit.summaries import Summary
+
+    rows = [{"model": "a", "n": 3, "failed": np.int64(0), "mean": 1, "ci_low": np.float32(0.5), "ci_high": 1.0},
+            {"model": "b", "n": 3.0, "failed": 1, "mean": 1.0, "ci_low": float("nan"), "ci_high": None}]
+    a, b = str(Summary(rows)).splitlines()[1:]
+    assert a.split() == ["a", "3", "0", "1.000", "0.500", "1.000"]
+    assert b.split() == ["b", "3", "1", "1.000", "nan"]
+
+
+def test_verdict_scores_are_floats_from_any_reply():
+    from judgekit.rubric import Scale, parse_rubric
+    from judgekit.verdict import parse_all_dimensions, parse_verdict
+
+    for text in ('{"reasoning": "r", "score": 1}', '{"reasoning": "r", "score": 1.0}'):
+        v = parse_verdict(text, Scale(min=0, max=5))
+        assert type(v.score) is float and v.score == 1.0
+    r = parse_rubric("name: x\nper_call: all\ndimensions: [{name: a, criteria: c}, {name: b, criteria: d}]")
+    vs = parse_all_dimensions('{"a": {"reasoning": "r", "score": 2}, "b": {"reasoning": "r", "score": 3.0}}', r)
+    assert [type(v.score) for v in vs.values()] == [float, float]

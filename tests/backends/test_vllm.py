@@ -130,6 +130,7 @@ def test_runner_scores_a_manifest_with_the_shared_engine(vllm_engine, tmp_path):
     for r in a:
         assert set(r.scores) == {"semantic_consistency", "naturalness", "artifacts"}
         assert all(0 <= s <= 10 for s in r.scores.values())
+        assert all(type(s) is float for s in [*r.scores.values(), r.overall])  # as from openai: and hf:
     assert [r.model_dump(exclude={"provenance"}) for r in a] == [r.model_dump(exclude={"provenance"}) for r in b]
     assert a[0].provenance["backend"]["engine"] == "vllm"
 
