@@ -4,9 +4,11 @@ The key is a SHA-256 over everything that determines a reply: the backend's iden
 (``Backend.cache_identity()``: its spec and endpoint, response format, engine arguments, model
 revision; never a secret), the full request (messages with image bytes by hash, JSON schema,
 decoding parameters) and the attempt number of a retried call. Pointing the same spec at another
-server or engine setting therefore misses the cache instead of replaying another judge's answers. A run killed at any point and started again replays every reply it
-already had and sends only what is missing; because retries are keyed by attempt, the replayed
-run makes the same decisions as the first one.
+server or engine setting therefore misses the cache instead of replaying another judge's answers.
+A run killed at any point and started again replays every reply it already had and sends only
+what is missing; because retries are keyed by attempt, the replayed run makes the same decisions
+as the first one. Each stored reply keeps the identity it was keyed on, so a hit can say which
+endpoint really answered.
 
 Only successful transport results are stored (a reply that fails to parse is stored: it is what
 the judge said; a timeout is not).
