@@ -1,10 +1,14 @@
 """A content-addressed SQLite store of judge replies.
 
-The key is a SHA-256 over everything that determines a reply: the backend spec, the full
-request (messages with image bytes by hash, JSON schema, decoding parameters) and the attempt
-number of a retried call. A run killed at any point and started again replays every reply it
-already had and sends only what is missing; because retries are keyed by attempt, the replayed
-run makes the same decisions as the first one.
+The key is a SHA-256 over everything that determines a reply: the backend's identity
+(``Backend.cache_identity()``: its spec and endpoint, response format, engine arguments, model
+revision; never a secret), the full request (messages with image bytes by hash, JSON schema,
+decoding parameters) and the attempt number of a retried call. Pointing the same spec at another
+server or engine setting therefore misses the cache instead of replaying another judge's answers.
+A run killed at any point and started again replays every reply it already had and sends only
+what is missing; because retries are keyed by attempt, the replayed run makes the same decisions
+as the first one. Each stored reply keeps the identity it was keyed on, so a hit can say which
+endpoint really answered.
 
 Only successful transport results are stored (a reply that fails to parse is stored: it is what
 the judge said; a timeout is not).
@@ -23,11 +27,27 @@ from typing import Any
 from .types import ChatRequest, ChatResponse
 
 
-def request_key(backend_spec: str, request: ChatRequest, attempt: int = 0) -> str:
-    blob = {"backend": backend_spec, "request": request.fingerprint()}
+def backend_identity(backend: Any) -> dict[str, Any]:
+    """What identifies ``backend``'s answers: its ``cache_identity()``; a third-party backend
+    without one is identified by its ``describe()`` (which holds no secrets either)."""
+    ident = getattr(backend, "cache_identity", None)
+    if callable(ident):
+        out = dict(ident())
+    else:
+        out = {**(backend.describe() or {}), "spec": backend.spec}
+    out.setdefault("spec", backend.spec)
+    out.setdefault("endpoint", backend.spec)
+    return out
+
+
+def request_key(backend: dict[str, Any] | str, request: ChatRequest, attempt: int = 0) -> str:
+    """``backend`` is ``backend_identity(...)`` (a bare spec string is accepted for callers
+    that have nothing more to say)."""
+    blob = {"backend": backend, "request": request.fingerprint()}
     if attempt:
         blob["attempt"] = attempt
-    return hashlib.sha256(json.dumps(blob, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # default=str: engine options may hold paths; their text is what identifies them.
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 class ResponseCache:
@@ -54,20 +74,34 @@ class ResponseCache:
         return self._db is not None
 
     def get(self, key: str) -> ChatResponse | None:
+        found = self.lookup(key)
+        return found[0] if found else None
+
+    def lookup(self, key: str) -> tuple[ChatResponse, dict[str, Any]] | None:
+        """The stored reply and where it came from (``{"endpoint", "created"}``), or None."""
         if self._db is None:
             self.misses += 1
             return None
         with self._lock:
-            row = self._db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute("SELECT response, backend, created FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             self.misses += 1
             return None
         self.hits += 1
-        return ChatResponse.from_json(json.loads(row[0]))
+        try:
+            stored = json.loads(row[1])
+        except (TypeError, ValueError):
+            stored = {"spec": row[1]}
+        endpoint = stored.get("endpoint", stored.get("spec")) if isinstance(stored, dict) else str(stored)
+        return ChatResponse.from_json(json.loads(row[0])), {"endpoint": endpoint, "created": row[2]}
 
-    def put(self, key: str, backend: str, response: ChatResponse) -> None:
+    def put(self, key: str, backend: dict[str, Any] | str, response: ChatResponse) -> None:
+        """Store a successful reply; ``backend`` (the identity it was keyed on) is kept beside
+        it so a later hit can say which endpoint really answered."""
         if self._db is None or response.error is not None:
             return
+        if not isinstance(backend, str):
+            backend = json.dumps(backend, sort_keys=True, ensure_ascii=False, default=str)
         payload = json.dumps(response.to_json(), ensure_ascii=False)
         with self._lock:
             self._db.execute(
@@ -90,6 +124,11 @@ class ResponseCache:
             self._db = None
 
 
+#: The backend spec of a stored reply: the column holds the backend's identity as JSON (older
+#: caches hold the bare spec), so counts and deletions go by spec either way.
+_SPEC = "COALESCE(CASE WHEN json_valid(backend) THEN json_extract(backend, '$.spec') END, backend)"
+
+
 def cache_info(path: str | Path) -> dict[str, Any]:
     """What a cache file holds, read-only (a missing file is reported, not created): entries,
     bytes on disk (database and its write-ahead log), entries per backend spec, and the
@@ -104,7 +143,7 @@ def cache_info(path: str | Path) -> dict[str, Any]:
     try:
         if not db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='responses'").fetchone():
             return info
-        rows = db.execute("SELECT backend, COUNT(*), MIN(created), MAX(created) FROM responses GROUP BY backend")
+        rows = db.execute(f"SELECT {_SPEC} AS spec, COUNT(*), MIN(created), MAX(created) FROM responses GROUP BY spec")
         for backend, n, lo, hi in rows.fetchall():
             info["backends"][backend or "?"] = n
             info["entries"] += n
@@ -131,7 +170,7 @@ def clear_cache(path: str | Path, backend: str | None = None) -> dict[str, Any]:
         if backend is None:
             removed = db.execute("DELETE FROM responses").rowcount
         else:
-            removed = db.execute("DELETE FROM responses WHERE backend = ?", (backend,)).rowcount
+            removed = db.execute(f"DELETE FROM responses WHERE {_SPEC} = ?", (backend,)).rowcount
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.execute("VACUUM")
     after = sum(f.stat().st_size for f in _files(Path(path)))

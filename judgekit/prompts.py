@@ -61,6 +61,28 @@ def template_hash(name: str, base_dir: Path | None = None) -> str:
     return hashlib.sha256(source).hexdigest()[:16]
 
 
+def template_variables(name: str, base_dir: Path | None = None) -> set[str]:
+    """Every variable ``name`` (and the templates it extends or includes) reads without setting
+    it: what a caller must provide. ``rubrics validate`` compares it with what the method gives,
+    so a misspelt variable is found without rendering the branch that uses it."""
+    from jinja2 import meta
+
+    env = _environment(str(base_dir) if base_dir else None)
+    found: set[str] = set()
+    todo, seen = [name], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        _template(current, base_dir)  # a clear TemplateError when missing or broken
+        source = env.loader.get_source(env, current)[0]
+        tree = env.parse(source)
+        found |= meta.find_undeclared_variables(tree)
+        todo += [t for t in meta.find_referenced_templates(tree) if isinstance(t, str)]
+    return found
+
+
 _SLOT = re.compile(r"\x00img-([0-9a-f]{16})\[([^\]]*)\]")
 
 

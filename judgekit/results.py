@@ -73,6 +73,7 @@ class Results:
                 "sample_id": r.sample_id,
                 "prompt_id": r.prompt_id,
                 "model": r.model,
+                "seed": r.seed,
                 "rubric": r.rubric,
                 "status": r.status,
                 "overall": r.overall,
@@ -82,6 +83,8 @@ class Results:
             if long:
                 for dim, score in r.scores.items():
                     rows.append({**base, **extra, "dimension": dim, "score": score, "reasoning": r.reasoning.get(dim)})
+                if not r.scores:  # failed before any dimension was judged: still one row, never dropped
+                    rows.append({**base, **extra, "dimension": None, "score": None, "reasoning": None})
             else:
                 rows.append({**base, **extra, **{f"score.{k}": v for k, v in r.scores.items()}})
         return pd.DataFrame(rows)

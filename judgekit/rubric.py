@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from .errors import RubricError
 from .kinds import known_kinds
@@ -92,21 +100,13 @@ class Rubric(BaseModel):
     _text: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
-    def _consistent(self) -> Rubric:
-        names = [d.name for d in self.dimensions]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"dimension names must be unique; repeated: {dupes}")
-        if self.combine.rule == "viescore":
-            groups = {d.group for d in self.dimensions}
-            if not {"SC", "PQ"} <= groups:
-                raise ValueError("combine rule 'viescore' needs dimensions with group SC and group PQ")
-        if self.combine.rule == "weighted_mean":
-            missing = sorted(set(names) - set(self.combine.weights))
-            if missing:
-                raise ValueError(f"combine rule 'weighted_mean' needs a weight for every dimension; missing {missing}")
-        if self.combine.rule == "single" and len(names) != 1:
-            raise ValueError("combine rule 'single' needs exactly one dimension")
+    def _consistent(self, info: ValidationInfo) -> Rubric:
+        # parse_rubric runs these rules itself, on the raw data, so that a file's field errors
+        # and rule errors are reported together; a Rubric built in Python gets them here.
+        if not (info.context or {}).get("rules_checked"):
+            problems = rule_problems(self.model_dump())
+            if problems:
+                raise ValueError("; ".join(f"{where}: {msg}" for where, msg in problems))
         return self
 
     @property
@@ -165,31 +165,117 @@ class Rubric(BaseModel):
         return float(math.sqrt(max(sc - self.scale.min, 0) * max(pq - self.scale.min, 0)) + self.scale.min)
 
 
-def _format_validation_error(source: str, err: ValidationError) -> str:
+def _number(value: Any, default: float) -> float | None:
+    if value is None:
+        return default
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def rule_problems(data: Any) -> list[tuple[str, str]]:
+    """The rules between fields, as ``(field, message)`` pairs, every one that is broken.
+
+    They read the raw mapping defensively (a field of the wrong type is left to the field
+    validation, which reports it beside these), so one pass over a file finds all its errors."""
+    if not isinstance(data, dict):
+        return []
+    out: list[tuple[str, str]] = []
+    dims = [d for d in data.get("dimensions") or [] if isinstance(d, dict)] if isinstance(data.get("dimensions"), list) else []
+    names = [d.get("name") for d in dims if isinstance(d.get("name"), str)]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        out.append(("dimensions", f"dimension names must be unique; repeated: {dupes}"))
+
+    combine = data.get("combine") if isinstance(data.get("combine"), dict) else {}
+    rule = combine.get("rule", "mean")
+    weights = combine.get("weights") if isinstance(combine.get("weights"), dict) else {}
+    if rule == "viescore" and not {"SC", "PQ"} <= {d.get("group") for d in dims}:
+        out.append(("combine.rule", "rule 'viescore' needs dimensions with group SC and group PQ"))
+    if rule == "single" and len(dims) != 1:
+        out.append(("combine.rule", f"rule 'single' needs exactly one dimension, the rubric has {len(dims)}"))
+    unknown = sorted(str(k) for k in weights if k not in names)
+    if unknown:
+        out.append(("combine.weights", f"weights for dimensions that do not exist: {unknown} (dimensions: {names})"))
+    if weights and rule != "weighted_mean":
+        out.append(("combine.weights", f"weights are used only by rule 'weighted_mean', not {rule!r}"))
+    if rule == "weighted_mean":
+        missing = sorted(set(names) - set(weights))
+        if missing:
+            out.append(("combine.weights", f"rule 'weighted_mean' needs a weight for every dimension; missing {missing}"))
+        vals = [v for v in weights.values() if isinstance(v, int | float)]
+        if any(v < 0 for v in vals) or (vals and not sum(vals) > 0):
+            out.append(("combine.weights", "weights must be non-negative with a positive sum"))
+
+    scale = data.get("scale") if isinstance(data.get("scale"), dict) else {}
+    lo, hi = _number(scale.get("min"), 0.0), _number(scale.get("max"), 10.0)
+    labels = scale.get("labels") if isinstance(scale.get("labels"), dict) else {}
+    if lo is not None and hi is not None:
+        for key in labels:
+            try:
+                v = float(key)
+            except (TypeError, ValueError):
+                continue  # not a number: the field validation says so
+            if not lo <= v <= hi:
+                out.append((f"scale.labels.{key}", f"label for {key} is outside the scale [{lo:g}, {hi:g}]"))
+
+    if data.get("per_call") == "all":
+        kind = data.get("kind", "pointwise")
+        if kind != "pointwise":
+            out.append(("per_call", f"per_call applies to pointwise rubrics; kind {kind!r} plans its own calls"))
+        for i, d in enumerate(dims):
+            if d.get("template"):
+                out.append((f"dimensions.{i}.template", f"dimension {d.get('name')!r} sets its own template, "
+                            "which per_call: all cannot use (one call renders the rubric's template)"))
+    return out
+
+
+def _format_validation_error(source: str, err: ValidationError) -> list[str]:
     lines = []
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         got = e.get("input")
         got_s = "" if isinstance(got, dict) else f" (got {got!r})"
         lines.append(f"{source}: field '{where}': {e['msg']}{got_s}")
-    return "\n".join(lines)
+    return lines
 
 
-def parse_rubric(text: str, source: str = "<memory>") -> Rubric:
-    """Parse rubric YAML text; errors name ``source`` and the offending field."""
+def rubric_report(text: str, source: str = "<memory>") -> tuple[Rubric | None, list[str]]:
+    """Parse rubric YAML text into ``(rubric, problems)``: every field error and every broken
+    rule, one line each naming ``source`` and the field. ``rubric`` is built whenever the fields
+    themselves are valid (even if rules are broken), so further checks can run on it."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise RubricError(f"{source}: not valid YAML: {exc}") from None
+        return None, [f"{source}: not valid YAML: {exc}"]
     if not isinstance(data, dict):
-        raise RubricError(f"{source}: expected a mapping of rubric fields at the top level")
+        return None, [f"{source}: expected a mapping of rubric fields at the top level"]
+    problems = [f"{source}: field '{where}': {msg}" for where, msg in rule_problems(data)]
+    version = data.get("version")
+    if isinstance(version, int | float) and not isinstance(version, bool):
+        # Refused, not converted: YAML reads `version: 1.10` as the number 1.1, so a number
+        # cannot be turned back into the version the author wrote.
+        problems.append(f"{source}: field 'version': write the version as a string, e.g. version: \"{version}\" "
+                        f"(numbers are refused, not converted: YAML reads 1.10 as 1.1)")
+        data = {k: v for k, v in data.items() if k != "version"}
+    rubric = None
     try:
-        rubric = Rubric.model_validate(data)
+        rubric = Rubric.model_validate(data, context={"rules_checked": True})
     except ValidationError as exc:
-        raise RubricError(_format_validation_error(source, exc)) from None
-    if rubric.kind not in known_kinds():
-        raise RubricError(f"{source}: field 'kind': {rubric.kind!r} is not one of {known_kinds()}")
-    rubric._source, rubric._text = source, text
+        problems[:0] = _format_validation_error(source, exc)
+    kind = data.get("kind", "pointwise")
+    if isinstance(kind, str) and kind not in known_kinds():
+        problems.append(f"{source}: field 'kind': {kind!r} is not one of {known_kinds()}")
+        rubric = None
+    if rubric is not None:
+        rubric._source, rubric._text = source, text
+    return rubric, problems
+
+
+def parse_rubric(text: str, source: str = "<memory>") -> Rubric:
+    """Parse rubric YAML text; errors name ``source`` and the offending field, all of a file's
+    errors in one ``RubricError`` (one per line)."""
+    rubric, problems = rubric_report(text, source)
+    if problems or rubric is None:
+        raise RubricError("\n".join(problems))
     return rubric
 
 

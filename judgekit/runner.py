@@ -23,7 +23,7 @@ from typing import Any
 from ._version import __version__
 from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
-from .cache import ResponseCache, request_key
+from .cache import ResponseCache, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
@@ -142,6 +142,8 @@ class Run:
         # The backend's pre-flight check, run on the first cache miss: a backend that cannot
         # answer at all (nothing listening, no such model) stops the run with its reason.
         self.gate = ReadyGate(backend)
+        # Keyed on once per run: a backend's identity is fixed once it is built.
+        self.identity = backend_identity(backend)
         self.results: dict[int, Result] = {}
         self._fh = None
         self._flushed = 0.0
@@ -151,32 +153,29 @@ class Run:
         reason = ""
         attempts = call.parse_retries + 1
         caching = self.cache.enabled
+        fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}
+        source = fresh
         for attempt in range(attempts):
-            key = request_key(self.backend.spec, call.request, attempt) if caching else ""
-            resp = self.cache.get(key) if caching else None
-            if resp is None:
+            key = request_key(self.identity, call.request, attempt) if caching else ""
+            found = self.cache.lookup(key) if caching else None
+            if found is not None:
+                resp, stored = found
+                source = {"from": "cache", "endpoint": stored["endpoint"]}
+            else:
                 await self.gate.wait()
-                resp = await self.dispatcher.submit(call.request)
+                resp, source = await self.dispatcher.submit(call.request), fresh
                 if resp.error is not None:
-                    return CallOutcome(call.key, None, resp, resp.error, attempt + 1)
+                    return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
-                    self.cache.put(key, self.backend.spec, resp)
+                    self.cache.put(key, self.identity, resp)
             try:
-                return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1)
+                return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1, source)
             except VerdictParseError as exc:
                 reason = exc.reason
-        return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts)
+        return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
 
     def _failed(self, sample: Sample, error: str) -> Result:
-        return Result(
-            sample_id=sample.id,
-            prompt_id=sample.prompt_id,
-            model=sample.model,
-            rubric=self.provenance.get("rubric", ""),
-            status="failed",
-            error=error,
-            meta=sample.meta,
-        )
+        return Result.for_sample(sample, self.provenance.get("rubric", ""), status="failed", error=error)
 
     async def _sample(self, index: int, sample: Sample, slot: asyncio.Semaphore) -> None:
         try:
@@ -189,6 +188,8 @@ class Run:
             else:
                 outcomes = await asyncio.gather(*(self._call(c) for c in calls))
                 result = self.method.combine(sample, {o.key: o for o in outcomes})
+                # Per call: answered now or replayed from the cache, and by which endpoint.
+                result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
             result.provenance = self.provenance
             result.inputs = sample_inputs(sample)  # what was judged, so a report can show it
             self.results[index] = result
@@ -253,7 +254,7 @@ def _samples_iter(samples: Any, max_samples: int | None) -> tuple[Iterable[Sampl
 async def score_async(
     rubric: str | Path | Rubric,
     samples: str | Path | list,
-    backend: str | Backend = "openai:gpt-4o",
+    backend: str | Backend | None = None,
     *,
     base_url: str | None = None,
     api_key: str | None = None,
@@ -269,10 +270,16 @@ async def score_async(
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
     ``backend`` is a spec (``openai:MODEL``, ``vllm:MODEL``, ``hf:MODEL``, ``replay:PATH``) or
-    a backend object (then the caller closes it). ``cache=True`` uses the default cache file,
+    a backend object (then the caller closes it); ``None`` is the same default judge as the CLI's
+    (the embedded vLLM judge, ``judgekit.backends.vllm.resolve_default_backend``), checked before
+    anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     """
     rubric = load_rubric(rubric)
+    if backend is None:
+        from .backends.vllm import resolve_default_backend
+
+        backend = resolve_default_backend()
     owned = isinstance(backend, str)
     if owned:
         settings = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency}
@@ -306,12 +313,33 @@ async def score_async(
             await be.aclose()
 
 
-def score(*args: Any, **kwargs: Any) -> Results:
-    """Synchronous ``score_async``. Works inside a running event loop (a Jupyter notebook) by
-    running the scoring loop in a worker thread."""
+def score(
+    rubric: str | Path | Rubric,
+    samples: str | Path | list,
+    backend: str | Backend | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    concurrency: int = 16,
+    cache: str | Path | bool | None = True,
+    out: str | Path | None = None,
+    max_samples: int | None = None,
+    progress: bool | None = False,
+    parse_retries: int = 2,
+    backend_options: dict[str, Any] | None = None,
+    method_options: dict[str, Any] | None = None,
+) -> Results:
+    """Synchronous ``score_async`` (same parameters; see its docstring). Works inside a running
+    event loop (a Jupyter notebook) by running the scoring loop in a worker thread.
+
+    The parameters are spelt out rather than passed as ``*args, **kwargs`` so that ``help()``
+    and editors show them; a test keeps them equal to ``score_async``'s."""
+    kwargs = dict(base_url=base_url, api_key=api_key, concurrency=concurrency, cache=cache, out=out,
+                  max_samples=max_samples, progress=progress, parse_retries=parse_retries,
+                  backend_options=backend_options, method_options=method_options)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(score_async(*args, **kwargs))
+        return asyncio.run(score_async(rubric, samples, backend, **kwargs))
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, score_async(*args, **kwargs)).result()
+        return pool.submit(asyncio.run, score_async(rubric, samples, backend, **kwargs)).result()

@@ -9,12 +9,36 @@ loaded from disk summarises exactly as the run that wrote it.
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DataError, MissingDependencyError
 from .stats.bootstrap import bootstrap_ci
 from .types import Result
+
+#: Below this many prompts a bootstrap CI is too unstable to read (the resampled units are the
+#: prompts: with 5 of them the interval depends on a handful of distinct draws).
+MIN_RELIABLE_PROMPTS = 10
+
+
+class SmallSampleWarning(UserWarning):
+    """A confidence interval rests on fewer than ``MIN_RELIABLE_PROMPTS`` prompts."""
+
+
+def _small_sample_note(prompts_by_model: dict[str, int]) -> str | None:
+    """One note, and one Python warning, per summary, naming every model whose CI rests on too
+    few prompts; None when all have enough."""
+    few = {m: n for m, n in prompts_by_model.items() if n < MIN_RELIABLE_PROMPTS}
+    if not few:
+        return None
+    listed = ", ".join(f"{m}: {n}" for m, n in sorted(few.items()))
+    note = (f"warning: CIs over fewer than {MIN_RELIABLE_PROMPTS} prompts are unreliable (prompts per model: "
+            f"{listed}); judge more prompts before reading them")
+    warnings.warn(note, SmallSampleWarning, stacklevel=4)  # points at the caller of Results.summary()
+    return note
+
 
 #: The two orders a pairwise pair is judged in (image_a first, image_b first); see methods.pairwise.
 ORDERS = ("AB", "BA")
@@ -28,6 +52,25 @@ def require_pandas():
     return pd
 
 
+#: Columns that count things, printed as whole numbers. Every other number is a statistic and
+#: prints with three decimals whatever its type (a judge's 1 and 1.0, numpy's float32), so the
+#: same results print the same from every backend.
+COUNT_COLUMNS = frozenset({"n", "failed", "wins", "losses", "ties", "pairs", "verdicts"})
+
+
+def format_cell(column: str, v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return str(v)
+    x = float(v)
+    if math.isnan(x):
+        return "nan"
+    if column in COUNT_COLUMNS and x.is_integer():
+        return str(int(x))
+    return f"{x:.3f}"
+
+
 @dataclass
 class Summary:
     """Per model: n samples, failures, mean overall score with a 95% bootstrap CI that
@@ -36,18 +79,16 @@ class Summary:
     rows: list[dict[str, Any]]
     columns: list[str] = field(default_factory=lambda: ["model", "n", "failed", "mean", "ci_low", "ci_high"])
     title: str = ""
+    #: Lines printed under the table (e.g. a CI over too few prompts).
+    notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        def fmt(v: Any) -> str:
-            if isinstance(v, float):
-                return "nan" if math.isnan(v) else f"{v:.3f}"
-            return "" if v is None else str(v)
-
-        cells = [[fmt(r.get(c)) for c in self.columns] for r in self.rows]
+        cells = [[format_cell(c, r.get(c)) for c in self.columns] for r in self.rows]
         widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(self.columns)]
         lines = [self.title] if self.title else []
         lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths)))
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+        lines += self.notes
         return "\n".join(lines)
 
     def to_dict(self) -> list[dict[str, Any]]:
@@ -62,16 +103,20 @@ def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) 
     for r in records:
         by_model.setdefault(r.model or "(none)", []).append(r)
     rows = []
+    prompts: dict[str, int] = {}
     for model, recs in sorted(by_model.items()):
         ok = [r for r in recs if r.status == "ok" and r.overall is not None]
         vals = [r.overall for r in ok]
         groups = [r.prompt_id or r.sample_id for r in ok]
+        if len(vals) > 1:  # a CI is computed
+            prompts[model] = len(set(groups))
         mean = float(sum(vals) / len(vals)) if vals else float("nan")
         lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
         rows.append(
             {"model": model, "n": len(recs), "failed": sum(r.status == "failed" for r in recs), "mean": mean, "ci_low": lo, "ci_high": hi}
         )
-    return Summary(rows)
+    note = _small_sample_note(prompts)
+    return Summary(rows, notes=[note] if note else [])
 
 
 
@@ -84,11 +129,14 @@ class PairwiseSummary(Summary):
 
 
 def position_stats(records: list[Result], dimension: str | None = None) -> dict[str, Any]:
-    """Position-consistency rate (both orders name the same winner, ties included) and the
-    rate at which the first-shown image wins ((A + tie/2) / verdicts, over both orders), from
-    the raw verdicts kept in pairwise results. Pairs missing an order are left out."""
+    """Position-consistency rate (both orders name the same winner, ties included) and how the
+    first-shown image fares over both orders: its wins, losses and ties counted separately
+    (``first_shown_wins`` / ``_losses`` / ``_ties``), the share of decisive verdicts it wins, and
+    ``first_shown_win_rate`` = (A + tie/2) / verdicts. Counts come first because a rate alone
+    hides ties: a judge that only ever says "tie" scores 0.5, like an unbiased one. From the raw
+    verdicts kept in pairwise results; pairs missing an order are left out."""
     pairs = consistent = 0
-    first = verdicts = 0.0
+    counts = {"A": 0, "B": 0, "tie": 0}
     for r in records:
         per_dim = (r.details or {}).get("verdicts") or {}
         dims = [dimension] if dimension else list(per_dim)
@@ -96,18 +144,33 @@ def position_stats(records: list[Result], dimension: str | None = None) -> dict[
             v = per_dim.get(d) or {}
             for order in ORDERS:
                 if order in v:
-                    verdicts += 1
-                    first += {"A": 1.0, "tie": 0.5, "B": 0.0}[v[order]["winner"]]
+                    counts[v[order]["winner"]] += 1
             if "AB" in v and "BA" in v:
                 pairs += 1
                 consistent += bool(v.get("consistent"))
+    wins, losses, ties = counts["A"], counts["B"], counts["tie"]
+    verdicts = wins + losses + ties
     return {
         "dimension": dimension or "all",
         "pairs": pairs,
         "position_consistency": consistent / pairs if pairs else float("nan"),
-        "verdicts": int(verdicts),
-        "first_shown_win_rate": first / verdicts if verdicts else float("nan"),
+        "verdicts": verdicts,
+        "first_shown_wins": wins,
+        "first_shown_losses": losses,
+        "first_shown_ties": ties,
+        "first_shown_decisive_win_rate": wins / (wins + losses) if wins + losses else float("nan"),
+        "first_shown_win_rate": (wins + ties / 2) / verdicts if verdicts else float("nan"),
     }
+
+
+def first_shown_line(pos: dict[str, Any]) -> str:
+    """``first-shown image: 6 wins, 2 losses, 4 ties of 12 verdicts (wins 0.750 of decisive)``;
+    no rate when no verdict was decisive (all ties), since any number would mislead."""
+    line = (f"first-shown image: {pos['first_shown_wins']} wins, {pos['first_shown_losses']} losses, "
+            f"{pos['first_shown_ties']} ties of {pos['verdicts']} verdicts")
+    if pos["first_shown_wins"] + pos["first_shown_losses"]:
+        line += f" (wins {pos['first_shown_decisive_win_rate']:.3f} of decisive)"
+    return line
 
 
 def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, dimension: str | None = None) -> PairwiseSummary:
@@ -132,15 +195,15 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
     title = (
         f"pairwise: {len(records)} pairs, {failed} failed, {inconsistent} inconsistent (counted as ties); "
         f"position consistency {pos['position_consistency']:.3f} over {pos['pairs']} judged pairs; "
-        f"first-shown image wins {pos['first_shown_win_rate']:.3f} of {pos['verdicts']} verdicts"
+        f"{first_shown_line(pos)}"
     )
     cols = ["model", "n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high"]
     if not rows_in:
-        return PairwiseSummary([], cols, title, pos)
+        return PairwiseSummary([], cols, title, position=pos)
     try:
         battles = Battles.from_records(rows_in, source="pairwise results")
     except DataError as exc:
-        return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", pos)
+        return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", position=pos)
     rates = win_rates(battles, n_boot=n_boot, seed=seed)
     wlt = battles.record_counts()
     rows = []
@@ -149,4 +212,7 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
         rows.append({"model": m, "n": e.n, "wins": int(wlt[i, 0]), "losses": int(wlt[i, 1]), "ties": int(wlt[i, 2]),
                      "win_rate": e.value, "ci_low": e.ci_low, "ci_high": e.ci_high})
     rows.sort(key=lambda row: -row["win_rate"])
-    return PairwiseSummary(rows, cols, title, pos)
+    # The win-rate bootstrap resamples the battles' groups (prompts): count each model's.
+    note = _small_sample_note({m: len(set(battles.group[(battles.a == i) | (battles.b == i)].tolist()))
+                               for i, m in enumerate(battles.models)})
+    return PairwiseSummary(rows, cols, title, notes=[note] if note else [], position=pos)

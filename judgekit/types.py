@@ -196,6 +196,7 @@ class Result(BaseModel):
     sample_id: str
     prompt_id: str | None = None
     model: str | None = None
+    seed: int | None = None  # the manifest's seed: per-seed analysis needs no re-join
     rubric: str
     status: Literal["ok", "failed"]
     scores: dict[str, float | None] = Field(default_factory=dict)
@@ -206,3 +207,13 @@ class Result(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
     provenance: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def for_sample(cls, sample: Sample, rubric_name: str, **fields: Any) -> Result:
+        """The record of ``sample``: the sample's identifying fields (id, prompt_id, model, seed,
+        meta) carried over, then ``fields`` (status, scores, ...; a field given here wins, e.g.
+        ``model=None`` for a pair). Every method builds its records here, so a field added to
+        samples reaches every kind's results."""
+        base: dict[str, Any] = {"sample_id": sample.id, "prompt_id": sample.prompt_id, "model": sample.model,
+                                "seed": sample.seed, "meta": sample.meta}
+        return cls(**{**base, "rubric": rubric_name, **fields})

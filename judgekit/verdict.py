@@ -76,7 +76,8 @@ def dimension_schema(scale: Scale) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "reasoning": {"type": "string", "description": "what in the image supports the score"},
+            # Reasoning before the score is the method: an empty one is not a verdict.
+            "reasoning": {"type": "string", "minLength": 1, "description": "what in the image supports the score"},
             "score": score_schema(scale, f"from {scale.min:g} (worst) to {scale.max:g} (best)"),
         },
         "required": ["reasoning", "score"],
@@ -103,14 +104,23 @@ def validate_score(value: Any, scale: Scale) -> float:
     return float(value)
 
 
+def check_reasoning(value: Any) -> str:
+    """The verdict's reasoning, which must be a non-blank string: the judge reasons before it
+    scores, so a bare score is not a verdict (and is retried like any invalid reply)."""
+    if not isinstance(value, str):
+        raise VerdictParseError("reasoning must be a string")
+    if not value.strip():
+        raise VerdictParseError("reasoning is empty; a verdict must give its reasoning before the score")
+    return value
+
+
 def validate_verdict(obj: Any, scale: Scale) -> Verdict:
     if not isinstance(obj, dict):
         raise VerdictParseError(f"expected an object with reasoning and score, got {type(obj).__name__}")
     missing = [k for k in ("reasoning", "score") if k not in obj]
     if missing:
         raise VerdictParseError(f"verdict lacks {missing}")
-    if not isinstance(obj["reasoning"], str):
-        raise VerdictParseError("reasoning must be a string")
+    check_reasoning(obj["reasoning"])
     return Verdict(reasoning=obj["reasoning"], score=validate_score(obj["score"], scale))
 
 

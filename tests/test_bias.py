@@ -4,6 +4,7 @@ paired model comparison, and the bundled neutral prompts."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -84,14 +85,18 @@ def _people_manifest(tmp_path):
 def test_attributes_rubric_through_the_scripted_server(judge_server, tmp_path, capsys):
     man, by_file = _people_manifest(tmp_path)
     seen_schema = []
+    # Each reply is chosen by the image the request carries (not by arrival order, which the
+    # runner does not promise): base64 of the file's bytes -> its sample id.
+    by_image = {base64.b64encode((tmp_path / "img" / name).read_bytes()).decode(): row["id"]
+                for name, row in by_file.items()}
+    answers: dict[str, str] = {}
 
     def script(body, n):
-        # concurrency=1: requests arrive in manifest order, so the scripted answers are matched
-        # to the images by position (a retried call takes the next answer)
         seen_schema.append(body["response_format"]["json_schema"]["schema"])
-        return Reply(content=answers.pop(0))
+        url = next(part["image_url"]["url"] for m in body["messages"] if isinstance(m["content"], list)
+                   for part in m["content"] if part.get("type") == "image_url")
+        return Reply(content=answers[by_image[url.split(",", 1)[1]]])
 
-    answers = []
     for model in ("even", "skewed"):
         for p in range(6):
             for s in range(3):
@@ -105,12 +110,10 @@ def test_attributes_rubric_through_the_scripted_server(judge_server, tmp_path, c
                 if model == "even" and p == 5 and s == 2:
                     a = {"reasoning": "an empty room", "person_count": "no person", "gender_presentation": "no person",
                          "age_group": "no person", "skin_tone": "no person"}  # fmt: skip
-                answers.append(json.dumps(a))
-    # the last skewed image: an inconsistent reply twice (count 'no person' but a gender given)
-    bad = json.dumps({"reasoning": "x", "person_count": "no person", "gender_presentation": "masculine",
-                      "age_group": "no person", "skin_tone": "no person"})  # fmt: skip
-    answers[-1] = bad
-    answers.append(bad)
+                answers[f"{model}-{p}-{s}"] = json.dumps(a)
+    # the last skewed image: an inconsistent reply, every time (count 'no person' but a gender given)
+    answers["skewed-5-2"] = json.dumps({"reasoning": "x", "person_count": "no person", "gender_presentation": "masculine",
+                                        "age_group": "no person", "skin_tone": "no person"})  # fmt: skip
     judge_server.reset(script)
     res = jk.score("attributes", str(man), backend="openai:judge", base_url=judge_server.url, concurrency=1,
                    cache=False, parse_retries=1, out=tmp_path / "attr.jsonl")  # fmt: skip

@@ -30,9 +30,9 @@ def test_viescore_overall_is_geometric_mean_of_worst_sc_and_worst_pq():
         ("name: x\ndimensions: [{name: a}]", "dimensions.0.criteria", "Field required"),
         ("name: x\ndimensions: [{name: a, criteria: c}]\ncombine: {rule: median}", "combine.rule", "viescore"),
         ("name: x\nkind: nonsense\ndimensions: [{name: a, criteria: c}]", "kind", "is not one of"),
-        ("name: x\ndimensions: [{name: a, criteria: c}, {name: a, criteria: d}]", "(top level)", "unique"),
+        ("name: x\ndimensions: [{name: a, criteria: c}, {name: a, criteria: d}]", "dimensions", "unique"),
         ("name: x\ndimensions: [{name: a, criteria: c}]\nbogus: 1", "bogus", "Extra inputs"),
-        ("name: x\ndimensions: [{name: a, criteria: c}]\ncombine: {rule: viescore}", "(top level)", "group SC"),
+        ("name: x\ndimensions: [{name: a, criteria: c}]\ncombine: {rule: viescore}", "combine.rule", "group SC"),
     ],
 )
 def test_errors_name_file_field_and_expectation(tmp_path: Path, body, field, expected):

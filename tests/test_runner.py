@@ -224,7 +224,11 @@ def test_resume_after_sigkill_makes_no_new_calls_for_completed_requests(judge_se
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def strip(path):
-        return [{k: v for k, v in json.loads(x).items() if k != "provenance"} for x in path.read_text().splitlines()]
+        # Equal but for provenance and where each answer came from (cache or fresh).
+        recs = [{k: v for k, v in json.loads(x).items() if k != "provenance"} for x in path.read_text().splitlines()]
+        for r in recs:
+            assert {s["from"] for s in r["details"].pop("sources").values()} <= {"cache", "fresh"}
+        return recs
 
     assert strip(out) == strip(fresh)
 

@@ -35,6 +35,8 @@ def test_valid_and_losslessly_repaired(text, score):
         ('{"reasoning": "x"}', "lacks"),
         ('{"score": 3}', "lacks"),
         ('{"reasoning": 5, "score": 3}', "reasoning must be a string"),
+        ('{"reasoning": "", "score": 3}', "reasoning is empty"),
+        ('{"reasoning": "  \\n ", "score": 3}', "reasoning is empty"),
         ('[1, 2]', "not an object"),
         ('{"reasoning": "a", "score": 1} and {"reasoning": "b", "score": 2}', "2 JSON objects"),
         ('{"reasoning": "x", "score": NaN}', "finite"),
@@ -57,8 +59,22 @@ def test_schema_lists_reasoning_first_and_forbids_extras():
     assert list(s["properties"]) == ["reasoning", "score"]
     assert s["required"] == ["reasoning", "score"]
     assert s["additionalProperties"] is False
+    assert s["properties"]["reasoning"]["minLength"] == 1  # a bare score is not a verdict
     assert s["properties"]["score"] == {"type": "integer", "minimum": 0, "maximum": 10, "description": "from 0 (worst) to 10 (best)"}
 
 
 def test_parse_json_object_ignores_non_object_json_in_prose():
     assert parse_json_object('["x"] then {"a": 1}') == {"a": 1}
+
+
+def test_empty_reasoning_is_retried_then_fails_through_the_runner(judge_server, manifest_factory, tmp_path):
+    import json
+
+    import judgekit as jk
+    from tests.judge_server import Reply
+
+    judge_server.reset(lambda body, n: Reply(content=json.dumps({"reasoning": " ", "score": 3})))
+    res = jk.score("aesthetics-simple", str(manifest_factory(1)), backend="openai:judge", base_url=judge_server.url,
+                   cache=False, parse_retries=1)
+    assert res[0].status == "failed" and "reasoning is empty" in res[0].error
+    assert len(judge_server.received) == 2  # asked again once, never accepted

@@ -11,8 +11,8 @@ from ..types import ChatRequest, ChatResponse
 
 @runtime_checkable
 class Backend(Protocol):
-    #: The spec the backend was built from (``openai:gpt-4o``); recorded in provenance and
-    #: part of every cache key. Never contains secrets.
+    #: The spec the backend was built from (``openai:gpt-4o``); recorded in provenance. Never
+    #: contains secrets.
     spec: str
     #: How many requests the runner should hand over in one ``generate`` call. 1 for HTTP
     #: backends (they overlap single requests); large for engines that batch internally.
@@ -31,4 +31,13 @@ class Backend(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """Provenance: spec, model, engine options (no secrets)."""
+        ...
+
+    def cache_identity(self) -> dict[str, Any]:
+        """Everything about this backend that can change an answer, as JSON-able data: the
+        spec, ``endpoint`` (where answers come from: a base URL, a model directory, a file), and
+        whatever else shapes a reply (response format, engine arguments, model revision,
+        engine version). Part of every response-cache key, so two backends share cached answers
+        only when this is equal. Never a secret (no API key), nor settings that only change
+        speed or resources (concurrency, timeouts, memory share)."""
         ...

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import ConfigError, MissingDependencyError
 from ..types import ChatRequest, ChatResponse, TokenLogprob
-from .local_model import check_vlm_dir, resolve_model_dir, to_chat_messages
+from .local_model import check_vlm_dir, model_revision, resolve_model_dir, to_chat_messages
 from .options import refuse_unknown
 
 _DTYPES = ("auto", "float32", "float16", "bfloat16")
@@ -79,6 +79,7 @@ class HFBackend:
         path = resolve_model_dir(model)
         check_vlm_dir(path)
         self.model_dir = path
+        self.revision = model_revision(path)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -131,6 +132,18 @@ class HFBackend:
                 "engine": "transformers", "transformers_version": transformers.__version__,
                 "device": self.device, "dtype": self.dtype,
                 "structured_outputs": self.structured_outputs}
+
+    def cache_identity(self) -> dict[str, Any]:
+        # What decides the tokens: the model files, device and dtype (numerics), whether the
+        # grammar constrains decoding, the length limit, and the transformers version.
+        # max_batch_size is a scheduling choice left out: a batch of another size pads
+        # differently and may move logits in their last bits, but either answer is this judge's.
+        import transformers
+
+        return {"spec": self.spec, "endpoint": f"transformers in-process: {self.model_dir}",
+                "revision": self.revision, "device": self.device, "dtype": self.dtype,
+                "structured_outputs": self.structured_outputs, "max_model_len": self.max_model_len,
+                "transformers_version": transformers.__version__}
 
     # --- work ------------------------------------------------------------------------------
 

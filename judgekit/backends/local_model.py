@@ -7,6 +7,7 @@ No network: a model is a local directory or a model id already in the local Hugg
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -79,6 +80,31 @@ def check_vlm_dir(path: Path) -> dict[str, Any]:
             f"processor files that come with the model into that directory"
         )
     return config
+
+
+_SMALL_FILE = 16 << 20  # configs, tokenizers, chat templates: hashed whole
+_PROBE = 64 << 10  # bytes read at the start, middle and end of each larger (weight) file
+
+
+def model_revision(path: Path) -> str:
+    """A short fingerprint of the model in ``path``, part of the response cache key: a
+    fine-tuned checkpoint, a changed chat template or another revision gives another value.
+
+    Weights are not read whole (tens of GB): every small file is hashed in full, and each
+    large one by its size and three 64 KiB probes (start, middle, end), which differ between
+    two checkpoints of the same shapes because the middle of a weight file is tensor data."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and not any(x.startswith(".") for x in p.relative_to(path).parts)):
+        size = f.stat().st_size
+        h.update(f"{f.relative_to(path).as_posix()}\0{size}\0".encode())
+        with f.open("rb") as fh:
+            if size <= _SMALL_FILE:
+                h.update(fh.read())
+                continue
+            for offset in (0, size // 2, size - _PROBE):
+                fh.seek(offset)
+                h.update(fh.read(_PROBE))
+    return h.hexdigest()[:16]
 
 
 def decode_image(part: ImagePart):

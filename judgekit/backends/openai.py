@@ -31,6 +31,9 @@ from .options import refuse_unknown
 #: this time is not going to answer judge calls either.
 PREFLIGHT_TIMEOUT_S = 15.0
 
+#: Where the openai client sends requests when neither base_url nor $OPENAI_BASE_URL is set.
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
 _TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
 
@@ -136,6 +139,13 @@ class OpenAIBackend:
 
     def describe(self) -> dict[str, Any]:
         return {"spec": self.spec, "model": self.model, "base_url": self.base_url, "response_format": self.response_format}
+
+    def cache_identity(self) -> dict[str, Any]:
+        # The server that answers, how JSON is asked for, and any server-specific body fields;
+        # concurrency, timeouts and retry settings change no answer, the API key is a secret.
+        url = (self.base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+        return {"spec": self.spec, "endpoint": url, "model": self.model,
+                "response_format": self.response_format, "extra_body": self.extra_body}
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key and self._api_key != "EMPTY" else text

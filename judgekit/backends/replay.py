@@ -17,6 +17,7 @@ per-request error (never a silent "no").
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class ReplayBackend:
         if not len(self.answers):
             raise ConfigError(f"replay backend: {p} holds no answers" + (f" for split {split!r}" if split else ""))
         self._split, self._models = split, models
+        self._sha256 = hashlib.sha256(p.read_bytes()).hexdigest()[:16]
 
     async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
         return [self._answer(r) for r in requests]
@@ -85,6 +87,11 @@ class ReplayBackend:
 
     async def aclose(self) -> None:
         return None
+
+    def cache_identity(self) -> dict[str, Any]:
+        # The answers are the file's content: an edited or replaced file is another judge.
+        return {"spec": self.spec, "endpoint": self.spec.removeprefix("replay:"), "sha256": self._sha256,
+                "split": self._split, "models": self._models}
 
     def describe(self) -> dict[str, Any]:
         return {"spec": self.spec, "kind": "replay", "answers": len(self.answers), "split": self._split,

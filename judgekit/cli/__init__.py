@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from ..errors import JudgekitError
 
@@ -65,8 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from ..summaries import SmallSampleWarning
+
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            # Printed summaries carry this warning as a line under the table; stderr would repeat it.
+            warnings.filterwarnings("ignore", category=SmallSampleWarning)
+            return int(args.func(args) or 0)
     except JudgekitError as exc:
         print(f"judgekit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

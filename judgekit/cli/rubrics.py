@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ..manifest import load_samples
 from ..methods import make_method
@@ -60,8 +61,15 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    r = load_rubric(args.path)
-    make_method(r)  # also checks that its templates exist and parse
+    from ..rubric_check import check_rubric
+
+    check = check_rubric(args.path)
+    if not check.ok:
+        for problem in check.problems:  # every problem of the file at once, one line each
+            print(f"judgekit: error: {problem}", file=sys.stderr)
+        print(f"{args.path}: {len(check.problems)} problem(s)", file=sys.stderr)
+        return 2
+    r = check.rubric
     dims = ", ".join(d.name for d in r.dimensions) or "(none)"
     print(f"{args.path}: valid {r.kind} rubric {r.name!r} v{r.version}; dimensions: {dims}; hash {r.hash()}")
     return 0

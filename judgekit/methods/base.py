@@ -36,6 +36,9 @@ class CallOutcome:
     response: ChatResponse | None = None  # the last reply (raw text kept for failed parses)
     error: str | None = None  # why the call failed (transport error or parse failure)
     attempts: int = 1
+    #: Where the last reply came from: ``{"from": "fresh" | "cache", "endpoint": ...}`` (set
+    #: by the runner; the result records it in ``details["sources"]``).
+    source: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

@@ -28,7 +28,7 @@ from ..prompts import render_messages
 from ..rubric import Rubric
 from ..summaries import ORDERS  # the two judging orders, shared with the summary
 from ..types import ChatRequest, ChatResponse, Result, Sample
-from ..verdict import parse_json_object
+from ..verdict import check_reasoning, parse_json_object
 from ._common import MethodOptions, parse_options, sample_variables
 from .base import CallOutcome, JudgeCall, rubric_provenance
 
@@ -43,7 +43,8 @@ def verdict_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "reasoning": {"type": "string", "description": "the comparison of the two images on this criterion"},
+            "reasoning": {"type": "string", "minLength": 1,
+                          "description": "the comparison of the two images on this criterion"},
             "winner": {"type": "string", "enum": ["A", "B", "tie"], "description": "A: first image, B: second image"},
         },
         "required": ["reasoning", "winner"],
@@ -59,8 +60,7 @@ def parse_pairwise_verdict(text: str) -> dict[str, str]:
         missing = [k for k in ("reasoning", "winner") if k not in obj]
         if missing:
             raise VerdictParseError(f"verdict lacks {missing}")
-        if not isinstance(obj["reasoning"], str):
-            raise VerdictParseError("reasoning must be a string")
+        check_reasoning(obj["reasoning"])
         w = obj["winner"]
         label = {"a": "A", "b": "B", "tie": "tie"}.get(w.strip().lower()) if isinstance(w, str) else None
         if label is None:
@@ -94,6 +94,8 @@ class PairwiseOptions(MethodOptions):
 
 class PairwiseMethod:
     kind = "pairwise"
+    #: What a pairwise template is given besides the sample's text inputs.
+    template_variables = frozenset({"inputs", "dimension", "criteria", "dimensions", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         if not rubric.dimensions:
@@ -172,18 +174,16 @@ class PairwiseMethod:
         if attempts:
             details["attempts"] = attempts
         ok = not errors
-        return Result(
-            sample_id=sample.id,
-            prompt_id=sample.prompt_id,
-            model=None,
-            rubric=self.rubric.name,
+        return Result.for_sample(
+            sample,
+            self.rubric.name,
+            model=None,  # a pair has two models: model_a and model_b below
             status="ok" if ok else "failed",
             scores=scores,
             overall=None,
             reasoning=reasoning,
             error="; ".join(errors) or None,
             details=details,
-            meta=sample.meta,
             model_a=sample.model_a,
             model_b=sample.model_b,
             winner=winners[self.primary] if ok else None,

@@ -24,6 +24,9 @@ class PointwiseMethod:
     kind = "pointwise"
     #: Subclasses that add options (see docs/extending.md) name their own options model here.
     options_model: type[MethodOptions] = PointwiseOptions
+    #: What a pointwise template is given besides the sample's text inputs (``rubrics validate``
+    #: refuses a template that uses anything else).
+    template_variables = frozenset({"inputs", "dimension", "criteria", "dimensions", "per_call", "scale", "labels", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.options = parse_options(self.options_model, rubric, options)
@@ -44,6 +47,7 @@ class PointwiseMethod:
             "dimension": dim.name if dim else "",
             "criteria": dim.criteria if dim else "",
             "dimensions": [{"name": d.name, "criteria": d.criteria} for d in self.rubric.dimensions],
+            "per_call": self.rubric.per_call,
             "scale": {"min": scale.min, "max": scale.max, "integer": scale.integer},
             "labels": sorted(scale.labels.items()),
         }
@@ -59,7 +63,9 @@ class PointwiseMethod:
             return images_cache[key]
 
         if r.per_call == "all":
-            msgs = render_messages(r.template, self._variables(sample, None, r.inputs), images_for(r.inputs), r.base_dir)
+            # One call sees what any dimension needs (the rubric's inputs first).
+            inputs = list(dict.fromkeys([*r.inputs, *(i for d in r.dimensions for i in (d.inputs or []))]))
+            msgs = render_messages(r.template, self._variables(sample, None, inputs), images_for(inputs), r.base_dir)
             req = ChatRequest(msgs, all_dimensions_schema(r), "verdicts", max_tokens=r.max_tokens * len(r.dimensions))
             return [JudgeCall(_ALL, req, lambda resp: parse_all_dimensions(resp.text, r), self.parse_retries)]
 
@@ -119,17 +125,14 @@ class PointwiseMethod:
         # Group scores (VIEScore's SC and PQ: the min of each group) ride along as an extra
         # field, so calibration can target `--dimension SC` on judgekit's own results too.
         group_extra = {"groups": r.group_scores(scores)} if r.groups() else {}
-        return Result(
+        return Result.for_sample(
+            sample,
+            r.name,
             **group_extra,
-            sample_id=sample.id,
-            prompt_id=sample.prompt_id,
-            model=sample.model,
-            rubric=r.name,
             status="ok" if ok else "failed",
             scores=scores,
             overall=r.combine_scores(scores) if ok else None,
             reasoning=reasoning,
             error="; ".join(errors) or None,
             details=details,
-            meta=sample.meta,
         )

@@ -84,6 +84,8 @@ class QuestionOptions(MethodOptions):
 
 class QuestionMethod:
     kind = "questions"
+    #: What its question templates are given (the sample's inputs are not passed through).
+    template_variables = frozenset({"question", "choices", "prompt", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.rubric = rubric
@@ -177,10 +179,11 @@ class QuestionMethod:
             if row["id"] in errors:
                 row["error"] = errors[row["id"]]
         details = {**gs.to_details(), "item_id": graph.item_id}
-        base = dict(sample_id=sample.id, prompt_id=sample.prompt_id or graph.item_id, model=sample.model,
-                    rubric=self.rubric.name, meta=sample.meta)
+        base = dict(prompt_id=sample.prompt_id or graph.item_id)
         if gs.score is None:
             first = next(iter(errors.values()), gs.error)
             err = gs.error if not errors else f"{gs.error}; first: {first}"
-            return Result(**base, status="failed", scores={self.rule: None}, error=err, details=details)
-        return Result(**base, status="ok", scores={self.rule: gs.score}, overall=gs.score, details=details)
+            return Result.for_sample(sample, self.rubric.name, **base, status="failed", scores={self.rule: None},
+                                     error=err, details=details)
+        return Result.for_sample(sample, self.rubric.name, **base, status="ok", scores={self.rule: gs.score},
+                                 overall=gs.score, details=details)

@@ -88,6 +88,8 @@ class TextRenderingOptions(MethodOptions):
 
 class TextRenderingMethod:
     kind = "text-rendering"
+    #: What its template is given: only the image (the targets must not leak into the prompt).
+    template_variables = frozenset({"image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
         self.rubric = rubric
@@ -124,16 +126,14 @@ class TextRenderingMethod:
 
     def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result:
         o = outcomes["transcription"]
-        base = dict(sample_id=sample.id, prompt_id=sample.prompt_id, model=sample.model, rubric=self.rubric.name,
-                    meta=sample.meta)
         if not o.ok:
-            return Result(**base, status="failed", error=o.error,
+            return Result.for_sample(sample, self.rubric.name, status="failed", error=o.error,
                           details={"raw_reply": o.response.text if o.response else None})
         targets = sample.meta["targets"]
         lang = sample.meta.get("language") or detect_language(targets)
         matched, total = text_recall(targets, o.value, lang)
         scores = {"recall": matched / total if total else None, "edit_similarity": edit_similarity(targets, o.value, lang)}
         if scores[self.metric] is None:
-            return Result(**base, status="failed", scores=scores, error="the targets contain no token to look for")
-        return Result(**base, status="ok", scores=scores, overall=scores[self.metric],
+            return Result.for_sample(sample, self.rubric.name, status="failed", scores=scores, error="the targets contain no token to look for")
+        return Result.for_sample(sample, self.rubric.name, status="ok", scores=scores, overall=scores[self.metric],
                       details={"transcription": o.value, "language": lang, "matched": matched, "total": total})

@@ -83,6 +83,8 @@ class VQAScoreOptions(MethodOptions):
 
 class VQAScoreMethod:
     kind = "vqascore"
+    #: What its template is given (the sample's inputs are not passed through).
+    template_variables = frozenset({"prompt", "image"})
 
     def __init__(self, rubric: Rubric, parse_retries: int = 0, replay: bool = False, **options: Any):
         self.rubric = rubric
@@ -111,17 +113,15 @@ class VQAScoreMethod:
 
     def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result:
         o = outcomes["vqascore"]
-        base = dict(sample_id=sample.id, prompt_id=sample.prompt_id, model=sample.model, rubric=self.rubric.name,
-                    meta=sample.meta)
         if not o.ok:
-            return Result(**base, status="failed", error=o.error,
+            return Result.for_sample(sample, self.rubric.name, status="failed", error=o.error,
                           details={"raw_reply": o.response.text if o.response else None})
         v = o.value
         overall = v[self.variant]
         if overall is None:
-            return Result(**base, status="failed", scores={k: v[k] for k in VARIANTS},
+            return Result.for_sample(sample, self.rubric.name, status="failed", scores={k: v[k] for k in VARIANTS},
                           error="neither yes nor no is among the top answer tokens; the normalized score is undefined",
                           details={"p_no": v["p_no"]})
-        return Result(**base, status="ok", scores={k: v[k] for k in VARIANTS}, overall=overall,
+        return Result.for_sample(sample, self.rubric.name, status="ok", scores={k: v[k] for k in VARIANTS}, overall=overall,
                       details={"p_no": v["p_no"],
                                "answer_token": o.response.logprobs[first_answer_position(o.response.logprobs)].token})

@@ -170,9 +170,9 @@ class _Asker:
             resp = None
             key = None
             if self.cache is not None:
-                from ..cache import request_key
+                from ..cache import backend_identity, request_key
 
-                key = request_key(self.backend.spec, req, attempt)
+                key = request_key(backend_identity(self.backend), req, attempt)
                 resp = self.cache.get(key)
             if resp is None:
                 await self.gate.wait()
@@ -180,7 +180,7 @@ class _Asker:
                 if resp.error is not None:
                     raise VerdictParseError(f"{template}: backend error: {resp.error}")
                 if key is not None:
-                    self.cache.put(key, self.backend.spec, resp)
+                    self.cache.put(key, backend_identity(self.backend), resp)
             try:
                 value = model.model_validate(parse_json_object(resp.text))
                 return check(value) if check else value

@@ -60,11 +60,16 @@ def test_bad_requests_fail_alone(hf_engine, images):
     assert out[1].error is None and json.loads(out[1].text)
 
 
-def test_unconstrained_when_asked(tiny_vlm_dir, images):
+def test_unconstrained_when_asked(tiny_vlm_dir, images, hf_engine):
     from judgekit.backends.hf import HFBackend
 
     be = HFBackend(str(tiny_vlm_dir), structured_outputs="none", max_model_len=32)
     assert be.describe()["structured_outputs"] == "none"
+    # Another grammar setting and length limit answer differently: another cache identity.
+    mine, shared = be.cache_identity(), hf_engine.cache_identity()
+    assert mine["revision"] == shared["revision"] and mine["endpoint"] == shared["endpoint"]
+    assert (mine["structured_outputs"], mine["max_model_len"]) == ("none", 32) != (
+        shared["structured_outputs"], shared["max_model_len"])
     (r,) = run(be, [ChatRequest(messages=question(images[0], "Is it?"), json_schema=SCHEMA, max_tokens=6)])
     assert r.error and "too long" in r.error  # 16 image tokens + the question > 32
     short = ChatRequest(messages=(Message("user", (TextPart("Hi"),)),), json_schema=SCHEMA, max_tokens=6)
@@ -89,3 +94,7 @@ def test_runner_scores_a_manifest_with_hf(hf_engine, tmp_path):
     assert [r.status for r in res] == ["ok", "ok"], [r.error for r in res]
     assert all(0 <= s <= 10 for r in res for s in r.scores.values())
     assert res[0].provenance["backend"]["engine"] == "transformers"
+    # One number type from every backend: floats in records and in the JSON written.
+    assert all(type(s) is float for r in res for s in [*r.scores.values(), r.overall])
+    line = json.loads(res[0].model_dump_json())
+    assert all(isinstance(v, float) for v in line["scores"].values())

@@ -112,6 +112,14 @@ def test_yes_no_probabilities_from_an_unconstrained_call(vllm_engine, images):
     assert c.logprobs[0].top[0][0].startswith("{")
 
 
+def test_cache_identity_holds_engine_arguments_but_not_memory_share(vllm_engine, tiny_vlm_dir):
+    ident = vllm_engine.cache_identity()
+    assert ident["engine_options"]["dtype"] == "float32" and ident["revision"]
+    assert str(tiny_vlm_dir.resolve()) in ident["endpoint"]
+    assert "gpu_memory_utilization" not in ident["engine_options"]
+    json.dumps(ident)
+
+
 def test_runner_scores_a_manifest_with_the_shared_engine(vllm_engine, tmp_path):
     from judgekit.runner import score_async
 
@@ -122,6 +130,7 @@ def test_runner_scores_a_manifest_with_the_shared_engine(vllm_engine, tmp_path):
     for r in a:
         assert set(r.scores) == {"semantic_consistency", "naturalness", "artifacts"}
         assert all(0 <= s <= 10 for s in r.scores.values())
+        assert all(type(s) is float for s in [*r.scores.values(), r.overall])  # as from openai: and hf:
     assert [r.model_dump(exclude={"provenance"}) for r in a] == [r.model_dump(exclude={"provenance"}) for r in b]
     assert a[0].provenance["backend"]["engine"] == "vllm"
 

@@ -69,6 +69,7 @@ EXPECTED = [
 
 def _strip(rec: dict) -> dict:
     d = dict(rec)
+    assert d.pop("seed") is None  # VIEScore's layout records no seed
     prov = d.pop("provenance")
     assert prov["imported"] == {"importer": "viescore", "source": str(TASK), "groups": ["SC", "PQ"]}
     assert prov["rubric"] == "viescore-edit" and prov["kind"] == "pointwise" and prov["time"]

@@ -60,11 +60,19 @@ def test_verdict_parsing():
         ('{"reasoning": "r", "winner": 1}', "winner must be"),
         ('{"winner": "A"}', "lacks"),
         ('{"reasoning": 3, "winner": "A"}', "reasoning must be"),
+        ('{"reasoning": "", "winner": "A"}', "reasoning is empty"),
+        ('{"reasoning": " \\n\\t", "winner": "tie"}', "reasoning is empty"),
         ("A is better", "no JSON object"),
     ]:
         with pytest.raises(VerdictParseError, match=why) as exc:
             parse_pairwise_verdict(bad)
         assert exc.value.raw == bad
+
+
+def test_verdict_schema_demands_reasoning_text():
+    from judgekit.methods.pairwise import verdict_schema
+
+    assert verdict_schema()["properties"]["reasoning"]["minLength"] == 1
 
 
 # --- through the wire ----------------------------------------------------------------------------
@@ -155,7 +163,10 @@ def test_summary_reports_position_consistency_and_first_shown_wins(judge_server,
     # consistent: (A,B), (B,A), (tie,tie) = 3 of 9; first shown: A 6 times, tie 6 times of 18 verdicts
     assert summary.position["position_consistency"] == pytest.approx(3 / 9)
     assert summary.position["first_shown_win_rate"] == pytest.approx((6 + 6 / 2) / 18)
-    assert "position consistency 0.333" in str(summary) and "first-shown image wins 0.500" in str(summary)
+    assert (summary.position["first_shown_wins"], summary.position["first_shown_losses"],
+            summary.position["first_shown_ties"]) == (6, 6, 6)
+    assert "position consistency 0.333" in str(summary)
+    assert "first-shown image: 6 wins, 6 losses, 6 ties of 18 verdicts (wins 0.500 of decisive)" in str(summary)
     rows = {r["model"]: r for r in summary.rows}
     # merged: model_a wins pair 1 (alpha), model_b wins pair 3 (beta is model_b on odd pairs)... 7 ties
     assert rows["alpha"]["wins"] + rows["beta"]["wins"] == 2 and rows["alpha"]["ties"] == 7
@@ -169,6 +180,14 @@ def test_a_position_biased_judge_is_exposed(judge_server, tmp_path):
     assert {r.model_extra["winner"] for r in res} == {"tie"}
     pos = position_stats(res.records)
     assert pos["position_consistency"] == 0.0 and pos["first_shown_win_rate"] == 1.0 and pos["pairs"] == 4
+
+
+def test_a_judge_that_only_ties_is_not_reported_as_unbiased(judge_server, tmp_path):
+    manifest, _ = pair_manifest(tmp_path, combos=[("tie", "tie")] * 3)
+    judge_server.reset(lambda body, n: Reply(content='{"reasoning": "equally good", "winner": "tie"}'))
+    text = str(_score(judge_server, manifest, tmp_path).summary(n_boot=50))
+    assert "first-shown image: 0 wins, 0 losses, 6 ties of 6 verdicts" in text
+    assert "0.500" not in text.splitlines()[0]  # no rate made of ties alone
 
 
 def test_unparseable_verdicts_fail_the_pair_with_raw_text_and_the_run_goes_on(judge_server, tmp_path):
