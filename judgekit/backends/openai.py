@@ -89,6 +89,22 @@ def message_to_openai(m: Message) -> dict[str, Any]:
     return {"role": m.role, "content": parts}
 
 
+#: Keywords that some servers' strict structured outputs refuse (HTTP 400 "... is not permitted")
+#: while vLLM and llguidance honour them. The schema is sent whole; after one such refusal the
+#: backend sends schemas without these for the rest of the run (the verdict parser enforces
+#: them anyway: an empty reasoning is still refused when the reply is parsed).
+_NOT_IN_STRICT_MODE = frozenset({"minLength", "maxLength"})
+
+
+def strict_subset(schema: Any) -> Any:
+    """``schema`` without the keywords strict mode may refuse (recursively; a copy)."""
+    if isinstance(schema, dict):
+        return {k: strict_subset(v) for k, v in schema.items() if k not in _NOT_IN_STRICT_MODE}
+    if isinstance(schema, list):
+        return [strict_subset(v) for v in schema]
+    return schema
+
+
 class OpenAIBackend:
     max_batch_size = 1  # requests overlap instead: see `concurrency`
 
@@ -124,6 +140,7 @@ class OpenAIBackend:
         self._client: openai.AsyncOpenAI | None = None
         self._sem: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._strict_subset = False  # set after a server refused a schema keyword (see strict_subset)
 
     # The client and semaphore bind to the running loop, so they are made on first use, and
     # made again when the backend is reused from another loop (e.g. two `jk.score` calls).
@@ -219,7 +236,8 @@ class OpenAIBackend:
         if req.json_schema is not None and self.response_format == "json_schema":
             params["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": req.schema_name, "schema": req.json_schema, "strict": True},
+                "json_schema": {"name": req.schema_name, "strict": True,
+                                "schema": strict_subset(req.json_schema) if self._strict_subset else req.json_schema},
             }
         elif req.json_schema is not None and self.response_format == "json_object":
             params["response_format"] = {"type": "json_object"}
@@ -230,6 +248,21 @@ class OpenAIBackend:
         client, sem = self._ensure()
         params = self._params(req)
         start = time.perf_counter()
+        refused = await self._post(client, sem, params)
+        if isinstance(refused, openai.APIStatusError) and self._schema_refused(refused, req):
+            self._strict_subset = True
+            params = self._params(req)
+            refused = await self._post(client, sem, params)
+        return self._response(refused, start)
+
+    def _schema_refused(self, exc: openai.APIStatusError, req: ChatRequest) -> bool:
+        """A 400 naming a schema keyword this backend can drop, not yet dropped."""
+        msg = str(exc.message)
+        return (exc.status_code == 400 and not self._strict_subset and req.json_schema is not None
+                and "not permitted" in msg and any(k in msg for k in _NOT_IN_STRICT_MODE))
+
+    async def _post(self, client: Any, sem: asyncio.Semaphore, params: dict[str, Any]) -> Any:
+        """The completion, or the exception that ended the (retried) attempts."""
         try:
             async with sem:
                 async for attempt in AsyncRetrying(
@@ -242,14 +275,20 @@ class OpenAIBackend:
                         # The plain POST: `chat.completions.create` re-validates the whole nested
                         # message payload (base64 images included) against typed dicts on every
                         # call, which doubled the client's CPU per request in bench/.
-                        completion = await client.post("/chat/completions", body=params, cast_to=ChatCompletion)
-        except openai.APIStatusError as exc:
-            return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}"))
-        except openai.APITimeoutError:
-            return ChatResponse(error=f"timed out after {self.max_attempts} attempts ({self.timeout:g} s each)")
-        except openai.APIConnectionError as exc:
-            return ChatResponse(error=self._scrub(f"connection failed after {self.max_attempts} attempts: {exc}"))
+                        return await client.post("/chat/completions", body=params, cast_to=ChatCompletion)
         except openai.OpenAIError as exc:
+            return exc
+        raise AssertionError("unreachable: the retry loop returns or raises")  # pragma: no cover
+
+    def _response(self, completion: Any, start: float) -> ChatResponse:
+        exc = completion
+        if isinstance(exc, openai.APIStatusError):
+            return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}"))
+        if isinstance(exc, openai.APITimeoutError):
+            return ChatResponse(error=f"timed out after {self.max_attempts} attempts ({self.timeout:g} s each)")
+        if isinstance(exc, openai.APIConnectionError):
+            return ChatResponse(error=self._scrub(f"connection failed after {self.max_attempts} attempts: {exc}"))
+        if isinstance(exc, openai.OpenAIError):
             return ChatResponse(error=self._scrub(f"{type(exc).__name__}: {exc}"))
         latency = time.perf_counter() - start
         if not completion.choices:

@@ -117,3 +117,31 @@ def test_backend_object_reusable_across_event_loops(judge_server):
         (resp,) = asyncio.run(b.generate([_req()]))
         assert resp.error is None
     asyncio.run(b.aclose())
+
+
+def test_a_refused_schema_keyword_is_dropped_and_the_request_sent_again(judge_server):
+    # A strict server that refuses minLength (as some hosted APIs do) answers 400 once; the
+    # backend resends without it and keeps doing so for the rest of the run.
+    refusal = json.dumps({"error": {"message": "Invalid schema for response_format 'verdict': In context=('properties', "
+                                               "'reasoning'), 'minLength' is not permitted."}})
+
+    def script(body, n):
+        if "minLength" in json.dumps(body.get("response_format")):
+            return Reply(status=400, error_body=refusal)
+        return Reply()
+
+    judge_server.reset(script)
+    schema = {"type": "object", "properties": {"reasoning": {"type": "string", "minLength": 1}, "score": {"type": "integer"}},
+              "required": ["reasoning", "score"], "additionalProperties": False}
+    b = _backend(judge_server)
+    first, second = (_gen(b, [ChatRequest((Message("user", (TextPart(t),)),), schema)]) for t in "ab")
+    assert first[0].error is None and second[0].error is None
+    sent = [json.dumps(r["response_format"]) for r in judge_server.received]
+    assert ["minLength" in s for s in sent] == [True, False, False]  # refused once, then never sent
+
+
+def test_other_400s_are_not_retried_without_keywords(judge_server):
+    judge_server.reset(lambda body, n: Reply(status=400, error_body='{"error": {"message": "bad image"}}'))
+    schema = {"type": "object", "properties": {"reasoning": {"type": "string", "minLength": 1}}}
+    (resp,) = _gen(_backend(judge_server), [ChatRequest((Message("user", (TextPart("x"),)),), schema)])
+    assert "HTTP 400" in resp.error and len(judge_server.received) == 1
