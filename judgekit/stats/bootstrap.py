@@ -55,6 +55,12 @@ def bootstrap_ci(
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         return (float("nan"), float("nan"))
+    if statistic is np.mean:
+        # The mean's replicates without materialising resamples; the same draws as
+        # ``estimates.likert_mean``, so a summary and a report of one run show one interval.
+        with one_blas_thread():
+            reps = grouped_mean_replicates(x, group_codes(groups, x.size), n_boot, np.random.default_rng(seed))
+        return percentile_interval(reps, level)
     stats = np.array([statistic(x[rows]) for rows, _ in resample_blocks(groups, x.size, n_boot, seed)], dtype=float)
     return percentile_interval(stats, level)
 
