@@ -14,7 +14,8 @@ import pytest
 from judgekit.datasets.battles import read_battles, read_genai_bench, write_battles
 from judgekit.errors import DataError
 from judgekit.resources import data_path
-from judgekit.stats.battles import BattleCounts, Battles, battles_from_rankings, battles_from_scores
+from judgekit.stats.battle_converters import battles_from_rankings, battles_from_scores
+from judgekit.stats.battles import BattleCounts, Battles
 
 DATA = Path(__file__).parent.parent / "data"
 GENAI = data_path("calibration", "genai_bench", "genai_image_527_human_ratings.json")  # vendored by calibration

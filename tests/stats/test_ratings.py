@@ -11,7 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from judgekit.datasets.battles import read_genai_bench
 from judgekit.errors import ConfigError, DataError
 from judgekit.resources import data_path
-from judgekit.stats.battles import Battles, battles_from_scores
+from judgekit.stats.battle_converters import battles_from_scores
+from judgekit.stats.battles import Battles
 from judgekit.stats.estimates import likert_mean, pass_rate, wilson_interval
 from judgekit.stats.leaderboard import head_to_head, leaderboard, win_rates
 from judgekit.stats.ratings import bradley_terry, elo
