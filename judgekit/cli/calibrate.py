@@ -134,10 +134,14 @@ def _one(args, cal, labels, baselines, dim) -> dict:
     if len(args.judge) > 1:
         raise ConfigError("several --judge files: add --compare to rank them (or pass the others as --baseline)")
     name, src = _named(args.judge[0])
-    report = cal.calibrate(_source(src), labels, baselines, judge_column=args.judge_column,
-                           judge_name=name or "judge", on=args.on, matched=args.matched, **kw)
-    print(report.table(wide=args.wide))
-    data = report.to_dict()
+    if labels.value_type == "winner" and args.ppi:
+        # Pairwise labels have no item-level agreement table; their use is PPI win rates.
+        data: dict = {}
+    else:
+        report = cal.calibrate(_source(src), labels, baselines, judge_column=args.judge_column,
+                               judge_name=name or "judge", on=args.on, matched=args.matched, **kw)
+        print(report.table(wide=args.wide))
+        data = report.to_dict()
     if args.fit_map:
         data["calibration_map"] = _fit_map(args, cal, labels, src, dim)
     if args.ppi:
