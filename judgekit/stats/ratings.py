@@ -99,7 +99,9 @@ def _check_elo(k: float, base: float, scale: float) -> None:
         raise ConfigError(f"Elo needs k > 0, base > 1 and scale > 0 (got k={k}, base={base}, scale={scale})")
 
 
-def identifiability_problems(models: Sequence[str], lo, hi, n_pair, s_pair) -> str | None:
+def identifiability_problems(
+    models: Sequence[str], lo: np.ndarray, hi: np.ndarray, n_pair: np.ndarray, s_pair: np.ndarray
+) -> str | None:
     """Why the Bradley-Terry MLE does not exist, or None when it does.
 
     The MLE exists iff every model can be reached from every other through "beat" edges
