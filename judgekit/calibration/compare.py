@@ -64,7 +64,7 @@ def compare_judges(
     rep = build_report(j, labels, scorers, None, n_boot, seed, level, dimension)
     # Same groups, same n, same seed: every judge saw the same bootstrap draws (paired).
     reps = {nm: est[statistic].replicates for nm, est in rep.scorers.items()}
-    ranking = sorted(
+    ranking: list[dict[str, Any]] = sorted(
         ({"name": nm, **{k: v for k, v in est[statistic].to_dict().items() if k in ("value", "ci_low", "ci_high", "n")}}
          for nm, est in rep.scorers.items()),
         key=lambda r: -np.inf if r["value"] is None else r["value"],

@@ -99,7 +99,7 @@ def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = Non
     unmatched["labelled_items_not_scored_by_every_scorer"] = len(items) - len(common)
     named = labels.has_raters and all(r.rater is not None for r in rows)
     if named:
-        raters = sorted({r.rater for r in rows})
+        raters = sorted({r.rater for r in rows if r.rater is not None})  # all named (checked above)
         col = {rt: j for j, rt in enumerate(raters)}
     else:  # anonymous ratings: the i-th rating of an item is "rater #i"
         raters = [f"#{j}" for j in range(max((len(items[k]["ratings"]) for k in items), default=0))]

@@ -169,10 +169,11 @@ def load_human_labels(
         elif sid is None and (pid is None or model is None):
             raise DataError(f"{where}: a label needs sample_id, or both prompt_id and model")
         raw = get[kind]
-        base = dict(sample_id=sid, prompt_id=pid, model=model, dimension=_text(get["dimension"]), where=where)
+        base: dict[str, Any] = dict(sample_id=sid, prompt_id=pid, model=model, dimension=_text(get["dimension"]), where=where)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             skipped.append(f"{where}: empty {col[kind]}")
             continue
+        values: list[tuple[str | None, Any]]
         if isinstance(raw, list):  # several anonymous ratings in one cell
             values = [(f"#{i}", v) for i, v in enumerate(raw)]
         else:

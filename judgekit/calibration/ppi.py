@@ -142,13 +142,13 @@ def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension, level: f
     if not judged:
         raise DataError("win rates from winner labels need judge scores keyed by prompt_id and model")
     human: dict[tuple, list[float]] = {}
-    for r in labels.rows:
-        if dimension is not None and r.dimension != dimension:
+    for lr in labels.rows:
+        if dimension is not None and lr.dimension != dimension:
             continue
-        if not (r.model_a and r.model_b):
-            raise DataError(f"{r.where}: a winner label needs model_a and model_b")
-        a, b = sorted((r.model_a, r.model_b))
-        human.setdefault((r.prompt_id or r.sample_id, a, b), []).append(r.value if a == r.model_a else 1 - r.value)
+        if not (lr.model_a and lr.model_b):
+            raise DataError(f"{lr.where}: a winner label needs model_a and model_b")
+        a, b = sorted((lr.model_a, lr.model_b))
+        human.setdefault((lr.prompt_id or lr.sample_id, a, b), []).append(lr.value if a == lr.model_a else 1 - lr.value)
     not_judged = sum(1 for (p, a, b) in human if (p, a) not in judged or (p, b) not in judged)
 
     def human_win(p, a, b):

@@ -99,7 +99,7 @@ class CalibrationReport:
         return self.table()
 
     def to_dict(self) -> dict[str, Any]:
-        ceiling = None
+        ceiling: dict[str, Any] | None = None
         if self.human_ceiling:
             ceiling = {k: e.to_dict() for k, e in self.human_ceiling.items()}
             ceiling["per_rater"] = self.ceiling_per_rater
@@ -122,9 +122,9 @@ class CalibrationReport:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 
-def _clean(d: dict) -> dict:
+def _clean(d: dict[str, float]) -> dict[str, float | None]:
     """Per-rater dicts for JSON: rounded, NaN -> None, private keys renamed."""
-    out = {}
+    out: dict[str, float | None] = {}
     for k, v in d.items():
         if k == "_n":
             out["n"] = int(v)
@@ -242,8 +242,9 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
     if matched and ceiling is not None:
         for s in scorers:
             rng = judge_range if (judge_range and s is scorers[0]) else None
-            est = human_ceiling(j.ratings, j.groups, scale, scorer=j.scores[s.name], scorer_range=rng,
-                                n_boot=n_boot, seed=seed, level=level)
-            est.pop("per_rater")
-            report.matched[s.name] = est
+            vs_others = human_ceiling(j.ratings, j.groups, scale, scorer=j.scores[s.name], scorer_range=rng,
+                                      n_boot=n_boot, seed=seed, level=level)
+            assert vs_others is not None  # the same ratings gave the ceiling above
+            vs_others.pop("per_rater")
+            report.matched[s.name] = vs_others
     return report

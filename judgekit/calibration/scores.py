@@ -72,8 +72,8 @@ def load_scores(
     results_file = _is_results(first)
     if column is None:
         if results_file:
-            has_dim = dimension and any(dimension in (r.get("scores") or {}) for _, r in recs)
-            column = dimension if has_dim else "overall"
+            has_dim = any(dimension in (r.get("scores") or {}) for _, r in recs)
+            column = dimension if dimension and has_dim else "overall"
         elif "score" in first:
             column = "score"
         else:
