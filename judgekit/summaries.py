@@ -64,7 +64,7 @@ def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) 
     rows = []
     for model, recs in sorted(by_model.items()):
         ok = [r for r in recs if r.status == "ok" and r.overall is not None]
-        vals = [r.overall for r in ok]
+        vals = [r.overall for r in ok if r.overall is not None]  # (all of ok: the filter narrows the type)
         groups = [r.prompt_id or r.sample_id for r in ok]
         mean = float(sum(vals) / len(vals)) if vals else float("nan")
         lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
@@ -143,7 +143,7 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
         return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", pos)
     rates = win_rates(battles, n_boot=n_boot, seed=seed)
     wlt = battles.record_counts()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, m in enumerate(battles.models):
         e = rates[m]
         rows.append({"model": m, "n": e.n, "wins": int(wlt[i, 0]), "losses": int(wlt[i, 1]), "ties": int(wlt[i, 2]),

@@ -228,7 +228,8 @@ async def _dsg(asker: _Asker, item_id: str, prompt: str) -> QuestionGraph:
 
 async def _tifa(asker: _Asker, item_id: str, prompt: str, filter_unanswerable: bool) -> QuestionGraph:
     out = await asker.ask("questiongen_tifa.j2", {"prompt": prompt}, TIFAOut)
-    kept, dropped = list(out.questions), []
+    kept: list[TIFAQuestion] = list(out.questions)
+    dropped: list[TIFAQuestion] = []
     if filter_unanswerable:
         qvars = {"prompt": prompt, "questions": [q.model_dump() for q in out.questions]}
 
