@@ -24,7 +24,7 @@ from .types import ChatRequest, ChatResponse
 
 
 def request_key(backend_spec: str, request: ChatRequest, attempt: int = 0) -> str:
-    blob = {"backend": backend_spec, "request": request.fingerprint()}
+    blob: dict[str, Any] = {"backend": backend_spec, "request": request.fingerprint()}
     if attempt:
         blob["attempt"] = attempt
     return hashlib.sha256(json.dumps(blob, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

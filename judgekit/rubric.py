@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,12 +125,13 @@ class Rubric(BaseModel):
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
-    def combine_scores(self, scores: dict[str, float]) -> float | None:
+    def combine_scores(self, scores: Mapping[str, float | None]) -> float | None:
         """Apply the combination rule; ``None`` when any dimension is missing."""
-        if any(scores.get(d.name) is None for d in self.dimensions) or not self.dimensions:
+        known = {k: v for k, v in scores.items() if v is not None}
+        if any(d.name not in known for d in self.dimensions) or not self.dimensions:
             return None
         rule = self.combine.rule
-        vals = [scores[d.name] for d in self.dimensions]
+        vals = [known[d.name] for d in self.dimensions]
         if rule == "none":
             return None
         if rule == "single":
@@ -141,10 +143,10 @@ class Rubric(BaseModel):
         if rule == "weighted_mean":
             w = self.combine.weights
             total = sum(w[d.name] for d in self.dimensions)
-            return float(sum(w[d.name] * scores[d.name] for d in self.dimensions) / total)
+            return float(sum(w[d.name] * known[d.name] for d in self.dimensions) / total)
         # viescore: geometric mean of the worst semantic and the worst perceptual sub-score.
-        sc = min(scores[d.name] for d in self.dimensions if d.group == "SC")
-        pq = min(scores[d.name] for d in self.dimensions if d.group == "PQ")
+        sc = min(known[d.name] for d in self.dimensions if d.group == "SC")
+        pq = min(known[d.name] for d in self.dimensions if d.group == "PQ")
         return float(math.sqrt(max(sc - self.scale.min, 0) * max(pq - self.scale.min, 0)) + self.scale.min)
 
 

@@ -124,7 +124,7 @@ class TextRenderingMethod:
 
     def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result:
         o = outcomes["transcription"]
-        base = dict(sample_id=sample.id, prompt_id=sample.prompt_id, model=sample.model, rubric=self.rubric.name,
+        base: dict[str, Any] = dict(sample_id=sample.id, prompt_id=sample.prompt_id, model=sample.model, rubric=self.rubric.name,
                     meta=sample.meta)
         if not o.ok:
             return Result(**base, status="failed", error=o.error,

@@ -111,7 +111,7 @@ class VQAScoreMethod:
 
     def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result:
         o = outcomes["vqascore"]
-        base = dict(sample_id=sample.id, prompt_id=sample.prompt_id, model=sample.model, rubric=self.rubric.name,
+        base: dict[str, Any] = dict(sample_id=sample.id, prompt_id=sample.prompt_id, model=sample.model, rubric=self.rubric.name,
                     meta=sample.meta)
         if not o.ok:
             return Result(**base, status="failed", error=o.error,
@@ -122,6 +122,7 @@ class VQAScoreMethod:
             return Result(**base, status="failed", scores={k: v[k] for k in VARIANTS},
                           error="neither yes nor no is among the top answer tokens; the normalized score is undefined",
                           details={"p_no": v["p_no"]})
+        logprobs = o.response.logprobs if o.response else None
+        assert logprobs, "a defined score was parsed from this reply's logprobs"
         return Result(**base, status="ok", scores={k: v[k] for k in VARIANTS}, overall=overall,
-                      details={"p_no": v["p_no"],
-                               "answer_token": o.response.logprobs[first_answer_position(o.response.logprobs)].token})
+                      details={"p_no": v["p_no"], "answer_token": logprobs[first_answer_position(logprobs)].token})
