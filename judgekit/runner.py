@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ._version import __version__
 from .backends import Backend, make_backend
@@ -63,6 +63,7 @@ class _Dispatcher:
         if self._worker is None:
             self._wakeup = asyncio.Event()
             self._worker = asyncio.create_task(self._drain())
+        assert self._wakeup is not None  # created with the worker
         self._wakeup.set()
         return await fut
 
@@ -129,7 +130,7 @@ class Run:
         self.provenance = provenance
         self.dispatcher = _Dispatcher(backend)
         self.results: dict[int, Result] = {}
-        self._fh = None
+        self._fh: TextIO | None = None
         self._flushed = 0.0
 
     async def _call(self, call: JudgeCall) -> CallOutcome:
@@ -252,7 +253,7 @@ async def score_async(
     """
     rubric = load_rubric(rubric)
     owned = isinstance(backend, str)
-    if owned:
+    if isinstance(backend, str):  # (= owned; spelled out so the type checker narrows backend)
         settings = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency}
         be = make_backend(str(backend), settings=settings, **(backend_options or {}))
     else:

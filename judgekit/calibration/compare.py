@@ -72,7 +72,9 @@ def compare_judges(
     )
     top = None
     a, b = ranking[0]["name"], ranking[1]["name"]
-    diff = reps[a] - reps[b]
+    rep_a, rep_b = reps[a], reps[b]
+    assert rep_a is not None and rep_b is not None  # agreement() keeps every statistic's draws
+    diff = rep_a - rep_b
     ok = diff[np.isfinite(diff)]
     lo, hi = percentile_interval(diff, level)  # the one NaN rule, as for every other interval
     if np.isfinite(lo) and ranking[0]["value"] is not None and ranking[1]["value"] is not None:
