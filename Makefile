@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine (Python >= 3.10 with venv):
 #   make demo   installs judgekit into .venv and runs the offline demo on real data
-#   make test   installs the full test stack (CPU vLLM, transformers, torch metrics), runs ruff and pytest
+#   make test   installs the full test stack (CPU vLLM, transformers, torch metrics), runs ruff, mypy and pytest
 # Both are idempotent: a second run reuses the environment.
 
 VENV ?= .venv
@@ -30,6 +30,7 @@ demo: $(VENV)/.core
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check judgekit tests bench
+	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest -q

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._sync import same_signature
 from ._version import __version__
 from .backends import Backend, make_backend
 from .cache import ResponseCache, request_key
@@ -46,9 +47,9 @@ class _Dispatcher:
     def __init__(self, backend: Backend):
         self.backend = backend
         self.max_batch = max(1, int(getattr(backend, "max_batch_size", 1)))
-        self._queue: list[tuple[ChatRequest, asyncio.Future]] = []
+        self._queue: list[tuple[ChatRequest, asyncio.Future[ChatResponse]]] = []
         self._wakeup: asyncio.Event | None = None
-        self._worker: asyncio.Task | None = None
+        self._worker: asyncio.Task[None] | None = None
 
     async def submit(self, request: ChatRequest) -> ChatResponse:
         if self.max_batch == 1:
@@ -231,7 +232,7 @@ def _samples_iter(samples: Any, max_samples: int | None) -> tuple[Iterable[Sampl
 
 async def score_async(
     rubric: str | Path | Rubric,
-    samples: str | Path | list,
+    samples: str | Path | Iterable[Sample | dict[str, Any]],
     backend: str | Backend = "openai:gpt-4o",
     *,
     base_url: str | None = None,
@@ -285,6 +286,7 @@ async def score_async(
             await be.aclose()
 
 
+@same_signature(score_async)
 def score(*args: Any, **kwargs: Any) -> Results:
     """Synchronous ``score_async``. Works inside a running event loop (a Jupyter notebook) by
     running the scoring loop in a worker thread."""

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, MissingDependencyError
 from .stats.bootstrap import bootstrap_ci
 from .types import Result
 
+if TYPE_CHECKING:
+    import pandas
+
 #: The two orders a pairwise pair is judged in (image_a first, image_b first); see methods.pairwise.
 ORDERS = ("AB", "BA")
 
 
-def require_pandas():
+def require_pandas() -> ModuleType:
     try:
         import pandas as pd
     except ImportError:
@@ -53,7 +57,7 @@ class Summary:
     def to_dict(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.rows]
 
-    def to_pandas(self):
+    def to_pandas(self) -> pandas.DataFrame:
         return require_pandas().DataFrame(self.rows, columns=self.columns)
 
 

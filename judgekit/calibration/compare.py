@@ -3,7 +3,7 @@ statistic with CIs, and a paired bootstrap of the top two."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..stats.agreement import STATISTICS
 from ..stats.bootstrap import percentile_interval
 from .join import join
-from .report import CalibrationReport, as_labels, as_scorers, build_report, fmt_number
+from .report import Baselines, CalibrationReport, HumanSource, as_labels, as_scorers, build_report, fmt_number
 
 
 @dataclass
@@ -41,12 +41,12 @@ class Comparison:
 
 
 def compare_judges(
-    judges: Mapping[str, Any] | Iterable,
-    human,
+    judges: Baselines,
+    human: HumanSource,
     *,
     statistic: str = "spearman",
-    human_columns=None,
-    human_scale=None,
+    human_columns: str | Mapping[str, str] | None = None,
+    human_scale: tuple[float, float] | None = None,
     dimension: str | None = None,
     n_boot: int = 1000,
     seed: int = 0,
