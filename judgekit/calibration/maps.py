@@ -5,7 +5,7 @@ it is logistic, i.e. Platt, scaling).
 
 >>> m = fit_isotonic([0.1, 0.4, 0.5, 0.9], [1, 2, 4, 5])
 >>> m.apply([0.1, 0.45, 0.9]).round(2).tolist()
-[1.0, 2.5, 5.0]
+[1.0, 3.0, 5.0]
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def fisher_z_mean(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     """Average correlations through Fisher's z (arctanh, weighted mean, tanh); NaNs skipped.
 
     >>> round(fisher_z_mean([0.5, 0.9]), 4)
-    0.7693
+    0.7661
     """
     r = np.asarray(values, float)
     w = np.ones_like(r) if weights is None else np.asarray(weights, float)
