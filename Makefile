@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine (Python >= 3.10 with venv):
 #   make demo           installs judgekit into .venv and runs the offline demo on real data
 #   make test           installs the full test stack (CPU vLLM, transformers, torch metrics), runs the
-#                       linters (ruff, import-linter contracts) and the fast suite
+#                       linters (ruff, import-linter contracts, mypy) and the fast suite
 #   make test-engines   the in-process vLLM engine tests (minutes on CPU), the second step of CI
 # All are idempotent: a second run reuses the environment.
 
@@ -33,6 +33,7 @@ demo: $(VENV)/.core
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check judgekit tests bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # The fast suite: everything but the in-process vLLM engines, so its failures show in ~2 minutes.
 test: lint

@@ -43,7 +43,7 @@ def backend_identity(backend: Any) -> dict[str, Any]:
 def request_key(backend: dict[str, Any] | str, request: ChatRequest, attempt: int = 0) -> str:
     """``backend`` is ``backend_identity(...)`` (a bare spec string is accepted for callers
     that have nothing more to say)."""
-    blob = {"backend": backend, "request": request.fingerprint()}
+    blob: dict[str, Any] = {"backend": backend, "request": request.fingerprint()}
     if attempt:
         blob["attempt"] = attempt
     # default=str: engine options may hold paths; their text is what identifies them.

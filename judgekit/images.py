@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import cast
 
 from PIL import Image, UnidentifiedImageError
 
@@ -43,7 +44,7 @@ def _to_rgb(img: Image.Image, path: Path) -> Image.Image:
         return img.convert("RGB")
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         alpha = img.getchannel("A")
-        lo, _ = alpha.getextrema()
+        lo, _ = cast("tuple[float, float]", alpha.getextrema())  # one band: (min, max), not per-band pairs
         if lo < 255:
             raise SampleError(
                 f"image {path} has transparent pixels (mode {mode}); flatten it onto the background "

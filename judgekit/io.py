@@ -17,9 +17,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from .errors import DataError
 
 Located = tuple[str, dict[str, Any]]  # ("file:line", record)
+#: In-memory records: dicts, or pydantic models such as ``Result`` (read through ``model_dump``).
+Records = Iterable[Mapping[str, Any] | BaseModel]
 
 
 def iter_jsonl(path: str | Path, what: str = "file") -> Iterator[Located]:
@@ -74,7 +78,7 @@ def iter_records(path: str | Path, what: str = "file") -> Iterator[Located]:
     yield from iter_jsonl(p, what)
 
 
-def read_records(source: str | Path | Iterable[Mapping[str, Any]], what: str = "file") -> tuple[list[Located], str]:
+def read_records(source: str | Path | Records, what: str = "file") -> tuple[list[Located], str]:
     """All records of a file (as ``iter_records``) or of in-memory records (dicts or pydantic
     models), with the source's name."""
     if not isinstance(source, str | Path):

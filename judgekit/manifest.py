@@ -8,7 +8,7 @@ read when their request is built, so a 100,000-line manifest streams.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ def iter_samples(path: str | Path) -> Iterator[Sample]:
         yield s
 
 
-def load_samples(path_or_samples: str | Path | list) -> list[Sample]:
+def load_samples(path_or_samples: str | Path | Iterable[Sample | dict[str, Any]]) -> list[Sample]:
     """``jk.load_samples("manifest.jsonl")`` or a list of Samples/dicts (paths taken as given)."""
     if isinstance(path_or_samples, str | Path):
         return list(iter_samples(path_or_samples))

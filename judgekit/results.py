@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .io import iter_jsonl
 from .summaries import Summary, pairwise_summary, pointwise_summary, require_pandas
 from .types import Result
+
+if TYPE_CHECKING:
+    import pandas
 
 
 class Results:
@@ -63,7 +66,7 @@ class Results:
             return pairwise_summary(self.records, n_boot=n_boot, seed=seed)
         return pointwise_summary(self.records, n_boot=n_boot, seed=seed)
 
-    def to_pandas(self, long: bool = False):
+    def to_pandas(self, long: bool = False) -> pandas.DataFrame:
         """One row per sample (``scores`` spread into ``score.<dimension>`` columns), or with
         ``long=True`` one row per sample and dimension."""
         pd = require_pandas()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -132,7 +133,7 @@ class Rubric(BaseModel):
                 out.setdefault(d.group, []).append(d)
         return out
 
-    def group_scores(self, scores: dict[str, float | None]) -> dict[str, float | None]:
+    def group_scores(self, scores: Mapping[str, float | None]) -> dict[str, float | None]:
         """Each group's score: the worst (min) of its dimensions, as VIEScore combines them;
         ``None`` for a group with a failed dimension. Empty for a rubric without groups."""
         out: dict[str, float | None] = {}
@@ -141,12 +142,13 @@ class Rubric(BaseModel):
             out[g] = None if any(v is None for v in vals) else float(min(vals))
         return out
 
-    def combine_scores(self, scores: dict[str, float]) -> float | None:
+    def combine_scores(self, scores: Mapping[str, float | None]) -> float | None:
         """Apply the combination rule; ``None`` when any dimension is missing."""
-        if any(scores.get(d.name) is None for d in self.dimensions) or not self.dimensions:
+        known = {k: v for k, v in scores.items() if v is not None}
+        if any(d.name not in known for d in self.dimensions) or not self.dimensions:
             return None
         rule = self.combine.rule
-        vals = [scores[d.name] for d in self.dimensions]
+        vals = [known[d.name] for d in self.dimensions]
         if rule == "none":
             return None
         if rule == "single":
@@ -158,10 +160,10 @@ class Rubric(BaseModel):
         if rule == "weighted_mean":
             w = self.combine.weights
             total = sum(w[d.name] for d in self.dimensions)
-            return float(sum(w[d.name] * scores[d.name] for d in self.dimensions) / total)
+            return float(sum(w[d.name] * known[d.name] for d in self.dimensions) / total)
         # viescore: geometric mean of the worst semantic and the worst perceptual sub-score.
-        sc = min(scores[d.name] for d in self.dimensions if d.group == "SC")
-        pq = min(scores[d.name] for d in self.dimensions if d.group == "PQ")
+        sc = min(known[d.name] for d in self.dimensions if d.group == "SC")
+        pq = min(known[d.name] for d in self.dimensions if d.group == "PQ")
         return float(math.sqrt(max(sc - self.scale.min, 0) * max(pq - self.scale.min, 0)) + self.scale.min)
 
 

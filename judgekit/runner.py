@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ._version import __version__
 from .backends import Backend, make_backend
@@ -47,9 +47,9 @@ class _Dispatcher:
     def __init__(self, backend: Backend):
         self.backend = backend
         self.max_batch = max(1, int(getattr(backend, "max_batch_size", 1)))
-        self._queue: list[tuple[ChatRequest, asyncio.Future]] = []
+        self._queue: list[tuple[ChatRequest, asyncio.Future[ChatResponse]]] = []
         self._wakeup: asyncio.Event | None = None
-        self._worker: asyncio.Task | None = None
+        self._worker: asyncio.Task[None] | None = None
 
     async def submit(self, request: ChatRequest) -> ChatResponse:
         if self.max_batch == 1:
@@ -64,6 +64,7 @@ class _Dispatcher:
         if self._worker is None:
             self._wakeup = asyncio.Event()
             self._worker = asyncio.create_task(self._drain())
+        assert self._wakeup is not None  # created with the worker
         self._wakeup.set()
         return await fut
 
@@ -145,7 +146,7 @@ class Run:
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
         self.results: dict[int, Result] = {}
-        self._fh = None
+        self._fh: TextIO | None = None
         self._flushed = 0.0
 
     async def _call(self, call: JudgeCall) -> CallOutcome:
@@ -253,7 +254,7 @@ def _samples_iter(samples: Any, max_samples: int | None) -> tuple[Iterable[Sampl
 
 async def score_async(
     rubric: str | Path | Rubric,
-    samples: str | Path | list,
+    samples: str | Path | Iterable[Sample | dict[str, Any]],
     backend: str | Backend | None = None,
     *,
     base_url: str | None = None,
@@ -281,7 +282,7 @@ async def score_async(
 
         backend = resolve_default_backend()
     owned = isinstance(backend, str)
-    if owned:
+    if isinstance(backend, str):  # (= owned; spelled out so the type checker narrows backend)
         settings = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency}
         be = make_backend(str(backend), settings=settings, **(backend_options or {}))
     else:
@@ -315,7 +316,7 @@ async def score_async(
 
 def score(
     rubric: str | Path | Rubric,
-    samples: str | Path | list,
+    samples: str | Path | Iterable[Sample | dict[str, Any]],
     backend: str | Backend | None = None,
     *,
     base_url: str | None = None,

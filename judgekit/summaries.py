@@ -12,11 +12,15 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, MissingDependencyError
 from .stats.bootstrap import bootstrap_ci
 from .types import Result
+
+if TYPE_CHECKING:
+    import pandas
 
 #: Below this many prompts a bootstrap CI is too unstable to read (the resampled units are the
 #: prompts: with 5 of them the interval depends on a handful of distinct draws).
@@ -44,7 +48,7 @@ def _small_sample_note(prompts_by_model: dict[str, int]) -> str | None:
 ORDERS = ("AB", "BA")
 
 
-def require_pandas():
+def require_pandas() -> ModuleType:
     try:
         import pandas as pd
     except ImportError:
@@ -94,7 +98,7 @@ class Summary:
     def to_dict(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.rows]
 
-    def to_pandas(self):
+    def to_pandas(self) -> pandas.DataFrame:
         return require_pandas().DataFrame(self.rows, columns=self.columns)
 
 
@@ -106,7 +110,7 @@ def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) 
     prompts: dict[str, int] = {}
     for model, recs in sorted(by_model.items()):
         ok = [r for r in recs if r.status == "ok" and r.overall is not None]
-        vals = [r.overall for r in ok]
+        vals = [r.overall for r in ok if r.overall is not None]  # (all of ok: the filter narrows the type)
         groups = [r.prompt_id or r.sample_id for r in ok]
         if len(vals) > 1:  # a CI is computed
             prompts[model] = len(set(groups))
@@ -206,7 +210,7 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
         return PairwiseSummary([], cols, f"{title}\n(no win rates: {exc})", position=pos)
     rates = win_rates(battles, n_boot=n_boot, seed=seed)
     wlt = battles.record_counts()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, m in enumerate(battles.models):
         e = rates[m]
         rows.append({"model": m, "n": e.n, "wins": int(wlt[i, 0]), "losses": int(wlt[i, 1]), "ties": int(wlt[i, 2]),

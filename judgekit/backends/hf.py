@@ -94,7 +94,7 @@ class HFBackend:
         except (OSError, ValueError, KeyError) as e:
             raise ConfigError(f"hf:{model}: cannot load {path} as an image-text-to-text model "
                               f"with its processor: {e}") from e
-        self.tokenizer = getattr(self.processor, "tokenizer", None)
+        self.tokenizer: Any = getattr(self.processor, "tokenizer", None)  # checked just below
         if self.tokenizer is None:
             raise ConfigError(f"hf:{model}: the processor in {path} has no tokenizer")
         self.tokenizer.padding_side = "left"
@@ -258,7 +258,7 @@ class HFBackend:
         if self._llg is None or all(r.json_schema is None for r in reqs):
             return None
         llg = self._llg
-        matchers = []
+        matchers: list[Any] = []
         for r in reqs:
             if r.json_schema is None:
                 matchers.append(None)

@@ -3,7 +3,7 @@ statistic with CIs, and a paired bootstrap of the top two."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..stats.agreement import STATISTICS
 from ..stats.bootstrap import percentile_interval
 from .join import join
-from .report import CalibrationReport, as_labels, as_scorers, build_report, fmt_number
+from .report import Baselines, CalibrationReport, HumanSource, as_labels, as_scorers, build_report, fmt_number
 
 
 @dataclass
@@ -41,12 +41,12 @@ class Comparison:
 
 
 def compare_judges(
-    judges: Mapping[str, Any] | Iterable,
-    human,
+    judges: Baselines,
+    human: HumanSource,
     *,
     statistic: str = "spearman",
-    human_columns=None,
-    human_scale=None,
+    human_columns: str | Mapping[str, str] | None = None,
+    human_scale: tuple[float, float] | None = None,
     dimension: str | None = None,
     n_boot: int = 1000,
     seed: int = 0,
@@ -64,7 +64,7 @@ def compare_judges(
     rep = build_report(j, labels, scorers, None, n_boot, seed, level, dimension)
     # Same groups, same n, same seed: every judge saw the same bootstrap draws (paired).
     reps = {nm: est[statistic].replicates for nm, est in rep.scorers.items()}
-    ranking = sorted(
+    ranking: list[dict[str, Any]] = sorted(
         ({"name": nm, **{k: v for k, v in est[statistic].to_dict().items() if k in ("value", "ci_low", "ci_high", "n")}}
          for nm, est in rep.scorers.items()),
         key=lambda r: -np.inf if r["value"] is None else r["value"],
@@ -72,7 +72,9 @@ def compare_judges(
     )
     top = None
     a, b = ranking[0]["name"], ranking[1]["name"]
-    diff = reps[a] - reps[b]
+    rep_a, rep_b = reps[a], reps[b]
+    assert rep_a is not None and rep_b is not None  # agreement() keeps every statistic's draws
+    diff = rep_a - rep_b
     ok = diff[np.isfinite(diff)]
     lo, hi = percentile_interval(diff, level)  # the one NaN rule, as for every other interval
     if np.isfinite(lo) and ranking[0]["value"] is not None and ranking[1]["value"] is not None:

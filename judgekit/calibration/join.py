@@ -9,18 +9,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from .labels import HumanLabels
+from .labels import HumanLabels, LabelRow
 from .scores import ScoreRow, Scores
 
 MIN_ITEMS = 10
 _EXAMPLES = 5
+#: An item's identity: ``(sample_id,)``, or ``(prompt_id, model)`` (see ``_key_mode``).
+ItemKey = tuple[str | None, ...]
 
 
 @dataclass
 class Joined:
     """Matched items: one score column per scorer, the raters' ratings, groups and models."""
 
-    keys: list[tuple]
+    keys: list[ItemKey]
     scores: dict[str, np.ndarray]
     ratings: np.ndarray  # items x raters, NaN = not rated
     raters: list[str]
@@ -49,7 +51,7 @@ def _key_mode(labels: HumanLabels, scorers: list[Scores], on: str | None) -> str
     )
 
 
-def _key(row, on: str) -> tuple:
+def _key(row: LabelRow | ScoreRow, on: str) -> ItemKey:
     return (row.sample_id,) if on == "sample_id" else (row.prompt_id, row.model)
 
 
@@ -58,18 +60,18 @@ def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = Non
     if not rows:
         raise DataError(f"{labels.source}: no labels for dimension {dimension!r}; have {labels.dimensions()}")
     mode = _key_mode(labels, scorers, on)
-    items: dict[tuple, dict] = {}
+    items: dict[ItemKey, dict[str, Any]] = {}
     for r in rows:
         it = items.setdefault(_key(r, mode), {"ratings": [], "prompt": r.prompt_id, "model": r.model})
         it["ratings"].append((r.rater, r.value))
     unmatched: dict[str, Any] = {"human_rows_skipped": len(labels.skipped)}
     if labels.skipped:
         unmatched["human_rows_skipped_examples"] = labels.skipped[:_EXAMPLES]
-    per_scorer: dict[str, dict[tuple, float]] = {}
+    per_scorer: dict[str, dict[ItemKey, float]] = {}
     unlabeled: dict[str, list[ScoreRow]] = {}
     for sc in scorers:
-        vals: dict[tuple, list[float]] = {}
-        failed: dict[tuple, str] = {}
+        vals: dict[ItemKey, list[float]] = {}
+        failed: dict[ItemKey, str] = {}
         only: list[ScoreRow] = []
         for row in sc.rows:
             k = _key(row, mode)
@@ -99,7 +101,7 @@ def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = Non
     unmatched["labelled_items_not_scored_by_every_scorer"] = len(items) - len(common)
     named = labels.has_raters and all(r.rater is not None for r in rows)
     if named:
-        raters = sorted({r.rater for r in rows})
+        raters = sorted({r.rater for r in rows if r.rater is not None})  # all named (checked above)
         col = {rt: j for j, rt in enumerate(raters)}
     else:  # anonymous ratings: the i-th rating of an item is "rater #i"
         raters = [f"#{j}" for j in range(max((len(items[k]["ratings"]) for k in items), default=0))]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..io import read_records
+from ..io import Records, read_records
 
 CANONICAL = ("sample_id", "prompt_id", "model", "rater", "dimension", "score", "label", "winner", "model_a", "model_b")
 _VALUE_KINDS = ("score", "label", "winner")
@@ -92,13 +92,13 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     return pairs
 
 
-def _text(v) -> str | None:
+def _text(v: Any) -> str | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
     return str(v).strip()
 
 
-def _number(v, where: str, what: str) -> float:
+def _number(v: Any, where: str, what: str) -> float:
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -108,7 +108,7 @@ def _number(v, where: str, what: str) -> float:
     return x
 
 
-def _label(v, where: str) -> float:
+def _label(v: Any, where: str) -> float:
     if isinstance(v, bool):
         return float(v)
     s = str(v).strip().lower()
@@ -119,7 +119,7 @@ def _label(v, where: str) -> float:
     raise DataError(f"{where}: label {v!r} is not pass/fail (use true/false, pass/fail, yes/no or 1/0)")
 
 
-def _winner(v, model_a, model_b, where: str) -> float:
+def _winner(v: Any, model_a: str | None, model_b: str | None, where: str) -> float:
     s = str(v).strip().lower()
     if s in {"a", "model_a", "1"} or (model_a and s == model_a.lower()):
         return 1.0
@@ -131,7 +131,7 @@ def _winner(v, model_a, model_b, where: str) -> float:
 
 
 def load_human_labels(
-    source: str | Path | Iterable[Mapping[str, Any]],
+    source: str | Path | Records,
     columns: str | Mapping[str, str] | None = None,
     scale: tuple[float, float] | None = None,
     out_of_scale: str = "error",
@@ -170,10 +170,11 @@ def load_human_labels(
         elif sid is None and (pid is None or model is None):
             raise DataError(f"{where}: a label needs sample_id, or both prompt_id and model")
         raw = get[value_type]
-        base = dict(sample_id=sid, prompt_id=pid, model=model, dimension=_text(get["dimension"]), where=where)
+        base: dict[str, Any] = dict(sample_id=sid, prompt_id=pid, model=model, dimension=_text(get["dimension"]), where=where)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             skipped.append(f"{where}: empty {col[value_type]}")
             continue
+        values: list[tuple[str | None, Any]]
         if isinstance(raw, list):  # several anonymous ratings in one cell
             values = [(f"#{i}", v) for i, v in enumerate(raw)]
         else:
@@ -233,7 +234,7 @@ def builtin_labels(name: str) -> HumanLabels:
     if name == "dsg-tifa160-likert":
         return load_human_labels(path, "prompt_id=item_id,model=t2i_model,rater=worker_id,score=answer", (1, 5))
     data = json.loads(path.read_text(encoding="utf-8"))
-    recs: list[dict] = []
+    recs: list[dict[str, Any]] = []
     if name == "tifa160":
         to_item = tifa_text_to_dsg_item()
         for key, v in data.items():

@@ -5,27 +5,33 @@ it is logistic, i.e. Platt, scaling).
 
 >>> m = fit_isotonic([0.1, 0.4, 0.5, 0.9], [1, 2, 4, 5])
 >>> m.apply([0.1, 0.45, 0.9]).round(2).tolist()
-[1.0, 2.5, 5.0]
+[1.0, 3.0, 5.0]
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
+from pydantic import BaseModel
 
 from ..errors import DataError, InputError
 from ..io import write_json
-from ..stats.bootstrap import group_indices
+from ..stats.bootstrap import Groups, group_indices
+from ..types import Result
+
+#: What ``apply_calibration`` takes and gives back: ``Result`` objects or their plain dicts.
+ResultLike = TypeVar("ResultLike", Result, dict[str, Any])
 
 METHODS = ("isotonic", "ordinal")
 
 
-def expit(x):
+def expit(x: ArrayLike) -> np.ndarray:
     """The logistic function, overflow-free (scipy.optimize is imported only when fitting)."""
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, float)))
 
@@ -35,7 +41,9 @@ def expit(x):
 
 def _pav(y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted least-squares non-decreasing fit of ``y`` (already ordered by x)."""
-    vals, wts, sizes = [], [], []
+    vals: list[float] = []
+    wts: list[float] = []
+    sizes: list[int] = []
     for yi, wi in zip(y, w):
         vals.append(yi)
         wts.append(wi)
@@ -59,13 +67,13 @@ class CalibrationMap:
     column: str = "overall"
     cv: dict[str, Any] = field(default_factory=dict)
 
-    def apply(self, scores) -> np.ndarray:
+    def apply(self, scores: ArrayLike) -> np.ndarray:
         x = np.asarray(scores, float)
         if self.method == "isotonic":
             return np.interp(x, self.params["x"], self.params["y"])
         return self.proba(x) @ np.asarray(self.levels, float)
 
-    def proba(self, scores) -> np.ndarray:
+    def proba(self, scores: ArrayLike) -> np.ndarray:
         if self.method != "ordinal":
             raise InputError("only an ordinal map gives probabilities of each level")
         x = (np.asarray(scores, float) - self.params["center"]) / self.params["scale"]
@@ -94,7 +102,9 @@ def load_map(path: str | Path) -> CalibrationMap:
         raise DataError(f"{path}: cannot read calibration map ({exc})") from None
 
 
-def fit_isotonic(scores, human, levels: Sequence[float] | None = None, column: str = "overall") -> CalibrationMap:
+def fit_isotonic(
+    scores: ArrayLike, human: ArrayLike, levels: ArrayLike | None = None, column: str = "overall"
+) -> CalibrationMap:
     """Non-decreasing map from score to the mean human rating; clipped outside the seen range."""
     x, y = np.asarray(scores, float), np.asarray(human, float)
     order = np.lexsort((y, x))
@@ -102,11 +112,13 @@ def fit_isotonic(scores, human, levels: Sequence[float] | None = None, column: s
     w = np.bincount(inv).astype(float)
     ymean = np.bincount(inv, weights=y[order]) / w
     fitted = _pav(ymean, w)
-    lv = sorted({float(v) for v in (levels if levels is not None else np.unique(y))})
+    lv = sorted({float(v) for v in (np.unique(y) if levels is None else np.asarray(levels, float).ravel())})
     return CalibrationMap("isotonic", {"x": ux.tolist(), "y": fitted.tolist()}, lv, column)
 
 
-def fit_ordinal(scores, ratings, levels: Sequence[float], column: str = "overall", ridge: float = 1e-3) -> CalibrationMap:
+def fit_ordinal(
+    scores: ArrayLike, ratings: ArrayLike, levels: ArrayLike, column: str = "overall", ridge: float = 1e-3
+) -> CalibrationMap:
     """Proportional odds: ``P(rating <= level_k | s) = sigmoid(t_k - b * s)``, by maximum
     likelihood on individual ratings (one row per rating, so rater spread is modelled).
 
@@ -122,10 +134,10 @@ def fit_ordinal(scores, ratings, levels: Sequence[float], column: str = "overall
     z = (x - center) / scale
     n_t = lv.size - 1
 
-    def unpack(p):
+    def unpack(p: np.ndarray) -> tuple[float, np.ndarray]:
         return p[0], p[1] + np.r_[0.0, np.cumsum(np.exp(p[2 : 1 + n_t]))]
 
-    def nll(p):
+    def nll(p: np.ndarray) -> float:
         b, t = unpack(p)
         cum = np.hstack([np.zeros((z.size, 1)), expit(t[None, :] - b * z[:, None]), np.ones((z.size, 1))])
         pr = cum[np.arange(z.size), k + 1] - cum[np.arange(z.size), k]
@@ -145,19 +157,19 @@ def fit_ordinal(scores, ratings, levels: Sequence[float], column: str = "overall
 # --- held-out evaluation --------------------------------------------------------------------------
 
 
-def expected_calibration_error(p, y, bins: int = 10) -> float:
+def expected_calibration_error(p: ArrayLike, y: ArrayLike, bins: int = 10) -> float:
     """ECE of probabilities ``p`` for 0/1 outcomes ``y``, equal-width bins, weighted by size."""
-    p, y = np.asarray(p, float), np.asarray(y, float)
-    idx = np.minimum((p * bins).astype(int), bins - 1)
+    pa, ya = np.asarray(p, float), np.asarray(y, float)
+    idx = np.minimum((pa * bins).astype(int), bins - 1)
     err = 0.0
     for b in range(bins):
         m = idx == b
         if m.any():
-            err += m.mean() * abs(p[m].mean() - y[m].mean())
+            err += m.mean() * abs(pa[m].mean() - ya[m].mean())
     return float(err)
 
 
-def _folds(groups: Sequence, k: int, seed: int) -> list[np.ndarray]:
+def _folds(groups: Groups, k: int, seed: int) -> list[np.ndarray]:
     blocks = group_indices(groups)
     order = np.random.default_rng(seed).permutation(len(blocks))
     return [np.concatenate([blocks[i] for i in order[f::k]]) for f in range(k) if order[f::k].size]
@@ -165,10 +177,10 @@ def _folds(groups: Sequence, k: int, seed: int) -> list[np.ndarray]:
 
 def fit_map(
     method: str,
-    scores,
-    ratings,
-    groups: Sequence,
-    levels: Sequence[float],
+    scores: ArrayLike,
+    ratings: ArrayLike,
+    groups: Groups,
+    levels: ArrayLike,
     *,
     column: str = "overall",
     folds: int = 5,
@@ -189,7 +201,7 @@ def fit_map(
     lv = np.sort(np.asarray(levels, float))
     binary = lv.size == 2
 
-    def fit(rows):
+    def fit(rows: np.ndarray) -> CalibrationMap:
         if method == "isotonic":
             return fit_isotonic(s[rows], h[rows], lv, column)
         rr = r[rows]
@@ -219,7 +231,9 @@ def fit_map(
     return m
 
 
-def apply_calibration(results: Iterable, calibration_map: CalibrationMap | str | Path) -> list:
+def apply_calibration(
+    results: Iterable[ResultLike], calibration_map: CalibrationMap | str | Path
+) -> list[ResultLike]:
     """Results with the mapped column (``overall`` or a dimension) on the human scale.
 
     The original value is kept under ``details["uncalibrated"]`` and the map under
@@ -227,10 +241,9 @@ def apply_calibration(results: Iterable, calibration_map: CalibrationMap | str |
     ``Result`` objects (returns copies) or plain dicts.
     """
     cmap = calibration_map if isinstance(calibration_map, CalibrationMap) else load_map(calibration_map)
-    out = []
+    out: list[ResultLike] = []
     for res in results:
-        is_model = hasattr(res, "model_dump")
-        d = res.model_dump() if is_model else dict(res)
+        d = res.model_dump() if isinstance(res, BaseModel) else dict(res)
         col = cmap.column
         old = d.get("overall") if col == "overall" else (d.get("scores") or {}).get(col)
         if d.get("status", "ok") == "ok" and old is not None:
@@ -241,5 +254,5 @@ def apply_calibration(results: Iterable, calibration_map: CalibrationMap | str |
                 d["scores"] = {**d["scores"], col: new}
             d["details"] = {**(d.get("details") or {}), "uncalibrated": {col: old}}
             d["provenance"] = {**(d.get("provenance") or {}), "calibration_map": {"method": cmap.method, "column": col}}
-        out.append(type(res).model_validate(d) if is_model else d)
+        out.append(type(res).model_validate(d) if isinstance(res, BaseModel) else d)
     return out

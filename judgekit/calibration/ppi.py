@@ -3,16 +3,26 @@ few human labels and many judge scores, next to the human-only and judge-only es
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import DataError
 from .join import join
 from .labels import HumanLabels
-from .report import as_labels, fmt_number
-from .scores import Scores, load_scores
+from .report import HumanSource, as_labels, fmt_number
+from .scores import Scores, ScoreSource, load_scores
+
+if TYPE_CHECKING:
+    from .maps import CalibrationMap
+
+#: ``human_win(prompt, model_a, model_b)``: the people's win indicator of a pair on a prompt
+#: (1, 0.5, 0), or None where they did not judge it.
+HumanWin = Callable[[Any, str, str], "float | None"]
 
 
 @dataclass
@@ -52,14 +62,14 @@ class PPIReport:
 
 
 def prediction_powered(
-    judge,
-    human,
+    judge: ScoreSource,
+    human: HumanSource,
     *,
     judge_column: str | None = None,
-    human_columns=None,
-    human_scale=None,
+    human_columns: str | Mapping[str, str] | None = None,
+    human_scale: tuple[float, float] | None = None,
     dimension: str | None = None,
-    calibration_map=None,
+    calibration_map: CalibrationMap | str | Path | None = None,
     target_width: float | None = None,
     level: float = 0.95,
 ) -> PPIReport:
@@ -87,6 +97,7 @@ def prediction_powered(
     unl_s = np.array([r.value for r in unl], float)
     all_s = np.r_[lab_s, unl_s]
     levels = labels.levels()
+    to_h: Callable[[ArrayLike], np.ndarray]
     if calibration_map is not None:
         cmap = calibration_map if isinstance(calibration_map, CalibrationMap) else load_map(calibration_map)
         to_h = cmap.apply
@@ -94,8 +105,10 @@ def prediction_powered(
     else:
         src = (float(all_s.min()), float(all_s.max()))
 
-        def to_h(v):
+        def rescale(v: ArrayLike) -> np.ndarray:
             return linear_map(v, src, (float(levels.min()), float(levels.max())))
+
+        to_h = rescale
 
         how = f"linear rescale of [{src[0]:g}, {src[1]:g}] onto [{levels.min():g}, {levels.max():g}]"
     yhat, yhat_u = to_h(lab_s), to_h(unl_s) if unl_s.size else np.array([])
@@ -108,14 +121,14 @@ def prediction_powered(
             continue
         means[m] = {k: e.to_dict() for k, e in mean_estimates(y[sel], yhat[sel], yhat_u[usel], level).items()}
     # Win rates: one unit per prompt where both models were judged (labelled when both were rated).
-    judged: dict[tuple, float] = {}
-    human_by: dict[tuple, float] = {}
+    judged: dict[tuple[Any, ...], float] = {}
+    human_by: dict[tuple[Any, ...], float] = {}
     for i, _ in enumerate(j.keys):
         judged[(j.groups[i], j.models[i])] = yhat[i]
         human_by[(j.groups[i], j.models[i])] = y[i]
     for r, v in zip(unl, yhat_u):
         judged.setdefault((r.prompt_id or r.sample_id, r.model), v)
-    def human_win(p, a, b):
+    def human_win(p: Any, a: str, b: str) -> float | None:
         if (p, a) in human_by and (p, b) in human_by:
             return float(win_indicators([human_by[(p, a)]], [human_by[(p, b)]])[0])
         return None
@@ -131,27 +144,27 @@ def prediction_powered(
     return PPIReport(means, wins, need, meta)
 
 
-def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension, level: float) -> PPIReport:
+def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension: str | None, level: float) -> PPIReport:
     """Win rates when people chose a winner per (prompt, model_a, model_b): the judge's verdict
     on a pair is which of its two pointwise scores is higher (equal: a tie)."""
 
-    judged: dict[tuple, float] = {}
+    judged: dict[tuple[Any, ...], float] = {}
     for r in sc.rows:
         if r.value is not None and r.prompt_id and r.model:
             judged[(r.prompt_id, r.model)] = r.value
     if not judged:
         raise DataError("win rates from winner labels need judge scores keyed by prompt_id and model")
-    human: dict[tuple, list[float]] = {}
-    for r in labels.rows:
-        if dimension is not None and r.dimension != dimension:
+    human: dict[tuple[Any, ...], list[float]] = {}
+    for lr in labels.rows:
+        if dimension is not None and lr.dimension != dimension:
             continue
-        if not (r.model_a and r.model_b):
-            raise DataError(f"{r.where}: a winner label needs model_a and model_b")
-        a, b = sorted((r.model_a, r.model_b))
-        human.setdefault((r.prompt_id or r.sample_id, a, b), []).append(r.value if a == r.model_a else 1 - r.value)
+        if not (lr.model_a and lr.model_b):
+            raise DataError(f"{lr.where}: a winner label needs model_a and model_b")
+        a, b = sorted((lr.model_a, lr.model_b))
+        human.setdefault((lr.prompt_id or lr.sample_id, a, b), []).append(lr.value if a == lr.model_a else 1 - lr.value)
     not_judged = sum(1 for (p, a, b) in human if (p, a) not in judged or (p, b) not in judged)
 
-    def human_win(p, a, b):
+    def human_win(p: Any, a: str, b: str) -> float | None:
         return float(np.mean(human[(p, a, b)])) if (p, a, b) in human else None
 
     wins = _ppi_win_rates(judged, human_win, level, skip_empty=True)
@@ -161,7 +174,9 @@ def _ppi_from_winner_labels(sc: Scores, labels: HumanLabels, dimension, level: f
     return PPIReport({}, wins, None, meta)
 
 
-def _ppi_win_rates(judged: dict[tuple, float], human_win, level: float, skip_empty: bool) -> dict[str, dict[str, Any]]:
+def _ppi_win_rates(
+    judged: dict[tuple[Any, ...], float], human_win: HumanWin, level: float, skip_empty: bool
+) -> dict[str, dict[str, Any]]:
     """PPI win rate of each model pair: one unit per prompt where the judge scored both models,
     labelled where ``human_win(prompt, a, b)`` gives the people's win indicator (else None)."""
     from ..stats.ppi import mean_estimates, win_indicators

@@ -28,7 +28,14 @@ from ..stats.ceiling import human_ceiling
 from ..stats.estimates import Estimate
 from .join import MIN_ITEMS, Joined, join
 from .labels import HumanLabels, load_human_labels
-from .scores import Scores, load_scores
+from .scores import Records, Scores, ScoreSource, load_scores
+
+#: Human labels: loaded ``HumanLabels``, a label file, or label records.
+HumanSource = HumanLabels | str | Path | Records
+#: A baseline scorer: a source, or ``(source, column)``.
+Baseline = ScoreSource | tuple[ScoreSource, str]
+#: Baselines: a list (each named after its file), or ``{name: baseline}``.
+Baselines = Mapping[str, Baseline] | Iterable[Baseline]
 
 
 def fmt_number(x: float | None, digits: int = 3) -> str:
@@ -44,7 +51,7 @@ class CalibrationReport:
     system_level: dict[str, Estimate]
     warnings: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
-    ceiling_per_rater: list[dict] = field(default_factory=list)
+    ceiling_per_rater: list[dict[str, Any]] = field(default_factory=list)
     #: With ``matched=True``: each scorer put in each rater's place (vs the mean of the others).
     matched: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     #: One entry per matched item: its key, the mean human rating and each scorer's score (the
@@ -102,7 +109,7 @@ class CalibrationReport:
         return self.table()
 
     def to_dict(self) -> dict[str, Any]:
-        ceiling = None
+        ceiling: dict[str, Any] | None = None
         if self.human_ceiling:
             ceiling = {k: e.to_dict() for k, e in self.human_ceiling.items()}
             ceiling["per_rater"] = self.ceiling_per_rater
@@ -126,9 +133,9 @@ class CalibrationReport:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 
-def _clean(d: dict) -> dict:
+def _clean(d: dict[str, float]) -> dict[str, float | None]:
     """Per-rater dicts for JSON: rounded, NaN -> None, private keys renamed."""
-    out = {}
+    out: dict[str, float | None] = {}
     for k, v in d.items():
         if k == "_n":
             out["n"] = int(v)
@@ -139,13 +146,18 @@ def _clean(d: dict) -> dict:
     return out
 
 
-def as_labels(human, columns, scale) -> HumanLabels:
+def as_labels(
+    human: HumanSource, columns: str | Mapping[str, str] | None, scale: tuple[float, float] | None
+) -> HumanLabels:
     if isinstance(human, HumanLabels):
         return human
     return load_human_labels(human, columns=columns, scale=scale)
 
 
-def as_scorers(judge, judge_column, judge_name, baselines, dimension) -> list[Scores]:
+def as_scorers(
+    judge: ScoreSource | None, judge_column: str | None, judge_name: str | None, baselines: Baselines | None,
+    dimension: str | None,
+) -> list[Scores]:
     scorers = [load_scores(judge, judge_column, judge_name, dimension)] if judge is not None else []
     items = baselines.items() if isinstance(baselines, Mapping) else [(None, b) for b in (baselines or [])]
     for nm, src in items:
@@ -161,9 +173,9 @@ def as_scorers(judge, judge_column, judge_name, baselines, dimension) -> list[Sc
 
 
 def calibrate(
-    judge,
-    human,
-    baselines: Iterable | Mapping | None = None,
+    judge: ScoreSource | None,
+    human: HumanSource,
+    baselines: Baselines | None = None,
     *,
     judge_column: str | None = None,
     judge_name: str = "judge",
@@ -198,8 +210,10 @@ def calibrate(
     return build_report(j, labels, scorers, judge_range, n_boot, seed, level, dimension, matched)
 
 
-def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, seed, level, dimension,
-            matched: bool = False) -> CalibrationReport:
+def build_report(
+    j: Joined, labels: HumanLabels, scorers: list[Scores], judge_range: tuple[float, float] | None, n_boot: int,
+    seed: int, level: float, dimension: str | None, matched: bool = False,
+) -> CalibrationReport:
     n = len(j.keys)
     warnings_: list[str] = []
     scale = HumanScale(labels.levels(dimension))
@@ -231,7 +245,7 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
         if np.ptp(vals) == 0:
             warnings_.append(f"{s.name}: every item has the same score ({vals[0]:g}); its correlations are undefined")
     ceiling = None
-    per_rater: list[dict] = []
+    per_rater: list[dict[str, Any]] = []
     rated = np.isfinite(j.ratings).sum(1)
     if len(j.raters) < 2 or (rated >= 2).sum() == 0:
         meta["ceiling_note"] = "one rater per item: no human ceiling"
@@ -250,8 +264,9 @@ def build_report(j: Joined, labels: HumanLabels, scorers, judge_range, n_boot, s
     if matched and ceiling is not None:
         for s in scorers:
             rng = judge_range if (judge_range and s is scorers[0]) else None
-            est = human_ceiling(j.ratings, j.groups, scale, scorer=j.scores[s.name], scorer_range=rng,
-                                n_boot=n_boot, seed=seed, level=level)
-            est.pop("per_rater")
-            report.matched[s.name] = est
+            vs_others = human_ceiling(j.ratings, j.groups, scale, scorer=j.scores[s.name], scorer_range=rng,
+                                      n_boot=n_boot, seed=seed, level=level)
+            assert vs_others is not None  # the same ratings gave the ceiling above
+            vs_others.pop("per_rater")
+            report.matched[s.name] = vs_others
     return report

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..io import read_records
+from ..io import Records, read_records
 
 
 @dataclass
@@ -30,6 +30,11 @@ class Scores:
     rows: list[ScoreRow]
 
 
+#: Where scores come from: a results or metric file (``"FILE:COLUMN"`` picks the column), a
+#: ``Results`` object or other records, or ``Scores`` already loaded.
+ScoreSource = str | Path | Scores | Records
+
+
 def split_source(spec: str) -> tuple[str, str | None]:
     """``"file.jsonl:clip"`` -> ``("file.jsonl", "clip")``; a path that exists as written wins
     (so a colon inside a file name still works)."""
@@ -39,11 +44,11 @@ def split_source(spec: str) -> tuple[str, str | None]:
     return path, (col or None)
 
 
-def _is_results(rec: Mapping) -> bool:
+def _is_results(rec: Mapping[str, Any]) -> bool:
     return "status" in rec and "scores" in rec and "sample_id" in rec
 
 
-def _lookup(rec: Mapping, column: str):
+def _lookup(rec: Mapping[str, Any], column: str) -> tuple[Any, bool]:
     if column in rec:
         return rec[column], True
     if column.startswith("groups."):  # a rubric group's score (VIEScore SC / PQ)
@@ -59,18 +64,21 @@ def _lookup(rec: Mapping, column: str):
 
 
 def load_scores(
-    source: Any, column: str | None = None, name: str | None = None, dimension: str | None = None
+    source: ScoreSource, column: str | None = None, name: str | None = None, dimension: str | None = None
 ) -> Scores:
     """Per-sample scores from a judgekit results file (``overall``, or ``scores[dimension]``),
     any JSONL/CSV/JSON file or records with a chosen ``column``, or ``"FILE:COLUMN"``."""
     if isinstance(source, Scores):
         return source if name is None else Scores(name, source.column, source.rows)
+    records: str | Path | Records
     if isinstance(source, str):
-        source, col2 = split_source(source)
+        records, col2 = split_source(source)
         column = column or col2
-    if hasattr(source, "records") and not isinstance(source, (str, Path)):
-        source = source.records  # a judgekit Results object
-    recs, where = read_records(source)
+    elif hasattr(source, "records") and not isinstance(source, Path):
+        records = source.records  # a judgekit Results object
+    else:
+        records = source
+    recs, where = read_records(records)
     if not recs:
         raise DataError(f"{where}: no score rows")
     first = recs[0][1]

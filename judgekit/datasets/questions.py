@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from ..errors import DataError
 from ..questions.graph import QuestionGraph
 
 
-def load_questions(path) -> dict[str, QuestionGraph]:
+def load_questions(path: str | Path) -> dict[str, QuestionGraph]:
     """Load a question file by its format: ``.csv`` (DSG schema), ``.json`` (TIFA schema) or
     ``.jsonl`` (GenEval's ``evaluation_metadata.jsonl``, turned into questions).
 
     Malformed DSG dependency cells are repaired or skipped as ``datasets.dsg`` documents; the
     report is logged (and kept on each graph's ``meta["load_issues"]``)."""
-    from pathlib import Path
-
     p = Path(path)
     if not p.exists():
         raise DataError(f"question file {p} does not exist")
@@ -34,10 +33,8 @@ def load_questions(path) -> dict[str, QuestionGraph]:
     raise DataError(f"question file {p}: expected a .csv (DSG schema), .json (TIFA schema) or .jsonl (GenEval metadata)")
 
 
-def save_questions(graphs: Iterable[QuestionGraph], path) -> None:
+def save_questions(graphs: Iterable[QuestionGraph], path: str | Path) -> None:
     """Save in the schema the suffix names: ``.csv`` DSG, ``.json`` TIFA."""
-    from pathlib import Path
-
     p = Path(path)
     if p.suffix.lower() == ".csv":
         from .dsg import save_dsg_csv

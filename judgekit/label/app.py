@@ -160,7 +160,7 @@ def serve(campaign: Campaign, exporter: Exporter | None, port: int, on_ready=Non
             if server.started:
                 on_ready()
 
-        server.startup = _startup
+        server.startup = _startup  # type: ignore[method-assign]  # a hook: uvicorn has no on-ready callback
     # uvicorn shuts down cleanly on SIGINT/SIGTERM, then re-raises the signal: turn that into a
     # normal return here, so the command can say where the labels are and exit 0.
     in_main = threading.current_thread() is threading.main_thread()

@@ -173,7 +173,7 @@ class Campaign:
                 assignments = self.store.assignments()
                 item = open_item([a for a in assignments if a.item in self.items], rater)
                 fresh = item is None
-                if fresh:
+                if item is None:  # (= fresh; spelled out so the type checker narrows item)
                     seen = {a.item for a in assignments if a.rater == rater}
                     item = pick_next(labellable, holders(assignments, now, self.settings.ttl), seen, rater,
                                      self.settings.k, self.settings.seed)

@@ -77,7 +77,7 @@ def load_label_items(manifest: str | Path, mode: str) -> list[Item]:
     items = []
     for s in samples:
         if mode == "pairwise":
-            need = ("image_a", "image_b", "model_a", "model_b")
+            need: tuple[str, ...] = ("image_a", "image_b", "model_a", "model_b")
             fields = PAIRWISE_IMAGES
         else:
             need = ("image",)

@@ -115,8 +115,8 @@ def campaign_status(store: LabelStore, items: Sequence[Item] | None, n_boot: int
     for a in assignments:
         if a.done:
             per_rater.setdefault(a.rater, {"items": 0, "answers": 0})["items"] += 1
-    for a in answers:
-        per_rater.setdefault(a.rater, {"items": 0, "answers": 0})["answers"] += 1
+    for ans in answers:
+        per_rater.setdefault(ans.rater, {"items": 0, "answers": 0})["answers"] += 1
     codes = _CODES.get(mode or "", {})
     agreement = {}
     for d in dims:

@@ -199,6 +199,7 @@ class LabelStore:
         except sqlite3.IntegrityError:
             raise Conflict(f"{ans['rater']!r} already answered item {ans['item']!r}"
                            + (f" ({ans['dimension']})" if ans["dimension"] else "")) from None
+        assert cur.lastrowid is not None  # set by the INSERT above
         return int(cur.lastrowid)
 
     def pop_last_answer(self, db: sqlite3.Connection, rater: str, now: float) -> Answer | None:

@@ -169,7 +169,7 @@ class QuestionMethod:
             o = outcomes.get(f"q{q.id}")
             if o is None or not o.ok:
                 answers[q.id] = None
-                errors[q.id] = o.error if o is not None else "not asked"
+                errors[q.id] = "not asked" if o is None else (o.error or "call failed")
                 continue
             answers[q.id] = o.value["answer"]
             extra[q.id] = {k: v for k, v in o.value.items() if k != "answer"}
@@ -179,7 +179,7 @@ class QuestionMethod:
             if row["id"] in errors:
                 row["error"] = errors[row["id"]]
         details = {**gs.to_details(), "item_id": graph.item_id}
-        base = dict(prompt_id=sample.prompt_id or graph.item_id)
+        base: dict[str, Any] = dict(prompt_id=sample.prompt_id or graph.item_id)
         if gs.score is None:
             first = next(iter(errors.values()), gs.error)
             err = gs.error if not errors else f"{gs.error}; first: {first}"

@@ -122,6 +122,7 @@ class VQAScoreMethod:
             return Result.for_sample(sample, self.rubric.name, status="failed", scores={k: v[k] for k in VARIANTS},
                           error="neither yes nor no is among the top answer tokens; the normalized score is undefined",
                           details={"p_no": v["p_no"]})
+        logprobs = o.response.logprobs if o.response else None
+        assert logprobs, "a defined score was parsed from this reply's logprobs"
         return Result.for_sample(sample, self.rubric.name, status="ok", scores={k: v[k] for k in VARIANTS}, overall=overall,
-                      details={"p_no": v["p_no"],
-                               "answer_token": o.response.logprobs[first_answer_position(o.response.logprobs)].token})
+                                 details={"p_no": v["p_no"], "answer_token": logprobs[first_answer_position(logprobs)].token})

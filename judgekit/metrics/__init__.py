@@ -12,7 +12,7 @@ dependency raises ``MissingDependencyError`` naming the ``metrics`` extra.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "fid": "_fid", "FID": "_fid", "FIDResult": "_fid", "fid_per_group": "_fid",
@@ -32,6 +32,19 @@ _EXPORTS = {
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)
+
+# The real names for type checkers (exported through __all__ above, hence the noqa); at run time
+# __getattr__ below imports each on first use, so importing the package stays free of torch.
+if TYPE_CHECKING:
+    from ._clip import CLIPScore, CLIPScorer, clip_score  # noqa: F401
+    from ._fid import FID, FIDResult, fid, fid_per_group  # noqa: F401
+    from ._kid import KID, KIDResult, kid, kid_from_features  # noqa: F401
+    from ._lpips import LPIPS, lpips  # noqa: F401
+    from ._psnr import MSE, PSNR, mse, psnr  # noqa: F401
+    from ._ssim import SSIM, ssim  # noqa: F401
+    from .extractors import FeatureExtractor, InceptionExtractor, ModuleExtractor  # noqa: F401
+    from .frechet import ReferenceStats, frechet_distance  # noqa: F401
+    from .gaussian import FeatureStats, StatsAccumulator  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -68,10 +68,10 @@ def extract_paths(
         num_workers=num_workers,
         progress=progress,
     ):
-        bad = [b for b in batch if b.error]
+        bad = [b.error for b in batch if b.error]
         if bad:
             raise DataError(
-                bad[0].error + (f" (and {len(bad) - 1} more in this batch)" if len(bad) > 1 else "")
+                bad[0] + (f" (and {len(bad) - 1} more in this batch)" if len(bad) > 1 else "")
             )
         try:
             yield from extractor.features_of([b.value for b in batch])

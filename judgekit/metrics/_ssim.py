@@ -22,7 +22,7 @@ from ..errors import ConfigError, InputError
 from . import _deps
 from ._perimage import PerImageMetric, check_pair
 
-PRESETS = {
+PRESETS: dict[str, dict[str, Any]] = {
     "wang": {"gaussian": True, "sigma": 1.5, "win_size": None, "sample_covariance": False},
     "skimage": {"gaussian": False, "sigma": 1.5, "win_size": 7, "sample_covariance": True},
 }

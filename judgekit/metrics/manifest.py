@@ -13,7 +13,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ConfigError
 from . import _deps
@@ -64,8 +64,9 @@ def score_set(
     needs_images = not all(str(x).endswith(".npz") for x in (real, fake))
     # built first, so a missing or wrong weights file fails before any image is read
     ext = make_extractor(weights=weights, mode=mode, device=device, sha256=sha) if needs_images else None
-    common = dict(feature_extractor=ext, weights=weights, mode=mode, device=device, sha256=sha)
-    load = dict(batch_size=batch_size, num_workers=num_workers, progress=progress)
+    # keyword packs shared by FID and KID (values of several types, checked by those signatures)
+    common: dict[str, Any] = dict(feature_extractor=ext, weights=weights, mode=mode, device=device, sha256=sha)
+    load: dict[str, Any] = dict(batch_size=batch_size, num_workers=num_workers, progress=progress)
     if metric == "kid":
         if str(real).endswith(".npz"):
             raise ConfigError(f"{real}: KID resamples features, so it needs the real images, not statistics")
@@ -145,6 +146,7 @@ def score_manifest(
     device = _deps.resolve_device(device)
     items = read_manifest(data)
     need = "prompt" if metric == "clip" else "reference"
+    prepare: Callable[..., Any]
     if metric == "clip":
         from transformers.utils import logging as hf_logging
 
@@ -208,8 +210,9 @@ def score_manifest(
             if good:
                 import torch
 
-                cos, truncated = clip.cosine(torch.stack([b.value for b in good]),
-                                             [todo[b.index][1].sample.prompt for b in good])  # fmt: skip
+                # never None: a sample without a prompt was emitted as failed above
+                prompts = cast(list[str], [todo[b.index][1].sample.prompt for b in good])
+                cos, truncated = clip.cosine(torch.stack([b.value for b in good]), prompts)
                 for b, c, t in zip(good, clip.from_cosine(cos).tolist(), truncated, strict=True):
                     emit(*todo[b.index], float(c), None, truncated=t)
             continue

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from .._sync import same_signature
 from ..backends.base import Backend
 from ..backends.preflight import ReadyGate
 from ..errors import ConfigError, DataError, GraphError, VerdictParseError
@@ -39,6 +40,12 @@ from ..types import ChatRequest
 from ..verdict import parse_json_object
 from .graph import Question, QuestionGraph
 from .scoring import map_to_choice, normalize_answer
+
+if TYPE_CHECKING:
+    from ..cache import ResponseCache
+
+Reply = TypeVar("Reply", bound=BaseModel)
+Checked = TypeVar("Checked")
 
 # ---- validated outputs ---------------------------------------------------------------------------
 
@@ -158,11 +165,23 @@ class Generation:
 class _Asker:
     """Sends one text-only request, validates the reply, retries with a new seed."""
 
-    def __init__(self, backend: Backend, retries: int, max_tokens: int, cache=None):
+    def __init__(self, backend: Backend, retries: int, max_tokens: int, cache: ResponseCache | None = None):
         self.backend, self.retries, self.max_tokens, self.cache = backend, retries, max_tokens, cache
         self.gate = ReadyGate(backend)  # the backend's pre-flight check, on the first cache miss
 
-    async def ask(self, template: str, variables: dict[str, Any], model: type[BaseModel], check=None):
+    @overload
+    async def ask(self, template: str, variables: dict[str, Any], model: type[Reply]) -> Reply: ...
+
+    @overload
+    async def ask(
+        self, template: str, variables: dict[str, Any], model: type[Reply], check: Callable[[Reply], Checked]
+    ) -> Checked: ...
+
+    async def ask(
+        self, template: str, variables: dict[str, Any], model: type[Reply],
+        check: Callable[[Reply], Any] | None = None,
+    ) -> Any:
+        """The validated reply, or what ``check`` makes of it (it raises to ask again)."""
         msgs = render_messages(template, variables)
         reason = ""
         for attempt in range(self.retries + 1):
@@ -179,7 +198,7 @@ class _Asker:
                 resp = (await self.backend.generate([req]))[0]
                 if resp.error is not None:
                     raise VerdictParseError(f"{template}: backend error: {resp.error}")
-                if key is not None:
+                if key is not None and self.cache is not None:
                     self.cache.put(key, backend_identity(self.backend), resp)
             try:
                 value = model.model_validate(parse_json_object(resp.text))
@@ -231,7 +250,8 @@ async def _dsg(asker: _Asker, item_id: str, prompt: str) -> QuestionGraph:
 
 async def _tifa(asker: _Asker, item_id: str, prompt: str, filter_unanswerable: bool) -> QuestionGraph:
     out = await asker.ask("questiongen_tifa.j2", {"prompt": prompt}, TIFAOut)
-    kept, dropped = list(out.questions), []
+    kept: list[TIFAQuestion] = list(out.questions)
+    dropped: list[TIFAQuestion] = []
     if filter_unanswerable:
         qvars = {"prompt": prompt, "questions": [q.model_dump() for q in out.questions]}
 
@@ -259,7 +279,8 @@ async def _tifa(asker: _Asker, item_id: str, prompt: str, filter_unanswerable: b
 
 async def generate_questions_async(
     prompts: Sequence[tuple[str, str]], backend: Backend, style: Literal["dsg", "tifa"] = "dsg", *,
-    retries: int = 2, max_tokens: int = 2048, concurrency: int = 8, filter_unanswerable: bool = True, cache=None,
+    retries: int = 2, max_tokens: int = 2048, concurrency: int = 8, filter_unanswerable: bool = True,
+    cache: ResponseCache | None = None,
 ) -> Generation:
     """Generate question graphs for ``[(item_id, prompt), ...]``; see the module docstring."""
     if style not in ("dsg", "tifa"):
@@ -283,6 +304,7 @@ async def generate_questions_async(
     return gen
 
 
+@same_signature(generate_questions_async)
 def generate_questions(*args: Any, **kwargs: Any) -> Generation:
     """Synchronous ``generate_questions_async`` (also inside a running event loop)."""
     try:

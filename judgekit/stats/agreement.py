@@ -12,10 +12,11 @@ with bootstrap CIs that resample prompts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ConfigError
 from .bootstrap import percentile_interval, resample_blocks
@@ -39,26 +40,26 @@ CORRELATION_LIKE = frozenset(STATISTICS) - {"pairwise_accuracy"}
 # --- correlations --------------------------------------------------------------------------------
 
 
-def pearson(x: Sequence[float], y: Sequence[float]) -> float:
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 2:
+def pearson(x: ArrayLike, y: ArrayLike) -> float:
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    if xa.size < 2:
         return float("nan")
-    xc, yc = x - x.mean(), y - y.mean()
+    xc, yc = xa - xa.mean(), ya - ya.mean()
     den = np.sqrt((xc * xc).sum() * (yc * yc).sum())
     # A relative threshold: float noise on a constant column must not look like variance.
-    if den <= 1e-12 * max(1.0, np.abs(x).max() * np.abs(y).max() * x.size):
+    if den <= 1e-12 * max(1.0, np.abs(xa).max() * np.abs(ya).max() * xa.size):
         return float("nan")
     return float(np.clip((xc * yc).sum() / den, -1.0, 1.0))
 
 
-def average_ranks(x) -> np.ndarray:
+def average_ranks(x: ArrayLike) -> np.ndarray:
     """Ranks 1..n with ties sharing their average rank (as ``scipy.stats.rankdata``)."""
     _, inv, counts = np.unique(np.asarray(x, float), return_inverse=True, return_counts=True)
     ends = np.cumsum(counts)
     return (ends - (counts - 1) / 2)[inv.ravel()]
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+def spearman(x: ArrayLike, y: ArrayLike) -> float:
     """Pearson of average ranks (the tie-corrected Spearman rho)."""
     return pearson(average_ranks(x), average_ranks(y))
 
@@ -90,41 +91,41 @@ def _tie_pairs(v: np.ndarray) -> float:
     return float((c * (c - 1) / 2).sum())
 
 
-def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
+def kendall_tau_b(x: ArrayLike, y: ArrayLike) -> float:
     """Kendall's tau-b: ties corrected on both sides; the usual choice on equal scales."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    if xa.size < 2 or np.ptp(xa) == 0 or np.ptp(ya) == 0:
         return float("nan")
-    n0 = x.size * (x.size - 1) / 2
-    return float(_kendall_s(x, y) / np.sqrt((n0 - _tie_pairs(x)) * (n0 - _tie_pairs(y))))
+    n0 = xa.size * (xa.size - 1) / 2
+    return float(_kendall_s(xa, ya) / np.sqrt((n0 - _tie_pairs(xa)) * (n0 - _tie_pairs(ya))))
 
 
-def kendall_tau_c(x: Sequence[float], y: Sequence[float]) -> float:
+def kendall_tau_c(x: ArrayLike, y: ArrayLike) -> float:
     """Stuart's tau-c: for two scales with different numbers of levels (a 0-1 judge vs 1-5)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    if xa.size < 2 or np.ptp(xa) == 0 or np.ptp(ya) == 0:
         return float("nan")
-    m = min(np.unique(x).size, np.unique(y).size)
-    return float(2 * _kendall_s(x, y) / (x.size**2 * (m - 1) / m))
+    m = min(np.unique(xa).size, np.unique(ya).size)
+    return float(2 * _kendall_s(xa, ya) / (xa.size**2 * (m - 1) / m))
 
 
-def kendall_taus(x, y) -> tuple[float, float]:
+def kendall_taus(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     """``(tau_b, tau_c)`` from one count of concordant minus discordant pairs."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    if xa.size < 2 or np.ptp(xa) == 0 or np.ptp(ya) == 0:
         return float("nan"), float("nan")
-    big_s = _kendall_s(x, y)
-    n0 = x.size * (x.size - 1) / 2
-    m = min(np.unique(x).size, np.unique(y).size)
-    tau_b = big_s / np.sqrt((n0 - _tie_pairs(x)) * (n0 - _tie_pairs(y)))
-    return float(tau_b), float(2 * big_s / (x.size**2 * (m - 1) / m))
+    big_s = _kendall_s(xa, ya)
+    n0 = xa.size * (xa.size - 1) / 2
+    m = min(np.unique(xa).size, np.unique(ya).size)
+    tau_b = big_s / np.sqrt((n0 - _tie_pairs(xa)) * (n0 - _tie_pairs(ya)))
+    return float(tau_b), float(2 * big_s / (xa.size**2 * (m - 1) / m))
 
 
-def fisher_z_mean(values: Sequence[float], weights: Sequence[float] | None = None) -> float:
+def fisher_z_mean(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     """Average correlations through Fisher's z (arctanh, weighted mean, tanh); NaNs skipped.
 
     >>> round(fisher_z_mean([0.5, 0.9]), 4)
-    0.7693
+    0.7661
     """
     r = np.asarray(values, float)
     w = np.ones_like(r) if weights is None else np.asarray(weights, float)
@@ -138,7 +139,7 @@ def fisher_z_mean(values: Sequence[float], weights: Sequence[float] | None = Non
 # --- mapping onto the human scale, kappa, Krippendorff --------------------------------------------
 
 
-def linear_map(values, source: tuple[float, float], target: tuple[float, float]) -> np.ndarray:
+def linear_map(values: ArrayLike, source: tuple[float, float], target: tuple[float, float]) -> np.ndarray:
     """Map ``source`` range linearly onto ``target`` (a constant source maps to the midpoint)."""
     v = np.asarray(values, float)
     (a, b), (c, d) = source, target
@@ -147,7 +148,7 @@ def linear_map(values, source: tuple[float, float], target: tuple[float, float])
     return c + (v - a) * (d - c) / (b - a)
 
 
-def to_levels(values, levels: Sequence[float]) -> np.ndarray:
+def to_levels(values: ArrayLike, levels: ArrayLike) -> np.ndarray:
     """Round each value to the nearest of ``levels`` (halves go up)."""
     lv = np.sort(np.asarray(levels, float))
     v = np.asarray(values, float)
@@ -155,7 +156,7 @@ def to_levels(values, levels: Sequence[float]) -> np.ndarray:
     return lv[np.searchsorted(mids, v, side="right")]
 
 
-def quadratic_weighted_kappa(a, b, levels: Sequence[float]) -> float:
+def quadratic_weighted_kappa(a: ArrayLike, b: ArrayLike, levels: ArrayLike) -> float:
     """Cohen's kappa with quadratic weights between two ratings already on ``levels``."""
     lv = np.sort(np.asarray(levels, float))
     k = lv.size
@@ -170,7 +171,7 @@ def quadratic_weighted_kappa(a, b, levels: Sequence[float]) -> float:
     return float(1 - (w * obs).sum() / den) if den > 0 else float("nan")
 
 
-def krippendorff_alpha(ratings, level: str = "interval", levels: Sequence[float] | None = None) -> float:
+def krippendorff_alpha(ratings: ArrayLike, level: str = "interval", levels: ArrayLike | None = None) -> float:
     """Krippendorff's alpha of a ``(raters, units)`` matrix with NaN for a missing rating.
 
     ``level`` is ``"interval"`` (squared differences) or ``"ordinal"`` (differences of cumulative
@@ -211,7 +212,7 @@ def krippendorff_alpha(ratings, level: str = "interval", levels: Sequence[float]
 # --- pairwise accuracy with ties (Deutsch et al. 2023) ------------------------------------------
 
 
-def within_group_pairs(groups: Sequence) -> tuple[np.ndarray, np.ndarray]:
+def within_group_pairs(groups: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs ``(i, j)``, ``i < j`` in input order, of items that share a group."""
     g = np.asarray(groups)
     order = np.argsort(g, kind="stable")
@@ -231,7 +232,7 @@ def within_group_pairs(groups: Sequence) -> tuple[np.ndarray, np.ndarray]:
     return order[np.concatenate(a_parts)], order[np.concatenate(b_parts)]
 
 
-def pairwise_accuracy_from_diffs(d_scorer, d_human) -> tuple[float, float]:
+def pairwise_accuracy_from_diffs(d_scorer: ArrayLike, d_human: ArrayLike) -> tuple[float, float]:
     """``(acc_eq, epsilon)`` over pairs, with the scorer's tie threshold chosen to maximize it.
 
     A pair counts when both sides call it a tie (human difference 0, scorer ``|d| <= epsilon``)
@@ -261,14 +262,19 @@ def pairwise_accuracy_from_diffs(d_scorer, d_human) -> tuple[float, float]:
     return float(score[best] / ds.size), eps
 
 
-def pairwise_accuracy(scorer, human, groups: Sequence | None = None) -> tuple[float, float]:
+def pairwise_accuracy(scorer: ArrayLike, human: ArrayLike, groups: ArrayLike | None = None) -> tuple[float, float]:
     """Pairwise accuracy with ties over pairs of items in the same group (all pairs if none)."""
     s, h = np.asarray(scorer, float), np.asarray(human, float)
     a, b = within_group_pairs(np.zeros(s.size) if groups is None else groups)
     return pairwise_accuracy_from_diffs(s[a] - s[b], h[a] - h[b])
 
 
-def system_level(scorer, human, models: Sequence, statistic=spearman) -> float:
+def system_level(
+    scorer: ArrayLike,
+    human: ArrayLike,
+    models: ArrayLike,
+    statistic: Callable[[ArrayLike, ArrayLike], float] = spearman,
+) -> float:
     """Rank agreement of per-model means (how well the scorer orders the models)."""
     m = np.asarray(models)
     names = list(dict.fromkeys(m.tolist()))
@@ -291,7 +297,15 @@ class HumanScale:
         return float(self.levels.min()), float(self.levels.max())
 
 
-def item_statistics(s, h, alpha_rows, groups, scale: HumanScale, s_range, same_item=None) -> dict[str, float]:
+def item_statistics(
+    s: np.ndarray,
+    h: np.ndarray,
+    alpha_rows: np.ndarray | None,
+    groups: np.ndarray,
+    scale: HumanScale,
+    s_range: tuple[float, float],
+    same_item: np.ndarray | None = None,
+) -> dict[str, float]:
     """All item-level statistics of scorer ``s`` against human values ``h`` (one pass)."""
     out = {
         "pearson": pearson(s, h),
@@ -323,7 +337,7 @@ def pair_groups(groups: np.ndarray) -> np.ndarray:
     return groups if (counts > 1).any() else np.zeros_like(groups)
 
 
-def _undefined_note(s, h) -> str:
+def _undefined_note(s: np.ndarray, h: np.ndarray) -> str:
     if np.ptp(s) == 0:
         return "undefined: the scorer gives every item the same score"
     if np.ptp(h) == 0:
@@ -332,12 +346,12 @@ def _undefined_note(s, h) -> str:
 
 
 def agreement(
-    scorer,
-    ratings,
-    groups: Sequence,
+    scorer: ArrayLike,
+    ratings: ArrayLike,
+    groups: ArrayLike,
     scale: HumanScale,
     *,
-    models: Sequence | None = None,
+    models: ArrayLike | None = None,
     scorer_range: tuple[float, float] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
@@ -358,11 +372,12 @@ def agreement(
     mods = None if models is None else np.asarray(models)
     for b, (rows, block) in enumerate(resample_blocks(g, s.size, n_boot, seed)):
         pair_g = block if pg is g else np.zeros_like(block)
-        st = item_statistics(s[rows], h[rows], alpha_rows[:, rows], pair_g, scale, rng_s, rows)
+        boot_alpha = None if alpha_rows is None else alpha_rows[:, rows]
+        st = item_statistics(s[rows], h[rows], boot_alpha, pair_g, scale, rng_s, rows)
         reps[b, : len(names)] = [st[k] for k in names]
         if mods is not None:
             reps[b, -1] = system_level(s[rows], h[rows], mods[rows])
-    out = {}
+    out: dict[str, Estimate] = {}
     for i, k in enumerate(names):
         note = "" if np.isfinite(point[k]) else _undefined_note(s, h)
         est = Estimate.from_interval(point[k], percentile_interval(reps[:, i], level), s.size, note=note,

@@ -15,8 +15,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import DataError
+
+#: Group labels (prompt ids), one per item: a list or a 1-d array. Not ``ArrayLike``: a group
+#: list must have a length and be iterable item by item.
+Groups = Sequence[Any] | np.ndarray
 
 
 def one_blas_thread() -> Any:
@@ -30,18 +35,18 @@ def one_blas_thread() -> Any:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def group_indices(groups: Sequence) -> list[np.ndarray]:
+def group_indices(groups: Groups) -> list[np.ndarray]:
     """Row indices of each distinct group, in first-seen order."""
-    index: dict = {}
+    index: dict[Any, list[int]] = {}
     for i, g in enumerate(groups):
         index.setdefault(g, []).append(i)
     return [np.asarray(ix) for ix in index.values()]
 
 
 def bootstrap_ci(
-    values: Sequence[float],
+    values: ArrayLike,
     statistic: Callable[[np.ndarray], float] = np.mean,
-    groups: Sequence | None = None,
+    groups: Groups | None = None,
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
@@ -69,7 +74,7 @@ def bootstrap_ci(
 
 
 def resample_blocks(
-    groups: Sequence | None, n: int, n_boot: int = 1000, seed: int = 0
+    groups: Groups | None, n: int, n_boot: int = 1000, seed: int = 0
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(rows, block_of_row)`` for each bootstrap replicate, resampling whole groups.
 
@@ -97,7 +102,7 @@ def resample_blocks(
         yield rows, np.repeat(np.arange(len(pick)), lens)
 
 
-def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def percentile_interval(replicates: ArrayLike, level: float = 0.95) -> tuple[float, float]:
     """Percentile interval of bootstrap replicates, ignoring undefined (NaN) ones.
 
     Returns NaNs when more than half of the replicates are undefined: an interval made of the
@@ -107,7 +112,7 @@ def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[fl
     return float(lo[0]), float(hi[0])
 
 
-def percentile_intervals(replicates: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def percentile_intervals(replicates: ArrayLike, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """``percentile_interval`` of each column of a (replicates, k) array, same NaN rule."""
     r = np.asarray(replicates, dtype=float)
     alpha = (1 - level) / 2
@@ -121,7 +126,7 @@ def percentile_intervals(replicates: np.ndarray, level: float = 0.95) -> tuple[n
     return lo, hi
 
 
-def group_codes(groups: Sequence | None, n: int) -> np.ndarray:
+def group_codes(groups: Groups | None, n: int) -> np.ndarray:
     """Integer code of each item's group (each item its own group when ``groups`` is None)."""
     if groups is None:
         return np.arange(n)

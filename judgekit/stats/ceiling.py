@@ -3,9 +3,10 @@ scorer gets, so a judge's agreement can be read against how well people agree wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .agreement import (
     CORRELATION_LIKE,
@@ -21,16 +22,16 @@ from .estimates import Estimate
 
 
 def human_ceiling(
-    ratings,
-    groups: Sequence,
+    ratings: ArrayLike,
+    groups: ArrayLike,
     scale: HumanScale,
     *,
-    scorer=None,
+    scorer: ArrayLike | None = None,
     scorer_range: tuple[float, float] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Each rater against the mean of the other raters, with the same statistics.
 
     Returns ``None`` when there are fewer than two raters. Correlation-like statistics are
@@ -50,9 +51,11 @@ def human_ceiling(
     rng_s = scale.range if sc is None else (scorer_range or (float(sc.min()), float(sc.max())))
     stat_names = STATISTICS if sc is None else tuple(k for k in STATISTICS if not k.startswith("krippendorff"))
 
-    def one_pass(rows, pair_g, same_item):
+    def one_pass(
+        rows: np.ndarray, pair_g: np.ndarray, same_item: np.ndarray | None
+    ) -> tuple[dict[str, float], list[dict[str, float]]]:
         rr = r[rows]
-        per_rater = []
+        per_rater: list[dict[str, float]] = []
         for j in range(rr.shape[1]):
             x = rr[:, j]
             others = np.delete(rr, j, axis=1)
@@ -66,7 +69,7 @@ def human_ceiling(
             st = item_statistics(xs, y, None, pair_g[ok], scale, rng_s, si)
             st["_n"], st["_rater"] = int(ok.sum()), j
             per_rater.append(st)
-        agg = {}
+        agg: dict[str, float] = {}
         for k in stat_names:
             vals = [p[k] for p in per_rater]
             if k in CORRELATION_LIKE:
@@ -84,7 +87,7 @@ def human_ceiling(
     for b, (rows, block) in enumerate(resample_blocks(g, r.shape[0], n_boot, seed)):
         agg, _ = one_pass(rows, block if pg is g else np.zeros_like(block), rows)
         reps[b] = [agg[k] for k in stat_names]
-    out: dict = {
+    out: dict[str, Any] = {
         k: Estimate.from_interval(point[k], percentile_interval(reps[:, i], level), r.shape[0], replicates=reps[:, i])
         for i, k in enumerate(stat_names)
     }

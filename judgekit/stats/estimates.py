@@ -8,15 +8,15 @@ JSON (``to_dict``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from ..errors import ConfigError, DataError
-from .bootstrap import group_codes, grouped_mean_replicates, one_blas_thread, percentile_interval
+from .bootstrap import Groups, group_codes, grouped_mean_replicates, one_blas_thread, percentile_interval
 
 
 def _num(x: Any) -> float | None:
@@ -54,8 +54,8 @@ class Estimate:
 
 
 def likert_mean(
-    scores: Sequence[float],
-    groups: Sequence | None = None,
+    scores: ArrayLike,
+    groups: Groups | None = None,
     *,
     n_boot: int = 1000,
     level: float = 0.95,
@@ -97,8 +97,8 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 def pass_rate(
-    passed: Sequence[bool | int | float],
-    groups: Sequence | None = None,
+    passed: ArrayLike,
+    groups: Groups | None = None,
     *,
     method: str = "bootstrap",
     n_boot: int = 1000,

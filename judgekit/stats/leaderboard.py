@@ -155,7 +155,9 @@ def leaderboard(
         return _leaderboard(battles, method, n_boot, level, seed, resample, options)
 
 
-def _leaderboard(battles, method, n_boot, level, seed, resample, options) -> Leaderboard:
+def _leaderboard(
+    battles: Battles, method: str, n_boot: int, level: float, seed: int, resample: str, options: dict[str, Any]
+) -> Leaderboard:
     rng = np.random.default_rng(seed)
     degenerate = 0
     if method == "bt":

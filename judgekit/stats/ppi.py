@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from ..errors import InputError
@@ -42,7 +44,7 @@ class MeanEstimate:
     N: int = 0  # judge-only items used
     lam: float | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         r = lambda x: None if x is None or not np.isfinite(x) else round(float(x), 6)  # noqa: E731
         d = {"method": self.method, "value": r(self.value), "ci_low": r(self.ci_low), "ci_high": r(self.ci_high),
              "se": r(self.se), "n": self.n, "N": self.N}
@@ -56,39 +58,41 @@ def _interval(value: float, se: float, level: float) -> tuple[float, float]:
     return (float(value - z * se), float(value + z * se))
 
 
-def tuned_lambda(y, yhat, yhat_unlabeled) -> float:
+def tuned_lambda(y: ArrayLike, yhat: ArrayLike, yhat_unlabeled: ArrayLike) -> float:
     """The variance-minimising ``lam`` for the mean, clipped to [0, 1]."""
-    y, yh, yu = (np.asarray(a, float) for a in (y, yhat, yhat_unlabeled))
-    n, big_n = y.size, yu.size
-    cov = np.mean((y - y.mean()) * (yh - yh.mean()))
+    ya, yh, yu = (np.asarray(a, float) for a in (y, yhat, yhat_unlabeled))
+    n, big_n = ya.size, yu.size
+    cov = np.mean((ya - ya.mean()) * (yh - yh.mean()))
     var = np.var(np.r_[yh, yu], ddof=1)  # the judge's variance, estimated from every prediction
     if not np.isfinite(var) or var <= 0:
         return 0.0
     return float(np.clip(cov / ((1 + n / big_n) * var), 0.0, 1.0))
 
 
-def ppi_mean(y, yhat, yhat_unlabeled, level: float = 0.95, lam: float | None = None) -> MeanEstimate:
+def ppi_mean(
+    y: ArrayLike, yhat: ArrayLike, yhat_unlabeled: ArrayLike, level: float = 0.95, lam: float | None = None
+) -> MeanEstimate:
     """PPI++ estimate of the mean of ``y`` with a ``level`` CI (``lam=None`` tunes it)."""
-    y, yh, yu = (np.asarray(a, float) for a in (y, yhat, yhat_unlabeled))
-    if y.size != yh.size:
+    ya, yh, yu = (np.asarray(a, float) for a in (y, yhat, yhat_unlabeled))
+    if ya.size != yh.size:
         raise InputError("y and yhat must be aligned (the judge's predictions on the labelled items)")
-    if y.size < 2 or yu.size < 1:
+    if ya.size < 2 or yu.size < 1:
         raise InputError("PPI needs at least 2 labelled items and 1 unlabelled item")
-    lam = tuned_lambda(y, yh, yu) if lam is None else float(lam)
-    value = float(np.mean(lam * yu) + np.mean(y - lam * yh))
-    se = math.sqrt(np.var(lam * yu) / yu.size + np.var(y - lam * yh) / y.size)
-    return MeanEstimate("ppi++", value, *_interval(value, se, level), se, int(y.size), int(yu.size), lam)
+    lam_used = tuned_lambda(ya, yh, yu) if lam is None else float(lam)
+    value = float(np.mean(lam_used * yu) + np.mean(ya - lam_used * yh))
+    se = math.sqrt(np.var(lam_used * yu) / yu.size + np.var(ya - lam_used * yh) / ya.size)
+    return MeanEstimate("ppi++", value, *_interval(value, se, level), se, int(ya.size), int(yu.size), lam_used)
 
 
-def human_only_mean(y, level: float = 0.95) -> MeanEstimate:
+def human_only_mean(y: ArrayLike, level: float = 0.95) -> MeanEstimate:
     """The classical estimate from the human labels alone (normal interval)."""
-    y = np.asarray(y, float)
-    se = float(np.std(y) / math.sqrt(y.size)) if y.size else float("nan")
-    v = float(np.mean(y)) if y.size else float("nan")
-    return MeanEstimate("human_only", v, *_interval(v, se, level), se, int(y.size))
+    ya = np.asarray(y, float)
+    se = float(np.std(ya) / math.sqrt(ya.size)) if ya.size else float("nan")
+    v = float(np.mean(ya)) if ya.size else float("nan")
+    return MeanEstimate("human_only", v, *_interval(v, se, level), se, int(ya.size))
 
 
-def judge_only_mean(yhat_all, level: float = 0.95) -> MeanEstimate:
+def judge_only_mean(yhat_all: ArrayLike, level: float = 0.95) -> MeanEstimate:
     """The judge's own mean over every item. Its CI only reflects sampling noise: it is not a
     CI for the human mean, because nothing corrects the judge's bias."""
     yh = np.asarray(yhat_all, float)
@@ -97,7 +101,9 @@ def judge_only_mean(yhat_all, level: float = 0.95) -> MeanEstimate:
     return MeanEstimate("judge_only", v, *_interval(v, se, level), se, 0, int(yh.size))
 
 
-def mean_estimates(y, yhat, yhat_unlabeled, level: float = 0.95) -> dict[str, MeanEstimate]:
+def mean_estimates(
+    y: ArrayLike, yhat: ArrayLike, yhat_unlabeled: ArrayLike, level: float = 0.95
+) -> dict[str, MeanEstimate]:
     """PPI++ next to the human-only and judge-only estimates."""
     return {
         "ppi": ppi_mean(y, yhat, yhat_unlabeled, level),
@@ -106,7 +112,7 @@ def mean_estimates(y, yhat, yhat_unlabeled, level: float = 0.95) -> dict[str, Me
     }
 
 
-def win_indicators(score_a, score_b) -> np.ndarray:
+def win_indicators(score_a: ArrayLike, score_b: ArrayLike) -> np.ndarray:
     """Per prompt: 1 when A scores higher, 0 when lower, 0.5 for a tie (a win rate's unit)."""
     a, b = np.asarray(score_a, float), np.asarray(score_b, float)
     return np.where(a > b, 1.0, np.where(a < b, 0.0, 0.5))
@@ -121,19 +127,19 @@ def ci_width_for(n: int, big_n: int, var_y: float, var_yhat: float, cov: float, 
 
 
 def labels_needed(
-    y, yhat, target_width: float, big_n: int, level: float = 0.95, max_n: int = 10_000_000
+    y: ArrayLike, yhat: ArrayLike, target_width: float, big_n: int, level: float = 0.95, max_n: int = 10_000_000
 ) -> dict[str, int | None]:
     """How many human labels a ``target_width`` CI needs, with PPI++ (judge scores on
     ``big_n`` other items) and with humans alone. Variances come from a pilot ``(y, yhat)``.
     ``None`` means the target is out of reach (for PPI: below what the judge-only term allows).
     """
-    y, yh = np.asarray(y, float), np.asarray(yhat, float)
-    var_y, var_yh = float(np.var(y, ddof=1)), float(np.var(yh, ddof=1))
-    cov = float(np.cov(y, yh)[0, 1])
+    ya, yh = np.asarray(y, float), np.asarray(yhat, float)
+    var_y, var_yh = float(np.var(ya, ddof=1)), float(np.var(yh, ddof=1))
+    cov = float(np.cov(ya, yh)[0, 1])
     z = norm.ppf(0.5 + level / 2)
     human = math.ceil((2 * z) ** 2 * var_y / target_width**2)
 
-    def width(n):
+    def width(n: int) -> float:
         return ci_width_for(n, big_n, var_y, var_yh, cov, level)
 
     if width(max_n) > target_width:

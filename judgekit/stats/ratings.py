@@ -37,7 +37,9 @@ class Ratings:
         return {m: float(r) for m, r in zip(self.models, self.ratings, strict=True)}
 
 
-def _elo_scalar(a, b, s, n, k, base, scale, init) -> np.ndarray:
+def _elo_scalar(
+    a: np.ndarray, b: np.ndarray, s: np.ndarray, n: int, k: float, base: float, scale: float, init: float
+) -> np.ndarray:
     r = [float(init)] * n
     for i, j, si in zip(a.tolist(), b.tolist(), s.tolist(), strict=True):
         ea = 1.0 / (1.0 + base ** ((r[j] - r[i]) / scale))
@@ -47,7 +49,10 @@ def _elo_scalar(a, b, s, n, k, base, scale, init) -> np.ndarray:
     return np.asarray(r)
 
 
-def _elo_lanes(a: np.ndarray, b: np.ndarray, s: np.ndarray, live: np.ndarray, n, k, base, scale, init) -> np.ndarray:
+def _elo_lanes(
+    a: np.ndarray, b: np.ndarray, s: np.ndarray, live: np.ndarray, n: int, k: float, base: float, scale: float,
+    init: float,
+) -> np.ndarray:
     """Online Elo over L independent battle sequences at once (arrays of shape (L, T)); steps
     where ``live`` is False change nothing (padding of shorter sequences)."""
     lanes, steps = a.shape
@@ -99,7 +104,9 @@ def _check_elo(k: float, base: float, scale: float) -> None:
         raise ConfigError(f"Elo needs k > 0, base > 1 and scale > 0 (got k={k}, base={base}, scale={scale})")
 
 
-def identifiability_problems(models: Sequence[str], lo, hi, n_pair, s_pair) -> str | None:
+def identifiability_problems(
+    models: Sequence[str], lo: np.ndarray, hi: np.ndarray, n_pair: np.ndarray, s_pair: np.ndarray
+) -> str | None:
     """Why the Bradley-Terry MLE does not exist, or None when it does.
 
     The MLE exists iff every model can be reached from every other through "beat" edges
@@ -125,13 +132,16 @@ def identifiability_problems(models: Sequence[str], lo, hi, n_pair, s_pair) -> s
     return "; ".join(parts)
 
 
-def _bt_fit(lo, hi, n_pair, s_pair, n_models: int, c: float, prior: float, x0: np.ndarray | None) -> np.ndarray:
+def _bt_fit(
+    lo: np.ndarray, hi: np.ndarray, n_pair: np.ndarray, s_pair: np.ndarray, n_models: int, c: float, prior: float,
+    x0: np.ndarray | None,
+) -> np.ndarray:
     """theta maximizing sum_p [S log sig(c d) + (N - S) log sig(-c d)] - prior/2 |theta|^2,
     d = theta_lo - theta_hi, with mean(theta) = 0 (the likelihood only sees differences, so a
     quadratic on sum(theta) pins the free shift without moving the optimum)."""
     total = max(float(n_pair.sum()), 1.0)
 
-    def f(theta):
+    def f(theta: np.ndarray) -> tuple[float, np.ndarray]:
         x = c * (theta[lo] - theta[hi])
         nll = np.dot(s_pair, np.logaddexp(0.0, -x)) + np.dot(n_pair - s_pair, np.logaddexp(0.0, x))
         g = -(s_pair - n_pair * _sigmoid(x)) * c
@@ -151,7 +161,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _bt_to_ratings(theta: np.ndarray, models, scale: float, init: float, anchor: str | None) -> np.ndarray:
+def _bt_to_ratings(theta: np.ndarray, models: list[str], scale: float, init: float, anchor: str | None) -> np.ndarray:
     shift = theta[models.index(anchor)] if anchor is not None else 0.0
     return scale * (theta - shift) + init
 
@@ -176,7 +186,10 @@ def bradley_terry(
     return _bt_from_counts(BattleCounts(battles), base=base, scale=scale, init=init, anchor=anchor, prior=prior)
 
 
-def _bt_from_counts(counts: BattleCounts, *, base, scale, init, anchor, prior, x0=None) -> Ratings:
+def _bt_from_counts(
+    counts: BattleCounts, *, base: float, scale: float, init: float, anchor: str | None, prior: float,
+    x0: np.ndarray | None = None,
+) -> Ratings:
     models = counts.models
     _check_elo(1.0, base, scale)
     if prior < 0:
