@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import calibration, metrics  # metrics is lazy: no torch until a metric is used
 from ._version import __version__
 from .calibration import apply_calibration, calibrate
@@ -67,7 +69,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # ``jk.report``: imported on first use, so ``import judgekit`` stays light.
     if name == "report":
         import importlib

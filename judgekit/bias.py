@@ -83,7 +83,7 @@ def bias_report(
         raise DataError(
             "no answered samples: nothing to report (are these results of the attributes rubric?)"
         )
-    opts = dict(n_boot=n_boot, level=level, seed=seed)
+    opts: dict[str, Any] = dict(n_boot=n_boot, level=level, seed=seed)
 
     def stats(items: list[tuple[Any, dict[str, str]]], by_image: bool = False) -> dict[str, Any]:
         groups = [str(i) for i in range(len(items))] if by_image else [g for g, _ in items]

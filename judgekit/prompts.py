@@ -76,6 +76,7 @@ def template_variables(name: str, base_dir: Path | None = None) -> set[str]:
             continue
         seen.add(current)
         _template(current, base_dir)  # a clear TemplateError when missing or broken
+        assert env.loader is not None  # the environment is built with a loader
         source = env.loader.get_source(env, current)[0]
         tree = env.parse(source)
         found |= meta.find_undeclared_variables(tree)

@@ -139,7 +139,8 @@ class Rubric(BaseModel):
         out: dict[str, float | None] = {}
         for g, dims in self.groups().items():
             vals = [scores.get(d.name) for d in dims]
-            out[g] = None if any(v is None for v in vals) else float(min(vals))
+            known = [v for v in vals if v is not None]
+            out[g] = float(min(known)) if len(known) == len(vals) else None
         return out
 
     def combine_scores(self, scores: Mapping[str, float | None]) -> float | None:
@@ -181,15 +182,18 @@ def rule_problems(data: Any) -> list[tuple[str, str]]:
     if not isinstance(data, dict):
         return []
     out: list[tuple[str, str]] = []
-    dims = [d for d in data.get("dimensions") or [] if isinstance(d, dict)] if isinstance(data.get("dimensions"), list) else []
-    names = [d.get("name") for d in dims if isinstance(d.get("name"), str)]
+    raw_dims = data.get("dimensions")
+    dims: list[dict[str, Any]] = [d for d in raw_dims if isinstance(d, dict)] if isinstance(raw_dims, list) else []
+    names: list[str] = [d["name"] for d in dims if isinstance(d.get("name"), str)]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         out.append(("dimensions", f"dimension names must be unique; repeated: {dupes}"))
 
-    combine = data.get("combine") if isinstance(data.get("combine"), dict) else {}
+    raw_combine = data.get("combine")
+    combine: dict[str, Any] = raw_combine if isinstance(raw_combine, dict) else {}
     rule = combine.get("rule", "mean")
-    weights = combine.get("weights") if isinstance(combine.get("weights"), dict) else {}
+    raw_weights = combine.get("weights")
+    weights: dict[Any, Any] = raw_weights if isinstance(raw_weights, dict) else {}
     if rule == "viescore" and not {"SC", "PQ"} <= {d.get("group") for d in dims}:
         out.append(("combine.rule", "rule 'viescore' needs dimensions with group SC and group PQ"))
     if rule == "single" and len(dims) != 1:
@@ -207,9 +211,11 @@ def rule_problems(data: Any) -> list[tuple[str, str]]:
         if any(v < 0 for v in vals) or (vals and not sum(vals) > 0):
             out.append(("combine.weights", "weights must be non-negative with a positive sum"))
 
-    scale = data.get("scale") if isinstance(data.get("scale"), dict) else {}
+    raw_scale = data.get("scale")
+    scale: dict[str, Any] = raw_scale if isinstance(raw_scale, dict) else {}
     lo, hi = _number(scale.get("min"), 0.0), _number(scale.get("max"), 10.0)
-    labels = scale.get("labels") if isinstance(scale.get("labels"), dict) else {}
+    raw_labels = scale.get("labels")
+    labels: dict[Any, Any] = raw_labels if isinstance(raw_labels, dict) else {}
     if lo is not None and hi is not None:
         for key in labels:
             try:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._sync import same_signature
 from ._version import __version__
 from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
@@ -192,7 +193,8 @@ class Run:
                 # Per call: answered now or replayed from the cache, and by which endpoint.
                 result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
             result.provenance = self.provenance
-            result.inputs = sample_inputs(sample)  # what was judged, so a report can show it
+            # What was judged, so a report can show it (an extra field of the record).
+            setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
             self.results[index] = result
             if self._fh is not None:
                 self._fh.write(result.model_dump_json() + "\n")
@@ -314,33 +316,14 @@ async def score_async(
             await be.aclose()
 
 
-def score(
-    rubric: str | Path | Rubric,
-    samples: str | Path | Iterable[Sample | dict[str, Any]],
-    backend: str | Backend | None = None,
-    *,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    concurrency: int = 16,
-    cache: str | Path | bool | None = True,
-    out: str | Path | None = None,
-    max_samples: int | None = None,
-    progress: bool | None = False,
-    parse_retries: int = 2,
-    backend_options: dict[str, Any] | None = None,
-    method_options: dict[str, Any] | None = None,
-) -> Results:
-    """Synchronous ``score_async`` (same parameters; see its docstring). Works inside a running
-    event loop (a Jupyter notebook) by running the scoring loop in a worker thread.
-
-    The parameters are spelt out rather than passed as ``*args, **kwargs`` so that ``help()``
-    and editors show them; a test keeps them equal to ``score_async``'s."""
-    kwargs = dict(base_url=base_url, api_key=api_key, concurrency=concurrency, cache=cache, out=out,
-                  max_samples=max_samples, progress=progress, parse_retries=parse_retries,
-                  backend_options=backend_options, method_options=method_options)
+@same_signature(score_async)
+def score(*args: Any, **kwargs: Any) -> Results:
+    """Synchronous ``score_async`` (same parameters: ``help()`` and editors show them, through
+    ``same_signature``). Works inside a running event loop (a Jupyter notebook) by running the
+    scoring loop in a worker thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(score_async(rubric, samples, backend, **kwargs))
+        return asyncio.run(score_async(*args, **kwargs))
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, score_async(rubric, samples, backend, **kwargs)).result()
+        return pool.submit(asyncio.run, score_async(*args, **kwargs)).result()

@@ -218,7 +218,7 @@ def seed_summary(
             "ci_width": target, "n_prompts": len(ids), "seeds": 1, "min_prompts": 1}  # fmt: skip
         need.update(current_width=cur_width, current_seeds=cur_seeds,
                     prompts_at_current_seeds=S.prompts_needed(pv, wv, cur_seeds, target, level) if target > 0 else 2)  # fmt: skip
-        components = {}
+        components: dict[str, Any] = {}
         for k in ("prompt", "seed", "residual"):
             components[k] = {**_ci_of(vc, f"{k}_frac"), "variance": _ci_of(vc, f"{k}_var")}
         components["dimensions"] = int(per_dim[0].shape[1])
@@ -252,8 +252,8 @@ def seed_summary(
             gb = [tables[b][1][tables[b][0].index(p)] for p in common]
             comp = S.paired_components(ga, gb)
             delta = detect if detect is not None else comp["difference"]
-            n_seeds = int(np.median([g.shape[0] for g in ga + gb]))
-            plan = S.power_plan(comp, len(common), n_seeds, delta, alpha=alpha, power=power)
+            pair_seeds = int(np.median([g.shape[0] for g in [*ga, *gb]]))
+            plan = S.power_plan(comp, len(common), pair_seeds, delta, alpha=alpha, power=power)
             win = S.best_of_n_win_rate([g.max() for g in ga], [g.max() for g in gb], n_boot=n_boot, level=level,
                                        seed=seed)  # fmt: skip
             models[a]["vs"][b] = {"n_prompts": len(common), "difference": comp["difference"],

@@ -37,6 +37,7 @@ class ReadyGate:
                 return
             if self.error is not None:
                 raise self.error
+            assert self._check is not None  # _done is True when there is no check
             try:
                 await self._check()
             except JudgekitError as exc:

@@ -21,6 +21,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import DataError
 from .labels import HumanLabels, LabelRow
@@ -106,7 +107,7 @@ def load_imagenhub_ratings(directory: str | Path, dimension: str | None = None) 
     rows: list[LabelRow] = []
     skipped: list[str] = []
     files = rater_files(directory)
-    raters = [_RATER.search(f.name).group(1).lower() for f in files]
+    raters = [m.group(1).lower() for f in files if (m := _RATER.search(f.name))]  # rater_files matched them
     if len(set(raters)) != len(raters):
         raise DataError(f"{directory}: two files name the same rater: {[f.name for f in files]}")
     for f, rater in zip(files, raters):
@@ -117,7 +118,7 @@ def load_imagenhub_ratings(directory: str | Path, dimension: str | None = None) 
     return HumanLabels(rows=rows, value_type="score", scale=None, source=str(directory), skipped=skipped)
 
 
-def load_imagenhub_autometrics(directory: str | Path, metric: str = "LPIPS") -> list[dict]:
+def load_imagenhub_autometrics(directory: str | Path, metric: str = "LPIPS") -> list[dict[str, Any]]:
     """VIEScore's published automatic metrics of one task (``MODEL.json``: uid -> {metric: x})
     as score records keyed like the ratings, for ``jk.calibrate(..., baselines={name: records})``.
     An item without the metric keeps its row with ``None`` (counted as unscored)."""

@@ -56,7 +56,7 @@ class CalibrationReport:
     matched: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     #: One entry per matched item: its key, the mean human rating and each scorer's score (the
     #: points of a judge-vs-human scatter and a reliability diagram).
-    items: list[dict] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
 
     def table(self, statistics: Iterable[str] | None = None, wide: bool = False) -> str:
         """A text table: (scorer, statistic, value, CI, n) rows, the human ceiling first;

@@ -92,6 +92,7 @@ def load_scores(
             column = "score"
         else:
             raise ConfigError(f"{where}: say which column holds the score (e.g. FILE:COLUMN); columns are {sorted(first)}")
+    assert column is not None
     if not any(_lookup(r, column)[1] for _, r in recs):
         raise ConfigError(f"{where}: no column {column!r}; columns are {sorted(first)}")
     rows = []

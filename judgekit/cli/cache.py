@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--cache", metavar="PATH", help=f"the cache file (default {default_cache_path()})")
 
 
-def _size(n: int) -> str:
+def _size(size: int) -> str:
+    n = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

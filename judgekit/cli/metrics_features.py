@@ -124,7 +124,7 @@ def manifest_features(
     todo = [i for i, it in enumerate(items) if it.image is not None]
     errors = {i: "sample has no 'image'" for i, it in enumerate(items) if it.image is None}
     rows: list[Any] = [None] * len(items)
-    got, errs = features_per_item(ext_factory(), [items[i].image for i in todo], args)
+    got, errs = features_per_item(ext_factory(), [Path(str(items[i].image)) for i in todo], args)
     for j, i in enumerate(todo):
         rows[i] = got[j]
         if j in errs:

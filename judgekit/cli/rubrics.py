@@ -70,6 +70,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"{args.path}: {len(check.problems)} problem(s)", file=sys.stderr)
         return 2
     r = check.rubric
+    assert r is not None  # no problems: the rubric parsed
     dims = ", ".join(d.name for d in r.dimensions) or "(none)"
     print(f"{args.path}: valid {r.kind} rubric {r.name!r} v{r.version}; dimensions: {dims}; hash {r.hash()}")
     return 0

@@ -89,7 +89,7 @@ def load_gedit(
         if missing or not names:
             raise DataError(f"{rdir}: no MODEL/fullset/ folder for {missing or 'any model'}; found {found}")
     else:
-        rdir, names = None, [None]
+        rdir, names = None, [None]  # type: ignore[list-item]  # one pass with no model folder
     out: list[Sample] = []
     seen: set[str] = set()
     for where, row in rows:

@@ -54,7 +54,7 @@ def _mask(path: str, size: tuple[int, int]) -> np.ndarray:
         with Image.open(path) as im:
             m = im.convert("L")
             if m.size != size:
-                m = m.resize(size, Image.NEAREST)
+                m = m.resize(size, Image.Resampling.NEAREST)
             return np.asarray(m) >= 128
     except Exception as exc:
         raise DataError(f"{path}: cannot read mask ({exc})") from exc
@@ -66,7 +66,7 @@ def _fit(img: np.ndarray, like: np.ndarray) -> tuple[np.ndarray, bool]:
     from PIL import Image
 
     h, w = like.shape[:2]
-    return np.asarray(Image.fromarray(img).resize((w, h), Image.LANCZOS)), True
+    return np.asarray(Image.fromarray(img).resize((w, h), Image.Resampling.LANCZOS)), True
 
 
 def _chw(a: np.ndarray):
@@ -136,6 +136,7 @@ class EditMetrics:
             raise DataError("clip_direction needs meta source_caption and target_caption (or ImagenHub's "
                             "source_global_caption and target_global_caption)")
         c = self._clip
+        assert c is not None  # built when clip_direction was asked for
         ids, att, _ = c.tokenize(list(caps))
         with torch.inference_mode():
             from ..metrics._clip import _pooled

@@ -116,7 +116,7 @@ def import_dir(eval_dir: Path, rubric: Rubric, metadata: str | Path | None = Non
                     records.append(Result(
                         sample_id=sid, prompt_id=m["key"], model=model, rubric=rubric.name,
                         status="ok" if ok else "failed", scores={}, groups=groups,
-                        overall=math.sqrt(groups["SC"] * groups["PQ"]) if ok else None,
+                        overall=math.sqrt(float(groups["SC"] or 0) * float(groups["PQ"] or 0)) if ok else None,
                         error="; ".join(errors) or None,
                         details={"granularity": "groups", "source": f"{f.name}:{lineno}"},
                         meta={"benchmark": "gedit", "task_type": m["task"], "instruction_language": lang,

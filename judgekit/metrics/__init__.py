@@ -37,11 +37,21 @@ __all__ = sorted(_EXPORTS)
 # __getattr__ below imports each on first use, so importing the package stays free of torch.
 if TYPE_CHECKING:
     from ._clip import CLIPScore, CLIPScorer, clip_score  # noqa: F401
+    from ._diversity import (  # noqa: F401
+        Diversity,
+        diversity_summary,
+        mean_pairwise_cosine_distance,
+        mean_pairwise_lpips,
+        per_prompt_diversity,
+    )
     from ._fid import FID, FIDResult, fid, fid_per_group  # noqa: F401
     from ._kid import KID, KIDResult, kid, kid_from_features  # noqa: F401
     from ._lpips import LPIPS, lpips  # noqa: F401
+    from ._nearest import NearestNeighbour, memorization, nearest_neighbours  # noqa: F401
+    from ._prdc import PRDC, prdc  # noqa: F401
     from ._psnr import MSE, PSNR, mse, psnr  # noqa: F401
     from ._ssim import SSIM, ssim  # noqa: F401
+    from ._vendi import VendiScore, vendi_score  # noqa: F401
     from .extractors import FeatureExtractor, InceptionExtractor, ModuleExtractor  # noqa: F401
     from .frechet import ReferenceStats, frechet_distance  # noqa: F401
     from .gaussian import FeatureStats, StatsAccumulator  # noqa: F401

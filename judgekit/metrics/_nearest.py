@@ -115,6 +115,7 @@ def nearest_neighbours(
                     v, j = torch.cat([best_v, v], 1).topk(k, dim=1, largest=largest)
                     i = torch.cat([best_i, i], 1).gather(1, j)
                 best_v, best_i = v, i
+            assert best_v is not None and best_i is not None  # every query block saw a reference block
             if metric == "l2":
                 best_v = best_v.sqrt()
             idx_out.append(best_i.cpu())

@@ -146,7 +146,7 @@ def report(
     }
     from .._version import __version__
 
-    title = title or f"judgekit report: {', '.join(data['rubrics'])}"
+    title = title or f"judgekit report: {', '.join(sorted({r['r'] for r in rows}))}"
     subtitle = (f"{len(rows):,} samples · {n_failed:,} failed · {', '.join(name for name, _ in files)} · "
                 f"judgekit {__version__} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     text = html.page(data, title, subtitle, link_images)

@@ -58,7 +58,7 @@ def plotly_js() -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("judgekit.report").joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files("judgekit.report").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 def page(data: dict[str, Any], title: str, subtitle: str, link_images: bool) -> str:

@@ -127,7 +127,8 @@ def leaderboard_plots(lb: dict[str, Any] | None, colors: dict[str, str]) -> list
         return []
     rows = sorted(lb["rows"], key=lambda r: r["rank"])
     level = int(round(100 * float(lb.get("level") or 0.95)))
-    method = {"bt": "Bradley-Terry", "elo": "Elo"}.get(lb.get("method"), lb.get("method") or "")
+    method_name = str(lb.get("method") or "")
+    method = {"bt": "Bradley-Terry", "elo": "Elo"}.get(method_name, method_name)
     title = f"Leaderboard: {method} ratings with {level}% CI"
     data = [{"type": "scatter", "mode": "markers", "x": [r["value"] for r in rows], "y": [r["model"] for r in rows],
              "error_x": _err(rows), "marker": {"size": 10, "color": [colors.get(r["model"], "#4c78a8") for r in rows]},

@@ -55,7 +55,7 @@ def measures(counts: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
 
 def _count_matrix(
     labels: Sequence[str], groups: Sequence[Any], categories: Sequence[str]
-) -> tuple[list, np.ndarray]:
+) -> tuple[list[Any], np.ndarray]:
     index = {c: i for i, c in enumerate(categories)}
     order: dict[Any, int] = {}
     rows: list[np.ndarray] = []
@@ -80,7 +80,7 @@ def _interval(reps: np.ndarray, level: float) -> tuple[float | None, float | Non
     return (lo, hi)
 
 
-def _entry(value: float, reps: np.ndarray, level: float) -> dict[str, Any]:
+def _entry(value: float | np.ndarray, reps: np.ndarray, level: float) -> dict[str, Any]:
     lo, hi = _interval(reps, level)
     v = float(value)
     return {"value": None if math.isnan(v) else v, "ci_low": lo, "ci_high": hi}
