@@ -59,6 +59,9 @@ def score_set(
 
     if metric not in SET_METRICS:
         raise ConfigError(f"set metric must be one of {SET_METRICS}, not {metric!r}")
+    if group_by and save_stats:  # checked first: before any weights or image is read
+        raise ConfigError("saving the real set's statistics is not supported with group_by: "
+                          "run once without it to save them")
     device = _deps.resolve_device(device)
     sha = weights_sha256 or INCEPTION_SHA256
     needs_images = not all(str(x).endswith(".npz") for x in (real, fake))
@@ -75,9 +78,6 @@ def score_set(
     elif group_by:
         if not str(fake).endswith(".jsonl"):
             raise ConfigError("group_by needs the generated set to be a .jsonl manifest")
-        if save_stats:
-            raise ConfigError("saving the real set's statistics is not supported with group_by: "
-                              "run once without it to save them")
         per = _fid.fid_per_group(real, fake, group_by=group_by, **common, **load)
         rows = [{"metric": "fid", group_by: k, **v.to_dict()} for k, v in per.items()]
     else:

@@ -76,6 +76,9 @@ def test_pair_metrics_write_per_sample_rows(pairs, tmp_path, metric):
     assert rows["noref"]["error"] == "sample has no 'reference'"
     assert "missing.png" in rows["gone"]["error"]
     assert rows["s0"]["data_range"] == 255.0
+    # Rows come in manifest order, failures (known before any score) included.
+    order = [json.loads(line)["sample_id"] for line in out.read_text().splitlines()]
+    assert order == ["s0", "s1", "s2", "size", "alpha", "noref", "gone"]
 
 
 def test_output_feeds_calibrate_as_a_baseline(pairs, tmp_path):
@@ -230,3 +233,14 @@ def test_kid_and_grouped_fid_cli(tmp_path, random_inception):
                      "--out", str(out), *w]) == 0  # fmt: skip
     per = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(r["model"], r["n_fake"]) for r in per] == [("a", 2), ("b", 2)]
+
+
+def test_group_by_with_save_stats_is_refused_before_any_work(tmp_path, capsys):
+    # It used to write no file and say nothing; now one line, exit 2, before weights are looked for.
+    (tmp_path / "real").mkdir()
+    man = tmp_path / "gen.jsonl"
+    man.write_text(json.dumps({"id": "a", "image": "x.png", "model": "m"}) + "\n")
+    rc = main(["metrics", "fid", "--real", str(tmp_path / "real"), "--fake", str(man), "--group-by", "model",
+               "--save-stats", str(tmp_path / "real.npz"), "--weights", str(tmp_path / "none.pth")])
+    assert rc == 2 and "not supported with group_by" in capsys.readouterr().err
+    assert not (tmp_path / "real.npz").exists()

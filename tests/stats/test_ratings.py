@@ -341,3 +341,13 @@ def test_leaderboard_cli_on_a_battles_file_and_errors(tmp_path, capsys):
     assert main(["leaderboard", str(bad)]) == 2
     assert "never lose: ['x']" in capsys.readouterr().err
     assert main(["leaderboard", str(bad), "--prior", "0.1", "--bootstrap", "20"]) == 0
+
+
+def test_equal_ratings_share_a_rank():
+    # x and y are indistinguishable (each beats the other once); z loses to both twice.
+    recs = [{"model_a": "x", "model_b": "y", "winner": "model_a", "prompt_id": "p1"},
+            {"model_a": "x", "model_b": "y", "winner": "model_b", "prompt_id": "p2"}]
+    recs += [{"model_a": m, "model_b": "z", "winner": "model_a", "prompt_id": f"q{i}{m}"} for m in "xy" for i in range(2)]
+    recs += [{"model_a": m, "model_b": "z", "winner": "model_b", "prompt_id": f"r{m}"} for m in "xy"]
+    rows = {r.model: r.rank for r in leaderboard(Battles.from_records(recs), n_boot=0).rows}
+    assert rows == {"x": 1, "y": 1, "z": 3}
