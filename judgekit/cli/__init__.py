@@ -29,6 +29,7 @@ SUBCOMMANDS = [
     "judgekit.cli.bias",
     "judgekit.cli.import_",
     "judgekit.cli.edit",
+    "judgekit.cli.merge",
 ]
 
 

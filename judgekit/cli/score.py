@@ -44,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
 
 
@@ -83,6 +84,7 @@ async def _run(args: argparse.Namespace):
             parse_retries=args.parse_retries,
             concurrency=args.concurrency,
             method_options=method_options,
+            shard=args.shard,
         )
     finally:
         await backend.aclose()
