@@ -245,7 +245,7 @@ async def score_async(
     samples: str | Path | list,
     backend: str | Backend = "openai:gpt-4o",
     *,
-    base_url: str | None = None,
+    base_url: str | list[str] | None = None,
     api_key: str | None = None,
     concurrency: int = 16,
     cache: str | Path | bool | None = True,
@@ -291,7 +291,8 @@ async def score_async(
     }
     if part is not None:
         provenance["shard"] = part.to_json()  # `judgekit merge` checks the parts against it
-    window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 32)
+    # A backend over several servers takes more in flight than --concurrency (which is per server).
+    window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
     try:
         return await run.run(it)

@@ -38,7 +38,17 @@ def register_backend(prefix: str, loader: Callable[[], BackendFactory], settings
 def _openai() -> BackendFactory:
     from .openai import OpenAIBackend
 
-    return lambda model, opts: OpenAIBackend(model, **opts)
+    def make(model: str, opts: dict[str, Any]) -> Backend:
+        urls = opts.get("base_url")
+        if isinstance(urls, list | tuple):  # several servers of one model: backends/multi.py
+            if len(urls) > 1:
+                from .multi import MultiEndpointBackend
+
+                return MultiEndpointBackend(model, **opts)
+            opts = {**opts, "base_url": urls[0] if urls else None}
+        return OpenAIBackend(model, **opts)
+
+    return make
 
 
 def _vllm() -> BackendFactory:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..backends import make_backend
+from ..backends.pool import format_endpoint_counts, read_base_urls
 from ..errors import ConfigError
 from ..manifest import load_samples
 from ..rubric import load_rubric
@@ -28,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--backend",
         help="openai:MODEL | vllm:MODEL | hf:MODEL | replay:PATH (default: the embedded vLLM judge)",
     )
-    p.add_argument("--base-url", help="OpenAI-compatible server URL (default $OPENAI_BASE_URL); key from $OPENAI_API_KEY")
+    p.add_argument("--base-url", action="append", help="OpenAI-compatible server URL (default $OPENAI_BASE_URL); key from "
+                   "$OPENAI_API_KEY. Repeat it for several servers of one model: requests go to the least busy one")
+    p.add_argument("--base-urls", metavar="FILE", help="a file of server URLs, one a line (with or instead of --base-url)")
     p.add_argument("--out", default="results.jsonl", help="results file (JSONL; default results.jsonl)")
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight for HTTP backends (default 16)")
     p.add_argument("--cache", help=f"response cache file (default {default_cache_path()})")
@@ -60,7 +63,7 @@ async def _run(args: argparse.Namespace):
     rubric = load_rubric(args.rubric)
     spec = _backend_spec(args)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
-    settings = {"base_url": args.base_url, "concurrency": args.concurrency, "response_format": args.response_format}
+    settings = {"base_url": read_base_urls(args.base_url, args.base_urls), "concurrency": args.concurrency, "response_format": args.response_format}
     method_options = parse_key_values(args.option, "--option")
     if args.questions:
         method_options["questions"] = args.questions
@@ -103,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         f"\n{len(results)} samples, {failed} failed; results in {args.out}"
         f" (cache: {cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses)"
     )
+    for line in format_endpoint_counts(results.run_info):
+        print(line)
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)
