@@ -14,6 +14,7 @@ from ..manifest import load_samples
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
 from .options import parse_key_values
+from .scale_options import add_scale_arguments, scale_settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="JSONL manifest of samples (optional with replay: backends that list their samples)")
     p.add_argument(
         "--backend",
-        help="openai:MODEL | vllm:MODEL | hf:MODEL | replay:PATH (default: the embedded vLLM judge)",
+        help="openai:MODEL | vllm:MODEL | hf:MODEL | ray-vllm:MODEL | replay:PATH (default: the embedded vLLM judge)",
     )
     p.add_argument("--base-url", action="append", help="OpenAI-compatible server URL (default $OPENAI_BASE_URL); key from "
                    "$OPENAI_API_KEY. Repeat it for several servers of one model: requests go to the least busy one")
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_scale_arguments(p)
     p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
 
@@ -63,7 +65,8 @@ async def _run(args: argparse.Namespace):
     rubric = load_rubric(args.rubric)
     spec = _backend_spec(args)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
-    settings = {"base_url": read_base_urls(args.base_url, args.base_urls), "concurrency": args.concurrency, "response_format": args.response_format}
+    settings = {"base_url": read_base_urls(args.base_url, args.base_urls), "concurrency": args.concurrency, "response_format": args.response_format,
+                **scale_settings(args)}
     method_options = parse_key_values(args.option, "--option")
     if args.questions:
         method_options["questions"] = args.questions

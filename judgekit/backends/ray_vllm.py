@@ -1,0 +1,151 @@
+"""``ray-vllm:MODEL``: judging as Ray Data batch inference on vLLM engines, one engine per replica.
+
+Each batch of requests the runner hands over becomes a Ray Dataset (one row per request: its
+index and the pickled ``ChatRequest``, image bytes included, so workers on other nodes never need
+the manifest's paths). ``map_batches`` runs it through a stateful engine class on an actor pool
+of ``replicas`` actors, each holding one vLLM engine with ``tensor_parallel`` GPUs. The engine
+class IS judgekit's ``vllm:`` backend (backends/vllm.py): the same chat conversion, sampling and
+structured-output parameters and response decoding, so a verdict from ``ray-vllm:`` equals one
+from ``vllm:`` with the same model and seed. Parsing, retries of invalid replies, the cache,
+combining and writing stay in judgekit's runner, on the driver.
+
+Ray restarts an actor that dies (``max_restarts``) and retries its batch (``max_task_retries``);
+the runner still writes one record per sample, and completed requests are in the cache, so a
+killed run resumes with only what is missing.
+
+Cost model: the actor pool lives for one Dataset, so each ``generate`` call starts the engines
+again. ``max_batch_size`` (default 100,000 requests) therefore makes a run one Dataset plus one
+per round of parse retries; lower it to bound the driver's memory (image bytes of a window).
+
+    judgekit score --rubric viescore-t2i --data m.jsonl --backend ray-vllm:/models/Qwen2.5-VL-7B \\
+        --replicas 8 --tensor-parallel 1 --ray-address auto
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ConfigError, MissingDependencyError
+from ..types import ChatRequest, ChatResponse
+from .vllm import _coerce
+
+# Environment the engines need on the workers (offline, small CPU KV cache in tests): handed
+# over explicitly because Ray workers on other nodes do not share the driver's environment.
+_ENV_KEYS = ("VLLM_CPU_KVCACHE_SPACE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "VLLM_NO_USAGE_STATS",
+             "DO_NOT_TRACK", "HF_HOME", "PYTHONPATH", "OMP_NUM_THREADS")
+
+
+def _import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as e:
+        raise MissingDependencyError("ray", "ray") from e
+    return ray
+
+
+class EngineReplica:
+    """The stateful class of ``map_batches``: one judgekit vLLM backend per actor."""
+
+    def __init__(self, model: str, engine_options: dict[str, Any]):
+        from .vllm import VLLMBackend
+
+        self.backend = VLLMBackend(model, **engine_options)
+        self.pid = os.getpid()
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import numpy as np
+
+        requests = [pickle.loads(b) for b in batch["request"]]
+        responses = self.backend.generate_sync(requests)
+        for r in responses:
+            r.raw = {**(r.raw or {}), "replica_pid": self.pid}
+        # The whole response, pickled: a per-request error and ``raw`` must survive the trip.
+        return {"index": np.asarray(batch["index"]),
+                "response": np.array([pickle.dumps(r) for r in responses], dtype=object)}
+
+
+class RayVLLMBackend:
+    """Options: ``replicas`` (default 1), ``tensor_parallel`` (GPUs per replica; default 1 on a
+    GPU cluster, 0 GPUs on CPU), ``batch_size`` (requests per engine call, default 64),
+    ``ray_address`` (``auto`` for a running cluster; default: the running or a new local one),
+    ``num_cpus`` per replica (default 1), ``max_batch_size`` (requests per Dataset), ``max_restarts``;
+    every other option is a ``vllm:`` engine option, passed to each replica's engine."""
+
+    def __init__(self, model: str, replicas: int = 1, tensor_parallel: int | None = None, batch_size: int = 64,
+                 ray_address: str | None = None, num_cpus: float = 1, max_batch_size: int = 100_000,
+                 max_restarts: int = 3, **engine_options: Any):
+        replicas, batch_size = int(_coerce(replicas)), int(_coerce(batch_size))
+        if replicas < 1 or batch_size < 1:
+            raise ConfigError(f"ray-vllm:{model}: replicas and batch_size must be at least 1")
+        self.ray = _import_ray()
+        self.model, self.spec = model, f"ray-vllm:{model}"
+        self.replicas, self.batch_size = replicas, batch_size
+        self.max_batch_size = int(_coerce(max_batch_size))
+        self.max_restarts = int(_coerce(max_restarts))
+        self.num_cpus = float(_coerce(num_cpus))
+        gpus = 0
+        if tensor_parallel is not None:
+            gpus = int(_coerce(tensor_parallel))
+            if gpus > 1:
+                engine_options.setdefault("tensor_parallel_size", gpus)
+        self.num_gpus = gpus
+        self.engine_options = {k.replace("-", "_"): _coerce(v) for k, v in engine_options.items()}
+        self._owns_ray = False
+        if not self.ray.is_initialized():
+            env = {k: os.environ[k] for k in _ENV_KEYS if k in os.environ}
+            try:
+                self.ray.init(address=ray_address, include_dashboard=False, log_to_driver=False,
+                              runtime_env={"env_vars": env} if env else None)
+            except ConnectionError as e:
+                raise ConfigError(f"{self.spec}: no Ray cluster at {ray_address!r}: {e}") from e
+            self._owns_ray = True
+        self.ray_address = ray_address
+        ctx = self.ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        self.datasets_run = 0  # how many Ray Data jobs this backend ran (one per engine start-up)
+
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "model": self.model, "engine": "vllm on ray data", "replicas": self.replicas,
+                "tensor_parallel": self.num_gpus, "batch_size": self.batch_size,
+                "engine_options": dict(self.engine_options), "ray_version": self.ray.__version__}
+
+    def run_info(self) -> dict[str, Any]:
+        return {"ray": {"datasets": self.datasets_run, "replicas": self.replicas}}
+
+    def generate_sync(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
+        rows = [{"index": i, "request": pickle.dumps(r)} for i, r in enumerate(requests)]
+        ds = self.ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 4 * self.replicas)))
+        ds = ds.map_batches(
+            EngineReplica,
+            fn_constructor_kwargs={"model": self.model, "engine_options": self.engine_options},
+            batch_size=self.batch_size,
+            batch_format="numpy",
+            compute=self.ray.data.ActorPoolStrategy(size=self.replicas),
+            num_cpus=self.num_cpus,
+            num_gpus=self.num_gpus,
+            max_restarts=self.max_restarts,
+            max_task_retries=-1,  # a batch lost with its actor is run again on the restarted one
+        )
+        self.datasets_run += 1
+        out: list[ChatResponse | None] = [None] * len(requests)
+        for row in ds.iter_rows():
+            out[int(row["index"])] = pickle.loads(row["response"])
+        return [r if r is not None else ChatResponse(error="no response from the Ray job") for r in out]
+
+    async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
+        if not requests:
+            return []
+        return await asyncio.to_thread(self.generate_sync, list(requests))
+
+    async def aclose(self) -> None:
+        if self._owns_ray and self.ray.is_initialized():
+            self.ray.shutdown()
+            self._owns_ray = False
+
+
+__all__ = ["EngineReplica", "RayVLLMBackend"]

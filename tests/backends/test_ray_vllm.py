@@ -1,0 +1,56 @@
+"""``ray-vllm:`` on a local Ray cluster (2 CPUs, no dashboard) with the tiny VLM on the CPU vLLM
+build and 2 replicas: results equal the in-process ``vllm:`` run field by field, and a second run
+makes no engine call (the cache answers; no Ray Data job runs).
+
+Slow: each Ray Data job starts both engines (about a minute on 2 cores)."""
+
+from __future__ import annotations
+
+import pytest
+
+import judgekit as jk
+from tests.fixtures_engines import TINY_ENGINE_OPTIONS
+
+pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+
+ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'judgekit[ray]')")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _fields(res):
+    return [(r.sample_id, r.status, r.scores, r.overall, r.reasoning, r.error) for r in res]
+
+
+def test_ray_vllm_equals_vllm_and_caches(local_ray, vllm_engine, tiny_vlm_dir, manifest_factory, tmp_path):
+    from judgekit.backends import make_backend
+
+    m = manifest_factory(12)
+    ref = jk.score("viescore-t2i", str(m), backend=vllm_engine, cache=False)
+    assert all(r.status == "ok" for r in ref), [r.error for r in ref][:2]
+
+    cache = tmp_path / "ray-cache.sqlite"
+    opts = {"replicas": 2, "batch_size": 8, **TINY_ENGINE_OPTIONS}
+    backend = make_backend(f"ray-vllm:{tiny_vlm_dir}", **opts)
+    try:
+        res = jk.score("viescore-t2i", str(m), backend=backend, cache=cache, out=tmp_path / "r.jsonl")
+        assert backend.datasets_run >= 1
+        assert _fields(res) == _fields(ref)
+        assert res[0].provenance["backend"]["replicas"] == 2
+        assert res.run_info["cache"]["misses"] == 36  # 12 samples x 3 dimensions, no retry
+
+        before = backend.datasets_run
+        again = jk.score("viescore-t2i", str(m), backend=backend, cache=cache)
+        assert backend.datasets_run == before  # no engine started, no request sent
+        assert again.run_info["cache"] == {**again.run_info["cache"], "hits": 36, "misses": 0}
+        assert _fields(again) == _fields(ref)
+    finally:
+        import asyncio
+
+        asyncio.run(backend.aclose())
+    assert ray.is_initialized()  # a Ray the backend did not start is left running
