@@ -9,9 +9,10 @@ structured-output parameters and response decoding, so a verdict from ``ray-vllm
 from ``vllm:`` with the same model and seed. Parsing, retries of invalid replies, the cache,
 combining and writing stay in judgekit's runner, on the driver.
 
-Ray restarts an actor that dies (``max_restarts``) and retries its batch (``max_task_retries``);
-the runner still writes one record per sample, and completed requests are in the cache, so a
-killed run resumes with only what is missing.
+Ray Data restarts an actor of the pool that dies and runs its batch again (its defaults for
+actor pools: unlimited ``max_restarts`` and ``max_task_retries``); the runner still writes one
+record per sample. The replies of a job reach the cache when the job ends: a driver killed
+mid-job loses that job's work (not earlier jobs'), and the rerun sends only what is missing.
 
 Cost model: the actor pool lives for one Dataset, so each ``generate`` call starts the engines
 again. ``max_batch_size`` (default 100,000 requests) therefore makes a run one Dataset plus one
@@ -73,12 +74,12 @@ class RayVLLMBackend:
     """Options: ``replicas`` (default 1), ``tensor_parallel`` (GPUs per replica; default 1 on a
     GPU cluster, 0 GPUs on CPU), ``batch_size`` (requests per engine call, default 64),
     ``ray_address`` (``auto`` for a running cluster; default: the running or a new local one),
-    ``num_cpus`` per replica (default 1), ``max_batch_size`` (requests per Dataset), ``max_restarts``;
+    ``num_cpus`` per replica (default 1), ``max_batch_size`` (requests per Dataset);
     every other option is a ``vllm:`` engine option, passed to each replica's engine."""
 
     def __init__(self, model: str, replicas: int = 1, tensor_parallel: int | None = None, batch_size: int = 64,
                  ray_address: str | None = None, num_cpus: float = 1, max_batch_size: int = 100_000,
-                 max_restarts: int = 3, **engine_options: Any):
+                 **engine_options: Any):
         replicas, batch_size = int(_coerce(replicas)), int(_coerce(batch_size))
         if replicas < 1 or batch_size < 1:
             raise ConfigError(f"ray-vllm:{model}: replicas and batch_size must be at least 1")
@@ -86,7 +87,6 @@ class RayVLLMBackend:
         self.model, self.spec = model, f"ray-vllm:{model}"
         self.replicas, self.batch_size = replicas, batch_size
         self.max_batch_size = int(_coerce(max_batch_size))
-        self.max_restarts = int(_coerce(max_restarts))
         self.num_cpus = float(_coerce(num_cpus))
         gpus = 0
         if tensor_parallel is not None:
@@ -128,8 +128,6 @@ class RayVLLMBackend:
             compute=self.ray.data.ActorPoolStrategy(size=self.replicas),
             num_cpus=self.num_cpus,
             num_gpus=self.num_gpus,
-            max_restarts=self.max_restarts,
-            max_task_retries=-1,  # a batch lost with its actor is run again on the restarted one
         )
         self.datasets_run += 1
         out: list[ChatResponse | None] = [None] * len(requests)

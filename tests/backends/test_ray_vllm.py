@@ -54,3 +54,48 @@ def test_ray_vllm_equals_vllm_and_caches(local_ray, vllm_engine, tiny_vlm_dir, m
 
         asyncio.run(backend.aclose())
     assert ray.is_initialized()  # a Ray the backend did not start is left running
+
+
+def _replicas():
+    """This test's Ray Data engine actors (Ray titles their processes after the class)."""
+    import psutil
+
+    me = psutil.Process()
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if p.uids().real == me.uids().real and "EngineReplica" in " ".join(p.info["cmdline"] or []):
+                found.append(p)
+        except psutil.Error:
+            pass
+    return found
+
+
+def test_a_killed_replica_is_restarted_and_no_sample_is_lost(local_ray, vllm_engine, tiny_vlm_dir, manifest_factory):
+    import os
+    import signal
+    import threading
+    import time
+
+    m = manifest_factory(12)
+    ref = jk.score("viescore-t2i", str(m), backend=vllm_engine, cache=False)
+    killed: list[int] = []
+
+    def kill_one():
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not killed:
+            ready = [p for p in _replicas() if p.children()]  # its vLLM engine process is up
+            if len(ready) >= 2:
+                time.sleep(8)  # the engines load in a few seconds; then they take batches
+                os.kill(ready[0].pid, signal.SIGKILL)
+                killed.append(ready[0].pid)
+            time.sleep(0.5)
+
+    killer = threading.Thread(target=kill_one, daemon=True)
+    killer.start()
+    res = jk.score("viescore-t2i", str(m), backend=f"ray-vllm:{tiny_vlm_dir}", cache=False,
+                   backend_options={"replicas": 2, "batch_size": 2, **TINY_ENGINE_OPTIONS})
+    killer.join(5)
+    assert killed, "no replica was killed: the test did not test anything"
+    assert [r.sample_id for r in res] == [f"s{i}" for i in range(12)]  # every sample, exactly once
+    assert _fields(res) == _fields(ref)
