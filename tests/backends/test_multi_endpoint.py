@@ -35,6 +35,7 @@ def test_one_server_dies_mid_run(manifest_factory):
     def script(body, n):
         if n == 8:  # stop listening and drop open connections, from outside the server's loop
             threading.Thread(target=dying.stop).start()
+        if n >= 8:  # whatever still reaches it before the listener closes is dropped
             return Reply(drop=True)
         return Reply(delay=0.01)
 
@@ -53,8 +54,9 @@ def test_one_server_dies_mid_run(manifest_factory):
     for s in servers[:2]:
         assert counts[s.url]["served"] == len(s.received) and counts[s.url]["failed"] == 0
     dead = counts[dying.url]
-    assert dead["served"] == 8 and dead["failed"] >= 1 and dead["taken_out"] >= 1
-    assert len(servers[0].received) + len(servers[1].received) == 120 - 8  # the rest, each once
+    # It answered some of its first 8 (those still in flight when it stopped were lost and resent).
+    assert 0 < dead["served"] <= 8 and dead["failed"] >= 1 and dead["taken_out"] >= 1
+    assert len(servers[0].received) + len(servers[1].received) == 120 - dead["served"]  # the rest, each once
 
 
 def test_a_5xx_storm_moves_work_to_the_others(manifest_factory, tmp_path, capsys):
