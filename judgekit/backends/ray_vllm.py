@@ -53,9 +53,13 @@ class EngineReplica:
     """The stateful class of ``map_batches``: one judgekit vLLM backend per actor."""
 
     def __init__(self, model: str, engine_options: dict[str, Any]):
+        import time
+
         from .vllm import VLLMBackend
 
+        t0 = time.perf_counter()
         self.backend = VLLMBackend(model, **engine_options)
+        self.engine_start_s = time.perf_counter() - t0  # reported with each reply: where the time goes
         self.pid = os.getpid()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +68,7 @@ class EngineReplica:
         requests = [pickle.loads(b) for b in batch["request"]]
         responses = self.backend.generate_sync(requests)
         for r in responses:
-            r.raw = {**(r.raw or {}), "replica_pid": self.pid}
+            r.raw = {**(r.raw or {}), "replica_pid": self.pid, "engine_start_s": self.engine_start_s}
         # The whole response, pickled: a per-request error and ``raw`` must survive the trip.
         return {"index": np.asarray(batch["index"]),
                 "response": np.array([pickle.dumps(r) for r in responses], dtype=object)}
