@@ -14,9 +14,13 @@ actor pools: unlimited ``max_restarts`` and ``max_task_retries``); the runner st
 record per sample. The replies of a job reach the cache when the job ends: a driver killed
 mid-job loses that job's work (not earlier jobs'), and the rerun sends only what is missing.
 
-Cost model: the actor pool lives for one Dataset, so each ``generate`` call starts the engines
-again. ``max_batch_size`` (default 100,000 requests) therefore makes a run one Dataset plus one
-per round of parse retries; lower it to bound the driver's memory (image bytes of a window).
+Cost model: the actor pool lives for one Dataset, so every Ray Data job starts the engines again.
+The backend therefore makes each job as large as it can: it takes the runner's requests one by one
+(``max_batch_size = 1``, with a window as large as ``job_size``), gathers them until none has
+arrived for ``gather_s`` seconds (or ``job_size`` are waiting), and runs them as one job. A run is
+one job per ``job_size`` requests, plus one per round of parse retries (requests arriving while a
+job runs wait for the next). A larger ``job_size`` means fewer engine start-ups and more image bytes
+held on the driver (up to ``2 x job_size`` samples are in flight).
 
     judgekit score --rubric viescore-t2i --data m.jsonl --backend ray-vllm:/models/Qwen2.5-VL-7B \\
         --replicas 8 --tensor-parallel 1 --ray-address auto
@@ -78,11 +82,12 @@ class RayVLLMBackend:
     """Options: ``replicas`` (default 1), ``tensor_parallel`` (GPUs per replica; default 1 on a
     GPU cluster, 0 GPUs on CPU), ``batch_size`` (requests per engine call, default 64),
     ``ray_address`` (``auto`` for a running cluster; default: the running or a new local one),
-    ``num_cpus`` per replica (default 1), ``max_batch_size`` (requests per Dataset);
+    ``num_cpus`` per replica (default 1), ``job_size`` (most requests per Ray Data job, default
+    10,000; the driver holds the images of up to twice that many samples), ``gather_s`` (default 0.5);
     every other option is a ``vllm:`` engine option, passed to each replica's engine."""
 
     def __init__(self, model: str, replicas: int = 1, tensor_parallel: int | None = None, batch_size: int = 64,
-                 ray_address: str | None = None, num_cpus: float = 1, max_batch_size: int = 100_000,
+                 ray_address: str | None = None, num_cpus: float = 1, job_size: int = 10_000, gather_s: float = 0.5,
                  **engine_options: Any):
         replicas, batch_size = int(_coerce(replicas)), int(_coerce(batch_size))
         if replicas < 1 or batch_size < 1:
@@ -90,7 +95,12 @@ class RayVLLMBackend:
         self.ray = _import_ray()
         self.model, self.spec = model, f"ray-vllm:{model}"
         self.replicas, self.batch_size = replicas, batch_size
-        self.max_batch_size = int(_coerce(max_batch_size))
+        self.job_size, self.gather_s = int(_coerce(job_size)), float(_coerce(gather_s))
+        self.max_batch_size = 1  # single requests, gathered here into jobs (see _collect)
+        self.concurrency = self.job_size  # the runner's window: enough samples in flight to fill a job
+        self._pending: list[tuple[ChatRequest, asyncio.Future]] = []
+        self._arrived: asyncio.Event | None = None
+        self._collector: asyncio.Task | None = None
         self.num_cpus = float(_coerce(num_cpus))
         gpus = 0
         if tensor_parallel is not None:
@@ -142,9 +152,46 @@ class RayVLLMBackend:
     async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
         if not requests:
             return []
-        return await asyncio.to_thread(self.generate_sync, list(requests))
+        loop = asyncio.get_running_loop()
+        if self._collector is None or self._collector.done() or self._collector.get_loop() is not loop:
+            self._pending, self._arrived = [], asyncio.Event()
+            self._collector = loop.create_task(self._collect())
+        futures = []
+        for r in requests:
+            fut = loop.create_future()
+            self._pending.append((r, fut))
+            futures.append(fut)
+        assert self._arrived is not None
+        self._arrived.set()
+        return list(await asyncio.gather(*futures))
+
+    async def _collect(self) -> None:
+        """Gather the requests that arrive close together into one Ray Data job."""
+        assert self._arrived is not None
+        while True:
+            await self._arrived.wait()
+            while len(self._pending) < self.job_size:  # wait until arrivals pause
+                self._arrived.clear()
+                try:
+                    await asyncio.wait_for(self._arrived.wait(), self.gather_s)
+                except asyncio.TimeoutError:
+                    break
+            self._arrived.clear()
+            job, self._pending = self._pending[: self.job_size], self._pending[self.job_size :]
+            if self._pending:
+                self._arrived.set()
+            try:
+                responses = await asyncio.to_thread(self.generate_sync, [r for r, _ in job])
+            except Exception as exc:  # noqa: BLE001 - a failed job fails its requests, not the run
+                responses = [ChatResponse(error=f"Ray job failed: {type(exc).__name__}: {exc}")] * len(job)
+            for (_, fut), resp in zip(job, responses):
+                if not fut.done():
+                    fut.set_result(resp)
 
     async def aclose(self) -> None:
+        if self._collector is not None and self._collector.get_loop() is asyncio.get_running_loop():
+            self._collector.cancel()
+        self._collector = None
         if self._owns_ray and self.ray.is_initialized():
             self.ray.shutdown()
             self._owns_ray = False
