@@ -102,12 +102,9 @@ class RayVLLMBackend:
         self._arrived: asyncio.Event | None = None
         self._collector: asyncio.Task | None = None
         self.num_cpus = float(_coerce(num_cpus))
-        gpus = 0
-        if tensor_parallel is not None:
-            gpus = int(_coerce(tensor_parallel))
-            if gpus > 1:
-                engine_options.setdefault("tensor_parallel_size", gpus)
-        self.num_gpus = gpus
+        tp = None if tensor_parallel is None else int(_coerce(tensor_parallel))
+        if tp is not None and tp > 1:
+            engine_options.setdefault("tensor_parallel_size", tp)
         self.engine_options = {k.replace("-", "_"): _coerce(v) for k, v in engine_options.items()}
         self._owns_ray = False
         if not self.ray.is_initialized():
@@ -119,6 +116,8 @@ class RayVLLMBackend:
                 raise ConfigError(f"{self.spec}: no Ray cluster at {ray_address!r}: {e}") from e
             self._owns_ray = True
         self.ray_address = ray_address
+        # GPUs per replica: --tensor-parallel, else one where the cluster has GPUs (none on CPU).
+        self.num_gpus = tp if tp is not None else (1 if self.ray.cluster_resources().get("GPU", 0) > 0 else 0)
         ctx = self.ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
         self.datasets_run = 0  # how many Ray Data jobs this backend ran (one per engine start-up)

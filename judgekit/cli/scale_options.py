@@ -13,7 +13,7 @@ SCALE_SETTINGS = ("replicas", "tensor_parallel", "ray_address")
 def add_scale_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("ray-vllm: backend")
     g.add_argument("--replicas", type=int, help="vLLM engines (Ray actors) judging in parallel (default 1)")
-    g.add_argument("--tensor-parallel", type=int, help="GPUs per replica (default 1 on GPUs)")
+    g.add_argument("--tensor-parallel", type=int, help="GPUs per replica (default: 1 where the Ray cluster has GPUs, else 0)")
     g.add_argument("--ray-address", help="Ray cluster to join (`auto`: the running one; default: a local one)")
 
 
