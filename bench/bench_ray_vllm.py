@@ -44,7 +44,11 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32, help="requests per engine call in a replica")
     ap.add_argument("--gpu", action="store_true", help="one GPU per replica, engine defaults instead of the tiny ones")
     args = ap.parse_args()
-    import ray
+    try:
+        import ray
+    except ImportError:
+        print("ray is not installed (pip install 'judgekit[ray]'): nothing to measure")
+        return
 
     from judgekit.backends import make_backend
 
