@@ -30,6 +30,7 @@ from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
+from .shards import Shard, parse_shard, select_shard
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
 
 
@@ -233,19 +234,24 @@ class Run:
             if self._fh is not None:
                 self._fh.close()
             self.progress.close()
-        results = Results([self.results[i] for i in sorted(self.results)], {"cache": self.cache.stats()})
+        run_info = {"cache": self.cache.stats()}
+        run_info.update(getattr(self.backend, "run_info", dict)())  # e.g. per-endpoint counts (backends/pool.py)
+        results = Results([self.results[i] for i in sorted(self.results)], run_info)
         if self.out is not None:
             results.save(self.out)  # final file in manifest order
         return results
 
 
-def _samples_iter(samples: Any, max_samples: int | None) -> tuple[Iterable[Sample], int | None]:
+def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None) -> tuple[Iterable[Sample], int | None]:
     if isinstance(samples, str | Path):
         it: Iterable[Sample] = iter_samples(samples)
         total = None
     else:
         lst = load_samples(samples)
         it, total = lst, len(lst)
+    if shard is not None:  # --shard i/N: this part of the manifest only (shards.py)
+        it = select_shard(it, shard) if total is None else list(select_shard(it, shard))
+        total = None if total is None else len(it)  # type: ignore[arg-type]
     if max_samples is not None:
         import itertools
 
@@ -259,7 +265,7 @@ async def score_async(
     samples: str | Path | Iterable[Sample | dict[str, Any]],
     backend: str | Backend | None = None,
     *,
-    base_url: str | None = None,
+    base_url: str | list[str] | None = None,
     api_key: str | None = None,
     concurrency: int = 16,
     cache: str | Path | bool | None = True,
@@ -269,6 +275,7 @@ async def score_async(
     parse_retries: int = 2,
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
+    shard: str | Shard | None = None,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -277,12 +284,14 @@ async def score_async(
     (the embedded vLLM judge, ``judgekit.backends.vllm.resolve_default_backend``), checked before
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
+    ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
     """
     rubric = load_rubric(rubric)
     if backend is None:
         from .backends.vllm import resolve_default_backend
 
         backend = resolve_default_backend()
+    part = parse_shard(shard) if shard is not None else None
     owned = isinstance(backend, str)
     if isinstance(backend, str):  # (= owned; spelled out so the type checker narrows backend)
         settings = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency}
@@ -297,7 +306,7 @@ async def score_async(
             await be.aclose()
         raise
     store = ResponseCache(default_cache_path() if cache is True else (cache or None))
-    it, total = _samples_iter(samples, max_samples)
+    it, total = _samples_iter(samples, max_samples, part)
     provenance = {
         **method.provenance(),
         "kind": rubric.kind,
@@ -306,7 +315,10 @@ async def score_async(
         "judgekit_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 32)
+    if part is not None:
+        provenance["shard"] = part.to_json()  # `judgekit merge` checks the parts against it
+    # A backend over several servers takes more in flight than --concurrency (which is per server).
+    window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
     try:
         return await run.run(it)

@@ -19,10 +19,11 @@ _SETTINGS: dict[str, frozenset[str]] = {}
 #: Settings the CLI and ``jk.score`` pass to every backend by name (``--base-url``, ...). A
 #: backend declares which it takes; an explicit value for one it does not take is a usage error,
 #: so callers never test backend names. ``concurrency`` is a hint that engines may ignore.
-COMMON_SETTINGS = ("base_url", "api_key", "concurrency", "response_format")
+COMMON_SETTINGS = ("base_url", "api_key", "concurrency", "response_format", "replicas", "tensor_parallel", "ray_address")
 _HINTS = frozenset({"concurrency"})
 _FLAGS = {"base_url": "--base-url", "api_key": "api_key", "concurrency": "--concurrency",
-          "response_format": "--response-format"}
+          "response_format": "--response-format", "replicas": "--replicas", "tensor_parallel": "--tensor-parallel",
+          "ray_address": "--ray-address"}
 
 
 def register_backend(prefix: str, loader: Callable[[], BackendFactory], settings: tuple[str, ...] = ()) -> None:
@@ -38,7 +39,17 @@ def register_backend(prefix: str, loader: Callable[[], BackendFactory], settings
 def _openai() -> BackendFactory:
     from .openai import OpenAIBackend
 
-    return lambda model, opts: OpenAIBackend(model, **opts)
+    def make(model: str, opts: dict[str, Any]) -> Backend:
+        urls = opts.get("base_url")
+        if isinstance(urls, list | tuple):  # several servers of one model: backends/multi.py
+            if len(urls) > 1:
+                from .multi import MultiEndpointBackend
+
+                return MultiEndpointBackend(model, **opts)
+            opts = {**opts, "base_url": urls[0] if urls else None}
+        return OpenAIBackend(model, **opts)
+
+    return make
 
 
 def _vllm() -> BackendFactory:
@@ -59,10 +70,17 @@ def _replay() -> BackendFactory:
     return lambda model, opts: ReplayBackend(model, **opts)
 
 
+def _ray_vllm() -> BackendFactory:
+    from .ray_vllm import RayVLLMBackend
+
+    return lambda model, opts: RayVLLMBackend(model, **opts)
+
+
 register_backend("openai", _openai, settings=("base_url", "api_key", "concurrency", "response_format"))
 register_backend("vllm", _vllm)
 register_backend("hf", _hf)
 register_backend("replay", _replay)
+register_backend("ray-vllm", _ray_vllm, settings=("replicas", "tensor_parallel", "ray_address"))
 
 
 def parse_spec(spec: str) -> tuple[str, str]:

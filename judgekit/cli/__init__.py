@@ -42,6 +42,7 @@ SUBCOMMANDS = [
     "judgekit.cli.import_",
     "judgekit.cli.edit",
     "judgekit.cli.cache",
+    "judgekit.cli.merge",
 ]
 
 

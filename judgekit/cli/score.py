@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 from ..backends import make_backend
+from ..backends.pool import format_endpoint_counts, read_base_urls
 from ..errors import ConfigError
 from ..manifest import load_samples
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
 from . import EXIT_ALL_FAILED
 from .options import parse_key_values
+from .scale_options import add_scale_arguments, scale_settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,9 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="JSONL manifest of samples (optional with replay: backends that list their samples)")
     p.add_argument(
         "--backend",
-        help="openai:MODEL | vllm:MODEL | hf:MODEL | replay:PATH (default: the embedded vLLM judge)",
+        help="openai:MODEL | vllm:MODEL | hf:MODEL | ray-vllm:MODEL | replay:PATH (default: the embedded vLLM judge)",
     )
-    p.add_argument("--base-url", help="OpenAI-compatible server URL (default $OPENAI_BASE_URL); key from $OPENAI_API_KEY")
+    p.add_argument("--base-url", action="append", help="OpenAI-compatible server URL (default $OPENAI_BASE_URL); key from "
+                   "$OPENAI_API_KEY. Repeat it for several servers of one model: requests go to the least busy one")
+    p.add_argument("--base-urls", metavar="FILE", help="a file of server URLs, one a line (with or instead of --base-url)")
     p.add_argument("--out", default="results.jsonl", help="results file (JSONL; default results.jsonl)")
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight for HTTP backends (default 16)")
     p.add_argument("--cache", help=f"response cache file (default {default_cache_path()})")
@@ -45,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_scale_arguments(p)
+    p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
 
 
@@ -60,7 +66,8 @@ async def _run(args: argparse.Namespace):
     rubric = load_rubric(args.rubric)
     spec = _backend_spec(args)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
-    settings = {"base_url": args.base_url, "concurrency": args.concurrency, "response_format": args.response_format}
+    settings = {"base_url": read_base_urls(args.base_url, args.base_urls), "concurrency": args.concurrency, "response_format": args.response_format,
+                **scale_settings(args)}
     method_options = parse_key_values(args.option, "--option")
     if args.questions:
         method_options["questions"] = args.questions
@@ -84,6 +91,7 @@ async def _run(args: argparse.Namespace):
             parse_retries=args.parse_retries,
             concurrency=args.concurrency,
             method_options=method_options,
+            shard=args.shard,
         )
     finally:
         await backend.aclose()
@@ -102,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         f"\n{len(results)} samples, {failed} failed; results in {args.out}"
         f" (cache: {cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses)"
     )
+    for line in format_endpoint_counts(results.run_info):
+        print(line)
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)

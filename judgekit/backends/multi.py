@@ -1,0 +1,134 @@
+"""``openai:MODEL`` over several OpenAI-compatible servers of the same model (``--base-url``
+repeated, or ``--base-urls FILE``): one backend whose requests an ``EndpointPool`` spreads.
+
+Every endpoint is the same judge, so the spec (``openai:MODEL``), the cache keys and the verdicts
+are those of a one-server run; only ``describe()`` lists the servers. A request that fails on one
+server in a transient way (refused or dropped connection, timeout, 5xx, 429) is sent again at
+once to another one, and that server sits out a back-off period (pool.py); a request fails only
+after ``max_attempts`` tries, and as one ``ChatResponse(error=...)`` like the one-server backend's.
+
+Request bodies and the HTTP call are the one-server backend's (``OpenAIBackend._params``), so a
+fix there applies here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import openai
+from openai.types.chat import ChatCompletion
+
+from ..errors import ConfigError
+from ..types import ChatRequest, ChatResponse, TokenLogprob
+from .openai import OpenAIBackend, _is_transient, _retry_after
+from .pool import EndpointPool
+
+
+def completion_response(completion: ChatCompletion, latency: float) -> ChatResponse:
+    """A chat completion as judgekit's ``ChatResponse`` (text, logprobs, usage)."""
+    if not completion.choices:
+        return ChatResponse(error="server returned no choices", latency_s=latency)
+    choice = completion.choices[0]
+    logprobs = None
+    if choice.logprobs is not None and choice.logprobs.content is not None:
+        logprobs = [TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
+                    for t in choice.logprobs.content]
+    usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
+    return ChatResponse(text=choice.message.content or "", logprobs=logprobs,
+                        usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
+                        raw={"id": completion.id, "finish_reason": choice.finish_reason})
+
+
+class MultiEndpointBackend:
+    max_batch_size = 1  # requests overlap, up to `concurrency` per endpoint
+
+    def __init__(
+        self,
+        model: str,
+        base_url: Sequence[str],
+        api_key: str | None = None,
+        concurrency: int = 16,
+        timeout: float = 120.0,
+        max_attempts: int | None = None,
+        backoff_base: float = 1.0,
+        backoff_max: float = 30.0,
+        response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
+        extra_body: dict[str, Any] | None = None,
+    ):
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        # One single-server backend per URL: it builds the request bodies and holds the client.
+        self._servers = {u: OpenAIBackend(model, base_url=u, api_key=api_key, concurrency=concurrency, timeout=timeout,
+                                          max_attempts=1, response_format=response_format, extra_body=extra_body)
+                         for u in urls}
+        self.pool = EndpointPool(urls, limit=concurrency, backoff=backoff_base, backoff_max=backoff_max)
+        self.model, self.spec = model, f"openai:{model}"
+        self.base_urls = urls
+        self.response_format = response_format
+        self.timeout = timeout
+        # Enough tries to go round every server and then some: one dead server must never be
+        # what fails a request.
+        self.max_attempts = max_attempts if max_attempts is not None else max(6, 2 * len(urls))
+        if self.max_attempts < 1:
+            raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        #: Requests in flight over all endpoints: the runner sizes its window of samples on it.
+        self.concurrency = concurrency * len(urls)
+
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "model": self.model, "base_urls": self.base_urls, "response_format": self.response_format}
+
+    def cache_identity(self) -> dict[str, Any]:
+        # The set of servers answers as one: the same request to any of them is the same
+        # question (they serve one model); how JSON is asked for shapes the answer too.
+        return {"spec": self.spec, "endpoint": " | ".join(sorted(self.base_urls)), "model": self.model,
+                "response_format": self.response_format}
+
+    def run_info(self) -> dict[str, Any]:
+        return {"endpoints": self.pool.counts()}
+
+    async def _one(self, req: ChatRequest) -> ChatResponse:
+        start = time.perf_counter()
+        params = None
+        last = "no attempt made"
+        for _ in range(self.max_attempts):
+            ep = await self.pool.acquire()
+            server = self._servers[ep.url]
+            client, _ = server._ensure()
+            params = params or server._params(req)  # the same body whichever server takes it
+            try:
+                completion = await client.post("/chat/completions", body=params, cast_to=ChatCompletion)
+            except openai.OpenAIError as exc:
+                transient = _is_transient(exc)
+                await self.pool.release(ep, ok=False, unwell=transient, retry_after=_retry_after(exc))
+                last = server._scrub(_describe_error(exc, ep.url, self.timeout))
+                if transient:
+                    continue
+                return ChatResponse(error=last)
+            except BaseException:
+                await self.pool.release(ep, ok=False)
+                raise
+            await self.pool.release(ep, ok=True)
+            return completion_response(completion, time.perf_counter() - start)
+        return ChatResponse(error=f"failed on every endpoint after {self.max_attempts} attempts; last: {last}")
+
+    async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
+        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+
+    async def aclose(self) -> None:
+        for server in self._servers.values():
+            await server.aclose()
+
+
+def _describe_error(exc: BaseException, url: str, timeout: float) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} from {url}: {exc.message}"
+    if isinstance(exc, openai.APITimeoutError):
+        return f"{url} timed out ({timeout:g} s)"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"connection to {url} failed: {exc}"
+    return f"{type(exc).__name__} from {url}: {exc}"
+
+
+__all__ = ["MultiEndpointBackend", "completion_response"]
