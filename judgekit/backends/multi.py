@@ -22,24 +22,9 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from ..errors import ConfigError
-from ..types import ChatRequest, ChatResponse, TokenLogprob
-from .openai import OpenAIBackend, _is_transient, _retry_after
+from ..types import ChatRequest, ChatResponse
+from .openai import OpenAIBackend, _is_transient, _retry_after, completion_response
 from .pool import EndpointPool
-
-
-def completion_response(completion: ChatCompletion, latency: float) -> ChatResponse:
-    """A chat completion as judgekit's ``ChatResponse`` (text, logprobs, usage)."""
-    if not completion.choices:
-        return ChatResponse(error="server returned no choices", latency_s=latency)
-    choice = completion.choices[0]
-    logprobs = None
-    if choice.logprobs is not None and choice.logprobs.content is not None:
-        logprobs = [TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
-                    for t in choice.logprobs.content]
-    usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
-    return ChatResponse(text=choice.message.content or "", logprobs=logprobs,
-                        usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
-                        raw={"id": completion.id, "finish_reason": choice.finish_reason})
 
 
 class MultiEndpointBackend:
@@ -131,4 +116,4 @@ def _describe_error(exc: BaseException, url: str, timeout: float) -> str:
     return f"{type(exc).__name__} from {url}: {exc}"
 
 
-__all__ = ["MultiEndpointBackend", "completion_response"]
+__all__ = ["MultiEndpointBackend"]

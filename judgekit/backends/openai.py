@@ -105,6 +105,21 @@ def strict_subset(schema: Any) -> Any:
     return schema
 
 
+def completion_response(completion: ChatCompletion, latency: float) -> ChatResponse:
+    """A chat completion as judgekit's ``ChatResponse`` (text, logprobs, usage)."""
+    if not completion.choices:
+        return ChatResponse(error="server returned no choices", latency_s=latency)
+    choice = completion.choices[0]
+    logprobs = None
+    if choice.logprobs is not None and choice.logprobs.content is not None:
+        logprobs = [TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
+                    for t in choice.logprobs.content]
+    usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
+    return ChatResponse(text=choice.message.content or "", logprobs=logprobs,
+                        usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
+                        raw={"id": completion.id, "finish_reason": choice.finish_reason})
+
+
 class OpenAIBackend:
     max_batch_size = 1  # requests overlap instead: see `concurrency`
 
@@ -290,24 +305,7 @@ class OpenAIBackend:
             return ChatResponse(error=self._scrub(f"connection failed after {self.max_attempts} attempts: {exc}"))
         if isinstance(exc, openai.OpenAIError):
             return ChatResponse(error=self._scrub(f"{type(exc).__name__}: {exc}"))
-        latency = time.perf_counter() - start
-        if not completion.choices:
-            return ChatResponse(error="server returned no choices", latency_s=latency)
-        choice = completion.choices[0]
-        logprobs = None
-        if choice.logprobs is not None and choice.logprobs.content is not None:
-            logprobs = [
-                TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
-                for t in choice.logprobs.content
-            ]
-        usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
-        return ChatResponse(
-            text=choice.message.content or "",
-            logprobs=logprobs,
-            usage={k: v for k, v in usage.items() if v is not None},
-            latency_s=latency,
-            raw={"id": completion.id, "finish_reason": choice.finish_reason},
-        )
+        return completion_response(completion, time.perf_counter() - start)
 
     async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
         return list(await asyncio.gather(*(self._one(r) for r in requests)))
