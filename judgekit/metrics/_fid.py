@@ -5,7 +5,7 @@ covariance, the Fréchet distance through symmetric eigendecompositions with the
 sqrt(sigma) cached, and N always reported (with a warning below 2,048).
 
 >>> import judgekit.metrics as jm                                            # doctest: +SKIP
->>> r = jm.fid("real_dir/", "generated_dir/", weights="weights-inception-2015-12-05-6726825d.pth")
+>>> r = jm.fid("real_dir/", "generated_dir/", weights="weights-inception-2015-12-05-6726825d.pth")  # doctest: +SKIP
 >>> r.value, r.n_real, r.n_fake                                              # doctest: +SKIP
 """
 
@@ -47,7 +47,7 @@ class FID(FeatureSetMetric):
     fixed statistics (``set_reference``), whose sqrt(sigma) is computed once.
 
     >>> m = FID(feature_extractor=my_module)                                  # doctest: +SKIP
-    >>> m.update(real_uint8_batch, real=True); m.update(fake_uint8_batch, real=False)
+    >>> m.update(real_uint8_batch, real=True); m.update(fake_uint8_batch, real=False)  # doctest: +SKIP
     >>> m.compute().value                                                     # doctest: +SKIP
     """
 
