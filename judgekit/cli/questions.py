@@ -66,16 +66,17 @@ def run_generate(args: argparse.Namespace) -> int:
                 cache.close()
 
     gen = asyncio.run(go())
-    save_questions(gen.graphs.values(), args.out)
     n_q = sum(len(g) for g in gen.graphs.values())
-    print(f"{len(gen.graphs)} of {len(prompts)} prompts -> {n_q} questions in {args.out}")
     for pid, why in gen.failures.items():
         print(f"no questions for {pid}: {why}")
     if prompts and not n_q:
         from . import EXIT_ALL_FAILED
 
-        print("judgekit: no question was generated", file=sys.stderr)
+        # No file: an empty question file would later score every sample as "no questions".
+        print(f"judgekit: no question was generated; {args.out} not written", file=sys.stderr)
         return EXIT_ALL_FAILED
+    save_questions(gen.graphs.values(), args.out)
+    print(f"{len(gen.graphs)} of {len(prompts)} prompts -> {n_q} questions in {args.out}")
     return 0
 
 

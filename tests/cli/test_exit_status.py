@@ -129,6 +129,7 @@ def test_questions_generate_with_no_question_exits_3(judge_server, tmp_path, cap
     rc = main(["questions", "generate", "--prompts", str(prompts), "--backend", "openai:judge",
                "--base-url", judge_server.url, "--out", str(tmp_path / "q.csv"), "--no-cache", "--retries", "0"])
     assert rc == 3 and "no question was generated" in capsys.readouterr().err
+    assert not (tmp_path / "q.csv").exists()  # no empty question file to trip over later
 
 
 def test_questions_generate_against_nothing_listening_is_one_error(tmp_path, capsys):
