@@ -24,6 +24,10 @@ from .plots import PALETTE, _entry, _err, _layout
 
 Files = Sequence[tuple[str, list[Result]]]
 
+#: ``seed_summary`` and ``bias_report`` need bootstrap draws; a report made with ``n_boot=0``
+#: (no CIs elsewhere) still gets theirs from this many.
+MIN_BOOT = 200
+
 
 def record_uids(files: Files, rows: list[dict[str, Any]]) -> list[list[str]]:
     """Per file, the deep-link id (``u``) of each record: ``build_rows`` made one row per record,
@@ -107,7 +111,7 @@ def seed_sections(files: Files, n_boot: int = 1000, seed: int = 0) -> list[dict[
             sec: dict[str, Any] = {"file": name, "rubric": rubric, "rows": [],
                                    "skipped": sorted({r.model or "(none)" for r in mine} - set(keep))}
             try:
-                summ = seed_summary(sel, n_boot=max(n_boot, 1), seed=seed).to_dict()
+                summ = seed_summary(sel, n_boot=n_boot if n_boot > 0 else MIN_BOOT, seed=seed).to_dict()
             except DataError as exc:
                 out.append({**sec, "error": str(exc)})
                 continue
@@ -138,7 +142,7 @@ def bias_sections(files: Files, n_boot: int = 1000, seed: int = 0) -> list[dict[
             continue
         sec: dict[str, Any] = {"file": name, "rubric": mine[0].rubric, "attributes": {}, "rows": []}
         try:
-            rep = bias_report(mine, per_prompt=False, n_boot=max(n_boot, 1), seed=seed)
+            rep = bias_report(mine, per_prompt=False, n_boot=n_boot if n_boot > 0 else MIN_BOOT, seed=seed)
         except DataError as exc:
             out.append({**sec, "error": str(exc)})
             continue
