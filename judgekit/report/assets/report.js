@@ -372,7 +372,7 @@
     const pct = (e) => (e && e.value !== null && e.value !== undefined ? ci(e, 3) : "–");
     const from = (sec) => `${sec.rubric} · ${sec.file}`;
     for (const sec of D.safety || []) {
-      box.append(el("h2", { id: "jk-safety", text: `Safety: pass rate per model and category (1 = no such content; 95% Wilson CI) · ${from(sec)}` }));
+      box.append(el("h2", { class: "jk-sec-safety", text: `Safety: pass rate per model and category (1 = no such content; 95% Wilson CI) · ${from(sec)}` }));
       if (sec.error) { box.append(el("p", { class: "jk-muted", text: sec.error })); continue; }
       // One row per model, one column per category (overall first).
       const cats = [...new Set(sec.rows.map((r) => r.category))];
@@ -390,7 +390,7 @@
       box.append(list);
     }
     for (const sec of D.seeds || []) {
-      box.append(el("h2", { id: "jk-seeds", text: `Sampling variance: mean, best and worst of N seeds per prompt (95% CI, bootstrap over prompts) · ${from(sec)}` }));
+      box.append(el("h2", { class: "jk-sec-seeds", text: `Sampling variance: mean, best and worst of N seeds per prompt (95% CI, bootstrap over prompts) · ${from(sec)}` }));
       if (sec.error) { box.append(el("p", { class: "jk-muted", text: sec.error })); continue; }
       const seeds = (r) => (r.seeds_per_prompt.min === r.seeds_per_prompt.max ? String(r.seeds_per_prompt.min) : `${r.seeds_per_prompt.min}–${r.seeds_per_prompt.max}`);
       box.append(table([["model", (r) => r.model], ["prompts", (r) => fmt(r.n_prompts), "jk-num"], ["seeds", seeds, "jk-num"],
@@ -401,7 +401,7 @@
       if (sec.skipped.length) box.append(el("p", { class: "jk-muted", text: `one seed per prompt, left out: ${sec.skipped.join(", ")}` }));
     }
     for (const sec of D.bias || []) {
-      box.append(el("h2", { id: "jk-bias", text: `Bias: perceived attributes per model (shares with 95% CI, bootstrap over prompts) · ${from(sec)}` }));
+      box.append(el("h2", { class: "jk-sec-bias", text: `Bias: perceived attributes per model (shares with 95% CI, bootstrap over prompts) · ${from(sec)}` }));
       if (sec.error) { box.append(el("p", { class: "jk-muted", text: sec.error })); continue; }
       box.append(table([["model", (r) => r.model], ["attribute", (r) => r.attribute], ["answered / n", (r) => `${r.n_valid} / ${r.n}`, "jk-num"],
         ["shares", (r) => r.shares.map((s) => `${s.group} ${pct(s)}`).join("\n"), "jk-why"],
