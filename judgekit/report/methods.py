@@ -178,7 +178,7 @@ def bias_plots(sections: list[dict[str, Any]], colors: dict[str, str]) -> list[d
             t = f"{sec['rubric']}: perceived {attr.replace('_', ' ')}, share per model with 95% CI"
             figs.append(_entry(f"bias-{si}-{ai}", "Bias attributes", t, data,
                                _layout(t, barmode="group", yaxis={"title": {"text": "share"}, "rangemode": "tozero"},
-                                       xaxis={"type": "category"}),
+                                       xaxis={"type": "category", "title": {"text": attr}}),
                                note="shares of the images whose answer names a group; unclear and no person are left "
                                     "out (see the table); bootstrap over prompts"))
     return figs
