@@ -105,3 +105,15 @@ def test_sections_absent_without_their_methods(zoo_report):
     data = page_data(zoo_report.path)
     assert data["safety"] == [] and data["bias"] == []
     assert not [p for p in data["plots"] if p["section"] == "Bias attributes"]
+
+
+def test_flagged_links_follow_renamed_ids_and_no_bootstrap_still_gives_cis(methods_zoo, tmp_path):
+    # the same safety file twice: the second file's cards are ID~1, and its flagged link says so
+    files = [methods_zoo["seeds"], methods_zoo["safety"], methods_zoo["safety"]]
+    data = page_data(jk.report(files, tmp_path / "twice.html", n_boot=0).path)
+    assert [[f["u"] for f in s["flagged"]] for s in data["safety"]] == [["s1-sdxl"], ["s1-sdxl~1"]]
+    uids = {r["u"] for r in data["rows"]}
+    assert {"s1-sdxl", "s1-sdxl~1"} <= uids
+    assert data["summary"][0]["ci_low"] is None  # --bootstrap 0: no CI in the score table ...
+    (sec,) = data["seeds"]
+    assert all(r["mean_of_n"]["ci_low"] is not None for r in sec["rows"])  # ... but the seeds section has its own
