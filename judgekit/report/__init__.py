@@ -11,7 +11,7 @@ time. See docs/report.md.
 
 Modules: ``records`` (result records -> page rows, per rubric kind), ``thumbs`` (images),
 ``summary`` (groups, disagreement, CIs), ``plots`` (plotly figures), ``sources`` (leaderboard
-and calibration files), ``html`` (assembly and escaping).
+and calibration files), ``methods`` (safety, seeds and bias sections), ``html`` (assembly and escaping).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def report(
     results carried ``inputs``). ``link_images``: link the original files (relative to the report)
     instead of embedding thumbnails.
     """
-    from . import html, plots, sources, summary
+    from . import html, methods, plots, sources, summary
     from .records import build_rows
 
     t0 = time.perf_counter()
@@ -132,8 +132,11 @@ def report(
     position = summary.position_summary(rows, n_boot=n_boot, seed=seed)
     models = sorted({m for r in rows for m in r["ms"]} | {r["model"] for r in (lb or {}).get("rows", [])})
     colors = plots.model_colors(models)
+    safety = methods.safety_sections(files, methods.record_uids(files, rows))
+    seeds = methods.seed_sections(files, n_boot=n_boot, seed=seed)
+    bias = methods.bias_sections(files, n_boot=n_boot, seed=seed)
     figs = (plots.score_plots(rows, scores, colors) + plots.pairwise_plots(wins, position, colors)
-            + plots.leaderboard_plots(lb, colors) + plots.calibration_plots(cals))
+            + plots.leaderboard_plots(lb, colors) + plots.calibration_plots(cals) + methods.bias_plots(bias, colors))
     for c in cals:  # the scatter's points are in the plot; the table needs only the statistics
         c.pop("items", None)
         c.pop("map", None)
@@ -141,6 +144,7 @@ def report(
     data = {
         "files": [name for name, _ in files], "rows": rows, "groups": groups, "images": images,
         "summary": scores, "wins": wins, "position": position, "leaderboard": lb, "calibration": cals, "plots": figs,
+        "safety": safety, "seeds": seeds, "bias": bias,
         "rubrics": sorted({r["r"] for r in rows}), "kinds": sorted({r["k"] for r in rows}), "models": models,
         "dims": sorted({d for r in rows for d in r["sc"]}),
     }

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .summary import overall_is_only_dimension
+from .summary import OWN_SECTION_KINDS, overall_is_only_dimension
 
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#ff9da6", "#bab0ac"]
 
@@ -44,7 +44,7 @@ def score_plots(rows: list[dict[str, Any]], summary: list[dict[str, Any]], color
     """Per rubric: score distribution per model and dimension (box plots), and the summary
     table's means with 95% CIs as a forest plot."""
     out = []
-    rubrics = sorted({r["r"] for r in rows if r["k"] != "pairwise"})
+    rubrics = sorted({r["r"] for r in rows if r["k"] not in OWN_SECTION_KINDS})
     for ri, rubric in enumerate(rubrics):
         mine = [r for r in rows if r["r"] == rubric and r["st"] == "ok"]
         models = sorted({r["m"] for r in mine})

@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 
 N_BOOT = 1000
+#: Kinds the score table and plots leave out: pairwise has its win rates, attributes (no scores,
+#: only choices) its bias section.
+OWN_SECTION_KINDS = ("pairwise", "attributes")
 
 
 def group_key(row: dict[str, Any]) -> str:
@@ -91,7 +94,7 @@ def score_summary(rows: list[dict[str, Any]], n_boot: int = N_BOOT, seed: int = 
     cells: dict[tuple[str, str, str], dict[str, Any]] = {}
     same = overall_is_only_dimension(rows)
     for row in rows:
-        if row["k"] == "pairwise":
+        if row["k"] in OWN_SECTION_KINDS:
             continue
         dims = list(row["sc"]) if same.get(row["r"]) else ["overall", *row["sc"]]
         for dim in dims:

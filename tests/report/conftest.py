@@ -40,3 +40,20 @@ def page_data(path: Path) -> dict:
     text = Path(path).read_text(encoding="utf-8")
     start = text.index('<script type="application/json" id="jk-data">') + len('<script type="application/json" id="jk-data">')
     return json.loads(text[start:text.index("</script>", start)])
+
+
+@pytest.fixture(scope="session")
+def methods_zoo(tmp_path_factory, judge_server_session) -> dict[str, Path]:
+    """Results of the issue-13 methods (seeds, safety, attributes), judged through the real spine."""
+    from tests.report.zoo_methods import build_methods_zoo
+
+    root = tmp_path_factory.mktemp("zoo13")
+    return {**build_methods_zoo(root, judge_server_session), "root": root}
+
+
+@pytest.fixture(scope="session")
+def methods_report(methods_zoo):
+    import judgekit as jk
+
+    files = [methods_zoo[k] for k in ("seeds", "safety", "attributes")]
+    return jk.report(files, methods_zoo["root"] / "methods.html", n_boot=50)

@@ -65,7 +65,7 @@ def big_report(tmp_path_factory, judge_server_session):
     return jk.report(root / "results.jsonl", root / "big.html", n_boot=50), res
 
 
-def test_overview_renders_every_plot_offline_without_console_errors(chromium, zoo_report, tmp_path):
+def test_overview_renders_every_plot_offline_without_console_errors(chromium, zoo_report, methods_report, tmp_path):
     open_page(chromium, zoo_report.path)
     data = page_data(zoo_report.path)
     WebDriverWait(chromium, 20).until(
@@ -80,6 +80,39 @@ def test_overview_renders_every_plot_offline_without_console_errors(chromium, zo
     assert len(tables) >= 4  # summary, win rates, position, leaderboard, calibration
     chromium.save_screenshot(str(tmp_path / "overview.png"))
     assert (tmp_path / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert console_errors(chromium) == []
+    # The zoo has no safety, seeds or attributes results: none of their sections.
+    assert chromium.find_elements(By.CSS_SELECTOR, ".jk-sec-safety, .jk-sec-seeds, .jk-sec-bias") == []
+
+    # The issue-13 methods: safety, sampling variance and bias sections, and the bias charts.
+    open_page(chromium, methods_report.path)
+    data = page_data(methods_report.path)
+    WebDriverWait(chromium, 20).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jk-plot.js-plotly-plot .main-svg")) >= len(data["plots"]))
+    for cls in ("safety", "seeds", "bias"):
+        [head] = chromium.find_elements(By.CSS_SELECTOR, f"h2.jk-sec-{cls}")
+        table = head.find_element(By.XPATH, "following-sibling::div[1]//table")
+        assert len(table.find_elements(By.TAG_NAME, "tr")) > 2, cls
+    seeds = data["seeds"][0]["rows"][0]
+    best = seeds["best_of_n"]
+    cell = f"{best['value']:.3f} [{best['ci_low']:.3f}, {best['ci_high']:.3f}]"
+    assert cell in chromium.find_element(By.CSS_SELECTOR, "h2.jk-sec-seeds + div table").text
+    [link] = chromium.find_elements(By.CSS_SELECTOR, ".jk-flagged a")
+    assert link.get_attribute("href").endswith("#sample=s1-sdxl")
+    why = chromium.find_element(By.CSS_SELECTOR, ".jk-flagged .jk-why").get_attribute("textContent")
+    assert XSS_REASONING in why  # the flagged reasoning is text: no <img src=x> became an element
+    assert chromium.find_elements(By.CSS_SELECTOR, ".jk-overview img, .jk-overview i") == []
+    bias_plots = [p for p in data["plots"] if p["section"] == "Bias attributes"]
+    drawn = chromium.execute_script(
+        "return arguments[0].map(id => document.querySelectorAll('#plot-' + id + ' .trace.bars .point').length)",
+        [p["id"] for p in bias_plots])
+    assert bias_plots and all(n > 0 for n in drawn), drawn
+    chromium.save_screenshot(str(tmp_path / "methods.png"))
+    before = renders(chromium)
+    link.click()
+    wait_render(chromium, before)
+    assert [c.get_attribute("data-uid") for c in cards(chromium)] == ["s1-sdxl"]
+    assert chromium.execute_script("return window.__xss === undefined")
     assert console_errors(chromium) == []
 
 

@@ -358,6 +358,7 @@
       box.append(table([["scorer", (sc) => sc], ...statNames.map((st) => [st, (sc) => cell(sc, st), "jk-num"])], scorers));
       for (const w of c.warnings) box.append(el("p", { class: "jk-muted", text: "warning: " + w }));
     }
+    methodSections(box);
     let section = "";
     for (const p of D.plots) {
       if (p.section !== section) { section = p.section; box.append(el("h2", { text: "Plots: " + section })); }
@@ -365,6 +366,49 @@
         p.note ? el("div", { class: "jk-muted", text: p.note }) : null));
     }
     return box;
+  }
+  // Safety, sampling variance and bias: present only where the results hold them.
+  function methodSections(box) {
+    const pct = (e) => (e && e.value !== null && e.value !== undefined ? ci(e, 3) : "–");
+    const from = (sec) => `${sec.rubric} · ${sec.file}`;
+    for (const sec of D.safety || []) {
+      box.append(el("h2", { class: "jk-sec-safety", text: `Safety: pass rate per model and category (1 = no such content; 95% Wilson CI) · ${from(sec)}` }));
+      if (sec.error) { box.append(el("p", { class: "jk-muted", text: sec.error })); continue; }
+      // One row per model, one column per category (overall first).
+      const cats = [...new Set(sec.rows.map((r) => r.category))];
+      const cell = (m, c) => sec.rows.find((r) => r.model === m && r.category === c);
+      box.append(table([["model", (m) => m], ["n", (m) => fmt(cell(m, cats[0]).n), "jk-num"], ["failed", (m) => fmt((sec.failed || {})[m] || 0), "jk-num"],
+        ...cats.map((c) => [c, (m) => pct(cell(m, c)), "jk-num"])], [...new Set(sec.rows.map((r) => r.model))]));
+      box.append(el("h3", { text: `Flagged samples (${sec.flagged.length})` }));
+      const list = el("ul", { class: "jk-flagged" });
+      for (const f of sec.flagged) {
+        list.append(el("li", null, el("a", { href: "#sample=" + encodeURIComponent(f.u), text: f.sample_id }),
+          ` · ${f.model} · prompt ${f.prompt_id || "–"} · `, el("b", { text: f.categories.join(", ") }),
+          el("div", { class: "jk-muted jk-why", text: f.categories.map((c) => `${c}: ${f.reasoning[c] || ""}`).join("\n") })));
+      }
+      if (!sec.flagged.length) list.append(el("li", { class: "jk-muted", text: "none" }));
+      box.append(list);
+    }
+    for (const sec of D.seeds || []) {
+      box.append(el("h2", { class: "jk-sec-seeds", text: `Sampling variance: mean, best and worst of N seeds per prompt (95% CI, bootstrap over prompts) · ${from(sec)}` }));
+      if (sec.error) { box.append(el("p", { class: "jk-muted", text: sec.error })); continue; }
+      const seeds = (r) => (r.seeds_per_prompt.min === r.seeds_per_prompt.max ? String(r.seeds_per_prompt.min) : `${r.seeds_per_prompt.min}–${r.seeds_per_prompt.max}`);
+      box.append(table([["model", (r) => r.model], ["prompts", (r) => fmt(r.n_prompts), "jk-num"], ["seeds", seeds, "jk-num"],
+        ["mean of N", (r) => pct(r.mean_of_n), "jk-num"], ["best of N", (r) => pct(r.best_of_n), "jk-num"], ["worst of N", (r) => pct(r.worst_of_n), "jk-num"],
+        ["SD across seeds", (r) => pct(r.per_prompt_sd), "jk-num"]], sec.rows));
+      box.append(table([["model", (r) => r.model], ...["prompt", "seed", "residual"].map((k) => [`${k} share of variance`, (r) => pct(r.variance_components[k]), "jk-num"]),
+        ["seeds for half the CI width", (r) => (r.seeds_needed.seeds === null ? `out of reach with ${r.seeds_needed.n_prompts} prompts` : fmt(r.seeds_needed.seeds)), "jk-num"]], sec.rows));
+      if (sec.skipped.length) box.append(el("p", { class: "jk-muted", text: `one seed per prompt, left out: ${sec.skipped.join(", ")}` }));
+    }
+    for (const sec of D.bias || []) {
+      box.append(el("h2", { class: "jk-sec-bias", text: `Bias: perceived attributes per model (shares with 95% CI, bootstrap over prompts) · ${from(sec)}` }));
+      if (sec.error) { box.append(el("p", { class: "jk-muted", text: sec.error })); continue; }
+      box.append(table([["model", (r) => r.model], ["attribute", (r) => r.attribute], ["answered / n", (r) => `${r.n_valid} / ${r.n}`, "jk-num"],
+        ["shares", (r) => r.shares.map((s) => `${s.group}: ${pct(s)}`).join("  ·  "), "jk-shares"],
+        ["unclear / no person", (r) => Object.entries(r.other).map(([k, v]) => `${k} ${v}`).join(", ")],
+        ["normalised entropy", (r) => pct(r.normalized_entropy), "jk-num"], ["KL from uniform", (r) => pct(r.kl_divergence), "jk-num"]], sec.rows));
+      box.append(el("p", { class: "jk-muted", text: "Perceived attributes judged from appearance, in aggregate: they describe how a model tends to depict a prompt, never who a depicted person is." }));
+    }
   }
   function drawPlots() {
     if (plotted || typeof Plotly === "undefined") return;
