@@ -32,10 +32,11 @@
     for (const kid of kids) if (kid !== null && kid !== undefined) e.append(kid);
     return e;
   }
-  function fmt(v, digits) {
+  // Counts print bare; a statistic (``stat``) always has its digits, so 1 and 0.667 line up.
+  function fmt(v, digits, stat) {
     if (v === null || v === undefined) return "–";
     if (typeof v !== "number") return String(v);
-    if (Number.isInteger(v)) return String(v);
+    if (Number.isInteger(v) && !stat) return String(v);
     return v.toFixed(digits === undefined ? 3 : digits);
   }
   // An estimate with its interval, all with the same fixed digits ("0.500 [0.250, 0.750]").
@@ -333,7 +334,7 @@
     if (D.summary.length) {
       box.append(el("h2", { text: "Summary: mean score per model and dimension (95% CI, bootstrap over prompts)" }));
       box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
-        ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
+        ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value, 3, true), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
     }
     if (D.wins.length) {
       box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
