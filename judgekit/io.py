@@ -59,10 +59,7 @@ def iter_records(path: str | Path, what: str = "file") -> Iterator[Located]:
                 yield f"{p}:{i + 2}", dict(row)
         return
     if suffix == ".json" or _starts_with_bracket(p):
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        data = read_json(p, what)
         if isinstance(data, dict):
             for k, v in data.items():
                 if isinstance(v, dict):
@@ -76,6 +73,24 @@ def iter_records(path: str | Path, what: str = "file") -> Iterator[Located]:
             return
         raise DataError(f"{p}: expected a list of records or an object of records")
     yield from iter_jsonl(p, what)
+
+
+def read_json(path: str | Path, what: str = "file", expect: type | None = None) -> Any:
+    """A whole JSON file; a missing file, invalid JSON or (with ``expect``) a top-level value of
+    another type is a ``DataError`` that names the file (and the line of a syntax error)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{what} {p} does not exist")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{p}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p}: not valid JSON (not UTF-8 text: {exc.reason})") from None
+    if expect is not None and not isinstance(data, expect):
+        kind = "an object" if expect is dict else "a list" if expect is list else expect.__name__
+        raise DataError(f"{p}: expected {kind} at the top level, got {type(data).__name__}")
+    return data
 
 
 def read_records(source: str | Path | Records, what: str = "file") -> tuple[list[Located], str]:

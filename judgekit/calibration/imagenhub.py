@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..io import read_json
 from .labels import HumanLabels, LabelRow
 
 DIMENSIONS = ("SC", "PQ", "overall")
@@ -128,10 +129,7 @@ def load_imagenhub_autometrics(directory: str | Path, metric: str = "LPIPS") -> 
         raise DataError(f"{d}: no MODEL.json metric files")
     out = []
     for f in files:
-        try:
-            data = json.loads(f.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{f}: not valid JSON ({exc.msg})") from None
+        data = read_json(f, "metric file", expect=dict)
         for uid, vals in data.items():
             v = vals.get(metric) if isinstance(vals, dict) else None
             out.append({"sample_id": f"{uid}:{f.stem}", "prompt_id": uid, "model": f.stem, metric: v})

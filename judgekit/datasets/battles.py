@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import DataError
-from ..io import iter_records
+from ..io import iter_records, read_json
 from ..stats.battles import Battles
 
 
@@ -61,12 +61,7 @@ def read_genai_bench(path: str | Path) -> dict[str, dict[str, list[float]]]:
     """GenAI-Bench human ratings ``{id: {"models": {model: [ratings]}}}`` -> ``{id: {model: [ratings]}}``
     (the input shape of ``battles_from_scores``)."""
     p = Path(path)
-    try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"{p}: cannot read GenAI-Bench ratings: {exc}") from None
-    if not isinstance(raw, dict):
-        raise DataError(f"{p}: expected an object keyed by prompt id")
+    raw = read_json(p, "GenAI-Bench ratings file", expect=dict)
     out: dict[str, dict[str, list[float]]] = {}
     for key, item in raw.items():
         models = item.get("models") if isinstance(item, dict) else None

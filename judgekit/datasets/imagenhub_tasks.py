@@ -18,11 +18,11 @@ uids are ImagenHub's file names (``sample_<img_id>_<turn>.jpg``). Samples get ``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import DataError
+from ..io import read_json
 from ..types import Sample
 
 #: Folders of a task directory that are not models.
@@ -44,12 +44,7 @@ def load_imagenhub_task(task_dir: str | Path, models: Iterable[str] | None = Non
     lookup = d / "dataset_lookup.json"
     if not lookup.is_file():
         raise DataError(f"{d}: no dataset_lookup.json (ImagenHub's uid -> text fields file)")
-    try:
-        table = json.loads(lookup.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{lookup}: not valid JSON ({exc.msg})") from None
-    if not isinstance(table, dict):
-        raise DataError(f"{lookup}: expected an object of uid -> fields")
+    table = read_json(lookup, expect=dict)
     found = sorted(p.name for p in d.iterdir() if p.is_dir() and p.name not in NOT_MODELS)
     names: list[str | None] = list(models) if models is not None else list(found)
     missing = [m for m in names if m not in found]

@@ -12,20 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import DataError
+from ..io import read_json
 from ..questions.graph import Question, QuestionGraph
 
 
 def _read_json_list(path: str | Path, what: str) -> list:
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{what} file {p} does not exist")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{p}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, list):
-        raise DataError(f"{p}: expected a JSON list of {what} records, got {type(data).__name__}")
-    return data
+    return read_json(path, f"{what} file", expect=list)
 
 
 def load_tifa_questions(path: str | Path) -> dict[str, QuestionGraph]:

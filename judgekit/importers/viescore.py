@@ -16,11 +16,11 @@ failed, like any list that does not fit the rubric.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..io import read_json
 from ..rubric import Rubric
 from .base import GroupEntry, Imported, group_record, import_provenance, require_groups
 
@@ -31,12 +31,7 @@ _BULKY = ("prompt_input",)
 
 
 def _read_group_file(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected an object of uid -> verdict, got {type(data).__name__}")
+    data: dict[str, Any] = read_json(path, "verdict file", expect=dict)
     return data
 
 

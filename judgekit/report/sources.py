@@ -7,12 +7,12 @@ older ``rating``/``lo``/``hi`` and ``ci: [lo, hi]`` spellings), NaN as None.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..io import read_json
 
 
 def _load(obj: Any, what: str) -> dict[str, Any]:
@@ -22,11 +22,11 @@ def _load(obj: Any, what: str) -> dict[str, Any]:
         obj = obj.to_dict()
     if isinstance(obj, str | Path):
         p = Path(obj)
+        if not p.is_file():
+            raise DataError(f"{what} file {p} does not exist")
         try:
-            obj = json.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(f"{what} file {p} does not exist") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            obj = read_json(p)
+        except DataError as exc:
             raise DataError(f"{what} file {p} is not JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise DataError(f"{what}: expected a JSON object, got {type(obj).__name__}")
