@@ -1,8 +1,7 @@
 """``judgekit label --status``: progress of a campaign and the raters' agreement so far.
 
-Agreement is Krippendorff's alpha over the items with at least two ratings: ordinal for Likert
-answers (``judgekit.stats.agreement.krippendorff_alpha``), nominal for pass/fail and for pairwise
-winners (in the manifest's orientation, so two raters who saw the pair in different layouts but
+Agreement is Krippendorff's alpha (``stats.agreement.krippendorff_alpha``) over the items with
+at least two ratings: ordinal for Likert answers, nominal for pass/fail and for pairwise winners (in the manifest's orientation, so two raters who saw the pair in different layouts but
 picked the same image agree). Its 95% CI is a bootstrap that resamples prompts. Reads the
 database only; safe while the server runs (WAL).
 """
@@ -13,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..stats.agreement import krippendorff_alpha
 from ..stats.bootstrap import percentile_interval, resample_blocks
@@ -22,29 +22,14 @@ from .store import LabelStore
 _CODES = {"pairwise": {"model_a": 0.0, "tie": 1.0, "model_b": 2.0}, "binary": {"fail": 0.0, "pass": 1.0}}
 
 
-def nominal_alpha(ratings) -> float:
-    """Krippendorff's alpha for nominal data of a ``(raters, units)`` matrix, NaN = missing.
-
-    Observed disagreement is the off-diagonal mass of the coincidence matrix; expected
-    disagreement is that of the pooled value frequencies. Units rated once carry no pairs.
+def nominal_alpha(ratings: ArrayLike) -> float:
+    """Krippendorff's alpha for nominal data of a ``(raters, units)`` matrix, NaN = missing
+    (``stats.agreement.krippendorff_alpha`` at the nominal level).
 
     >>> round(nominal_alpha([[0, 1, 0, 1], [0, 1, 1, 1]]), 3)
     0.533
     """
-    m = np.asarray(ratings, float)
-    m = m[:, np.isfinite(m).sum(0) >= 2]
-    vals = m[np.isfinite(m)]
-    if vals.size < 2:
-        return float("nan")
-    domain = np.unique(vals)
-    counts = np.stack([(m == v).sum(0) for v in domain], axis=1).astype(float)  # units x values
-    w = counts / (counts.sum(1) - 1)[:, None]
-    coinc = counts.T @ w - np.diag(w.sum(0))
-    n_c = coinc.sum(1)
-    n = n_c.sum()
-    d_o = (coinc.sum() - np.trace(coinc)) / n
-    d_e = (n * n - (n_c**2).sum()) / (n * (n - 1))
-    return float(1 - d_o / d_e) if d_e > 0 else float("nan")
+    return krippendorff_alpha(ratings, "nominal")
 
 
 def alpha(matrix: np.ndarray, mode: str) -> float:

@@ -174,9 +174,13 @@ def quadratic_weighted_kappa(a: ArrayLike, b: ArrayLike, levels: ArrayLike) -> f
 def krippendorff_alpha(ratings: ArrayLike, level: str = "interval", levels: ArrayLike | None = None) -> float:
     """Krippendorff's alpha of a ``(raters, units)`` matrix with NaN for a missing rating.
 
-    ``level`` is ``"interval"`` (squared differences) or ``"ordinal"`` (differences of cumulative
-    frequencies; the values are taken as ranked categories). Units with fewer than two ratings
-    carry no information and are skipped, as in the definition.
+    ``level`` is ``"interval"`` (squared differences), ``"ordinal"`` (differences of cumulative
+    frequencies; the values are taken as ranked categories) or ``"nominal"`` (any two different
+    values disagree equally: pass/fail, A/B/tie). Units with fewer than two ratings carry no
+    information and are skipped, as in the definition.
+
+    >>> round(krippendorff_alpha([[0, 1, 0, 1], [0, 1, 1, 1]], "nominal"), 3)
+    0.533
     """
     m = np.asarray(ratings, float)
     pairable = np.isfinite(m).sum(0) >= 2
@@ -191,19 +195,23 @@ def krippendorff_alpha(ratings: ArrayLike, level: str = "interval", levels: Arra
         n = vals.size
         d_total = 2 * (n * (vals**2).sum() - vals.sum() ** 2) / (n - 1)
         return float(1 - d_within / d_total) if d_total > 0 else float("nan")
-    if level != "ordinal":
-        raise ConfigError(f"level must be 'interval' or 'ordinal', not {level!r}")
+    if level not in ("ordinal", "nominal"):
+        raise ConfigError(f"level must be 'interval', 'ordinal' or 'nominal', not {level!r}")
     domain = np.unique(vals) if levels is None else np.sort(np.asarray(levels, float))
+    # The coincidence matrix: how often value c meets value k within a unit, over all pairable units.
     counts = np.stack([(m == v).sum(0) for v in domain], axis=1).astype(float)  # units x values
-    mu = counts.sum(1)
-    coinc = counts.T @ (counts / (mu - 1)[:, None]) - np.diag((counts / (mu - 1)[:, None]).sum(0))
+    w = counts / (counts.sum(1) - 1)[:, None]
+    coinc = counts.T @ w - np.diag(w.sum(0))
     n_c = coinc.sum(1)
     n = n_c.sum()
-    cum = np.cumsum(n_c)
-    i, j = np.meshgrid(np.arange(domain.size), np.arange(domain.size), indexing="ij")
-    lo, hi = np.minimum(i, j), np.maximum(i, j)
-    between = cum[hi] - np.where(lo > 0, cum[lo - 1], 0.0)
-    delta2 = (between - (n_c[i] + n_c[j]) / 2) ** 2
+    if level == "nominal":
+        delta2 = 1.0 - np.eye(domain.size)
+    else:
+        cum = np.cumsum(n_c)
+        i, j = np.meshgrid(np.arange(domain.size), np.arange(domain.size), indexing="ij")
+        lo, hi = np.minimum(i, j), np.maximum(i, j)
+        between = cum[hi] - np.where(lo > 0, cum[lo - 1], 0.0)
+        delta2 = (between - (n_c[i] + n_c[j]) / 2) ** 2
     d_o = (coinc * delta2).sum() / n
     d_e = (np.outer(n_c, n_c) * delta2).sum() / (n * (n - 1))
     return float(1 - d_o / d_e) if d_e > 0 else float("nan")
