@@ -61,8 +61,8 @@ def bootstrap_ci(
     if x.size == 0:
         return (float("nan"), float("nan"))
     if statistic is np.mean:
-        # The mean's replicates without materialising resamples; the same draws as
-        # ``estimates.likert_mean``, so a summary and a report of one run show one interval.
+        # The mean's replicates without materialising resamples (``estimates.likert_mean`` and
+        # every summary come here, so one run shows one interval for one mean).
         with one_blas_thread():
             reps = grouped_mean_replicates(x, group_codes(groups, x.size), n_boot, np.random.default_rng(seed))
         return percentile_interval(reps, level)

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from ..errors import ConfigError, DataError
-from .bootstrap import Groups, group_codes, grouped_mean_replicates, one_blas_thread, percentile_interval
+from .bootstrap import Groups, bootstrap_ci
 
 
 def _num(x: Any) -> float | None:
@@ -73,11 +73,9 @@ def likert_mean(
         raise DataError("likert_mean: no scores")
     if not np.isfinite(x).all():
         raise DataError("likert_mean: scores must be finite numbers (drop failed samples first)")
-    codes = group_codes(groups, x.size)
-    with one_blas_thread():
-        boot = grouped_mean_replicates(x, codes, n_boot, np.random.default_rng(seed))
     method = "bootstrap-prompt" if groups is not None else "bootstrap-item"
-    return Estimate.from_interval(x.mean(), percentile_interval(boot, level), x.size, level=level, method=method)
+    interval = bootstrap_ci(x, groups=groups, n_boot=n_boot, level=level, seed=seed)
+    return Estimate.from_interval(x.mean(), interval, x.size, level=level, method=method)
 
 
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
