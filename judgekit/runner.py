@@ -147,6 +147,7 @@ class Run:
         self.gate = ReadyGate(backend)
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
+        self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
         self.results: dict[int, Result] = {}
         self._fh: TextIO | None = None
         self._flushed = 0.0
@@ -156,8 +157,7 @@ class Run:
         reason = ""
         attempts = call.parse_retries + 1
         caching = self.cache.enabled
-        fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}
-        source = fresh
+        source = self.fresh
         for attempt in range(attempts):
             key = request_key(self.identity, call.request, attempt) if caching else ""
             found = self.cache.lookup(key) if caching else None
@@ -166,7 +166,7 @@ class Run:
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
             else:
                 await self.gate.wait()
-                resp, source = await self.dispatcher.submit(call.request), fresh
+                resp, source = await self.dispatcher.submit(call.request), self.fresh
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:

@@ -21,9 +21,11 @@ _SETTINGS: dict[str, frozenset[str]] = {}
 #: so callers never test backend names. ``concurrency`` is a hint that engines may ignore.
 COMMON_SETTINGS = ("base_url", "api_key", "concurrency", "response_format", "replicas", "tensor_parallel", "ray_address")
 _HINTS = frozenset({"concurrency"})
-_FLAGS = {"base_url": "--base-url", "api_key": "api_key", "concurrency": "--concurrency",
-          "response_format": "--response-format", "replicas": "--replicas", "tensor_parallel": "--tensor-parallel",
-          "ray_address": "--ray-address"}
+
+
+def _flag(name: str) -> str:
+    """The CLI flag of a common setting (``api_key`` has none: it comes from the environment)."""
+    return name if name == "api_key" else "--" + name.replace("_", "-")
 
 
 def register_backend(prefix: str, loader: Callable[[], BackendFactory], settings: tuple[str, ...] = ()) -> None:
@@ -106,7 +108,7 @@ def make_backend(spec: str, settings: dict[str, Any] | None = None, **options: A
         if name in accepted:
             opts.setdefault(name, value)
         elif name not in _HINTS:
-            raise ConfigError(f"{_FLAGS.get(name, name)} does not apply to {prefix}: backends "
+            raise ConfigError(f"{_flag(name)} does not apply to {prefix}: backends "
                               f"(it applies to: {', '.join(sorted(p for p, s in _SETTINGS.items() if name in s)) or 'none'})")
     return _FACTORIES[prefix]()(model, opts)
 
