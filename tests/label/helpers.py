@@ -68,12 +68,12 @@ def draw(path: Path, model: str, prompt_no: int, size: int = 320) -> Path:
     return path
 
 
-def pointwise_manifest(folder: Path, n_prompts: int, missing: int = 0) -> Path:
+def pointwise_manifest(folder: Path, n_prompts: int, missing: int = 0, size: int = 320) -> Path:
     """``n_prompts`` x 2 models items, plus ``missing`` items whose image file does not exist."""
     lines = []
     for p, (pid, text) in enumerate(tifa_prompts(n_prompts)):
         for m in MODELS:
-            draw(folder / "img" / f"{m}_{p}.png", m, p)
+            draw(folder / "img" / f"{m}_{p}.png", m, p, size=size)
             lines.append({"id": f"{pid}_{m}", "prompt": text, "prompt_id": pid, "model": m, "image": f"img/{m}_{p}.png"})
     for i in range(missing):
         lines.append({"id": f"gone_{i}", "prompt": "an image that was deleted", "prompt_id": f"gone_{i}",
