@@ -1,0 +1,59 @@
+"""Who judged: the judge's identity as the results record it, one entry per distinct judge.
+
+Read from each record's ``provenance``: the backend (spec, model, endpoint), the decoding
+settings (temperature, seed), the rubric's name, version and content hash, and each template's
+hash. Fields a newer judgekit may add (what the server reported serving, e.g. ``served_model``,
+or a ``judge`` block) are shown when present and never required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..types import Result
+
+#: Keys of a backend description or a provenance that name what actually answered.
+_SERVED = ("served_model", "server_model", "model_served", "system_fingerprint")
+
+
+def _short(h: Any) -> str | None:
+    return str(h)[:12] if h else None
+
+
+def judge_identity(prov: dict[str, Any]) -> dict[str, Any]:
+    """The identity of one record's judge as plain data (missing fields are left out)."""
+    be = prov.get("backend") if isinstance(prov.get("backend"), dict) else {}
+    dec = prov.get("decoding") if isinstance(prov.get("decoding"), dict) else {}
+    judge = prov.get("judge") if isinstance(prov.get("judge"), dict) else {}
+    out: dict[str, Any] = {
+        "rubric": prov.get("rubric"), "rubric_version": prov.get("rubric_version"),
+        "rubric_hash": _short(prov.get("rubric_hash")),
+        "templates": {str(k): _short(v) for k, v in (prov.get("template_hash") or {}).items()}
+        if isinstance(prov.get("template_hash"), dict) else {},
+        "backend": be.get("spec") or judge.get("spec"), "model": be.get("model") or judge.get("model"),
+        "endpoint": be.get("base_url") or be.get("endpoint") or judge.get("endpoint"),
+        "temperature": dec.get("temperature"), "seed": dec.get("seed"),
+        "judgekit": prov.get("judgekit_version"),
+    }
+    for src in (judge, be, prov):
+        for k in _SERVED:
+            if src.get(k) and "served" not in out:
+                out["served"] = str(src[k])
+    return {k: v for k, v in out.items() if v not in (None, {}, "")}
+
+
+def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str, Any]]:
+    """Distinct judges over all files, each with the files it judged and its record count."""
+    seen: dict[str, dict[str, Any]] = {}
+    for name, recs in files:
+        for r in recs:
+            ident = judge_identity(r.provenance or {})
+            if not ident:
+                continue
+            key = repr(sorted(ident.items()))
+            entry = seen.setdefault(key, {**ident, "files": [], "n": 0})
+            entry["n"] += 1
+            if name not in entry["files"]:
+                entry["files"].append(name)
+    return list(seen.values())
