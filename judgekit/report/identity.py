@@ -43,17 +43,23 @@ def judge_identity(prov: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, {}, "")}
 
 
+_BACKEND_KEYS = ("backend", "model", "endpoint", "temperature", "seed", "served", "judgekit")
+
+
 def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str, Any]]:
-    """Distinct judges over all files, each with the files it judged and its record count."""
-    seen: dict[str, dict[str, Any]] = {}
+    """Distinct judges (backend, model, endpoint, decoding, what was served) over all files, each
+    with the rubrics it applied: name, version, hashes, the files and the number of records."""
+    judges: dict[str, dict[str, Any]] = {}
     for name, recs in files:
         for r in recs:
             ident = judge_identity(r.provenance or {})
             if not ident:
                 continue
-            key = repr(sorted(ident.items()))
-            entry = seen.setdefault(key, {**ident, "files": [], "n": 0})
+            head = {k: ident[k] for k in _BACKEND_KEYS if k in ident}
+            judge = judges.setdefault(repr(sorted(head.items())), {**head, "rubrics": {}})
+            rub = {k: ident[k] for k in ("rubric", "rubric_version", "rubric_hash", "templates") if k in ident}
+            entry = judge["rubrics"].setdefault(repr(sorted((k, repr(v)) for k, v in rub.items())), {**rub, "files": [], "n": 0})
             entry["n"] += 1
             if name not in entry["files"]:
                 entry["files"].append(name)
-    return list(seen.values())
+    return [{**j, "rubrics": list(j["rubrics"].values())} for j in judges.values()]

@@ -567,24 +567,22 @@
   function renderJudges() {
     const box = document.getElementById("jk-judges");
     if (!box || !D.judges || !D.judges.length) return;
-    const line = (j) => {
-      const parts = [];
-      if (j.backend || j.model) parts.push(el("b", { text: j.backend || j.model }));
+    const rubric = (r) => `${r.rubric || "?"}` + (r.rubric_version ? ` v${r.rubric_version}` : "") + (r.rubric_hash ? ` #${r.rubric_hash}` : "") +
+      Object.entries(r.templates || {}).map(([t, h]) => ` · ${t} #${h}`).join("");
+    for (const j of D.judges) {
+      const parts = [el("b", { text: j.backend || j.model || "judge" })];
       if (j.served) parts.push(`served ${j.served}`);
       if (j.endpoint) parts.push(`@ ${j.endpoint}`);
       if (j.temperature !== undefined) parts.push(`temperature ${j.temperature}`);
-      if (j.rubric) parts.push(`rubric ${j.rubric}` + (j.rubric_version ? ` v${j.rubric_version}` : "") + (j.rubric_hash ? ` #${j.rubric_hash}` : ""));
-      for (const [t, h] of Object.entries(j.templates || {})) parts.push(`${t} #${h}`);
       if (j.judgekit) parts.push(`judgekit ${j.judgekit}`);
-      const out = el("div", { class: "jk-judge" }, "judge: ");
-      parts.forEach((p, i) => { if (i) out.append(" · "); out.append(p); });
-      return out;
-    };
-    box.append(line(D.judges[0]));
-    if (D.judges.length > 1) {
-      const more = el("details", { class: "jk-judges-more" }, el("summary", { text: `${D.judges.length - 1} more judge(s)` }));
-      for (const j of D.judges.slice(1)) more.append(line(j));
-      box.append(more);
+      const line = el("div", { class: "jk-judge" }, "judge: ");
+      parts.forEach((p, i) => { if (i) line.append(" · "); line.append(p); });
+      line.append(" · rubric " + rubric(j.rubrics[0]));
+      if (j.rubrics.length > 1) {
+        line.append(" ", el("details", { class: "jk-judges-more" }, el("summary", { text: `+ ${j.rubrics.length - 1} more rubric(s)` }),
+          ...j.rubrics.slice(1).map((r) => el("div", { text: "rubric " + rubric(r) }))));
+      }
+      box.append(line);
     }
   }
   function tabs(s) {
