@@ -9,6 +9,7 @@
   const D = JSON.parse(document.getElementById("jk-data").textContent);
   const ROWS = D.rows, GROUPS = D.groups, IMAGES = D.images;
   const PAGE = 50, GPAGE = 20;
+  const PAIR_RUBRICS = new Set(ROWS.filter((r) => r.k === "pairwise").map((r) => r.r));
   const byUid = new Map();
   ROWS.forEach((r, i) => {
     byUid.set(r.u, i);
@@ -329,7 +330,8 @@
       for (const i of g.rows) row.append(miniTile(ROWS[i]));
       list.append(el("section", { class: "jk-group" },
         el("header", null, el("span", { class: "jk-prompt", text: g.p || g.key }),
-          el("span", { class: "jk-muted", text: `${g.r} · ${g.key}` + (g.d === null || g.d === undefined ? "" : ` · spread ${fmt(g.d)}`) })),
+          el("span", { class: "jk-muted", text: `${g.r} · ${g.key}` + (g.d === null || g.d === undefined ? "" :
+            ROWS[g.rows[0]].k === "pairwise" ? (g.d ? " · the two orders disagree" : " · orders agree") : ` · spread ${fmt(g.d)}`) })),
         row));
     }
     if (!gs.length) list.append(el("p", { class: "jk-empty", text: "No prompt matches these filters." }));
@@ -378,6 +380,7 @@
     const box = el("div", { class: "jk-overview" });
     const nFailed = ROWS.filter((r) => r.st === "failed").length;
     box.append(el("p", { class: "jk-lead", text: `${ROWS.length.toLocaleString("en")} samples from ${D.files.length} results file(s), ${nFailed} failed; rubrics: ${D.rubrics.join(", ")}.` }));
+    failureSection(box);
     if (D.summary.length) {
       box.append(el("h2", { text: "Summary: mean score per model and dimension (95% CI, bootstrap over prompts)" }));
       const samplesOf = (r) => hashOf({ view: "samples", rubric: r.rubric, model: r.model, dim: r.dimension === "overall" ? "" : r.dimension, sort: "low" });
@@ -419,7 +422,6 @@
       box.append(table([["scorer", (sc) => sc], ...statNames.map((st) => [st, (sc) => cell(sc, st), "jk-num"])], scorers));
       for (const w of c.warnings) box.append(el("p", { class: "jk-muted", text: "warning: " + w }));
     }
-    failureSection(box);
     methodSections(box);
     let section = "";
     for (const p of D.plots) {
@@ -527,6 +529,8 @@
   let built = false;
   function buildControls() {
     const bar = $("jk-controls");
+    // On a phone the filters fold behind one button, so the header leaves room for the samples.
+    bar.append(el("button", { type: "button", id: "jk-filters", onclick: () => bar.classList.toggle("jk-open"), text: "filters ▾" }));
     const sel = (name, opts, label) => {
       const e = el("select", { id: "f-" + name, "aria-label": label, onchange: (ev) => setState({ [name]: ev.target.value }) });
       for (const [v, l] of opts) e.append(option(v, l));
@@ -534,7 +538,7 @@
     };
     if (D.rubrics.length > 1) bar.append(sel("rubric", [["", "all"], ...D.rubrics.map((r) => [r, r])], "rubric"));
     bar.append(sel("model", [["", "all"], ...D.models.map((m) => [m, m])], "model"));
-    const pairs = D.kinds.includes("pairwise") ? [["inconsistent", "inconsistent pairs"], ["flipped", "pairs whose orders disagree"]] : [];
+    const pairs = D.kinds.includes("pairwise") ? [["inconsistent", "inconsistent pairs"], ["flipped", "orders disagree"]] : [];
     bar.append(sel("status", [["", "all"], ["ok", "ok"], ["failed", "failed"], ...pairs], "status"));
     bar.append(sel("dim", [["", "overall"], ...D.dims.map((d) => [d, d])], "dimension"));
     bar.append(sel("sort", [["order", "file order"], ["low", "lowest-scored first"], ["high", "highest-scored first"], ["disagree", "where models disagree most"],
@@ -557,6 +561,9 @@
       const e = $("f-" + name);
       if (e && e !== document.activeElement && e.value !== s[name]) e.value = s[name];
     }
+    // A dimension and a score range mean nothing for pairs: hidden while only pairs are shown.
+    const onlyPairs = s.rubric ? PAIR_RUBRICS.has(s.rubric) : D.kinds.length === 1 && D.kinds[0] === "pairwise";
+    for (const c of document.querySelectorAll(".jk-ctl-dim, .jk-ctl-score")) c.hidden = onlyPairs;
     // The sorts a prompt row cannot take (model, status) are hidden there.
     for (const o of $("f-sort").options) o.hidden = s.view === "prompts" && (o.value === "model" || o.value === "status");
     const why = $("f-why");
@@ -570,9 +577,8 @@
     const rubric = (r) => `${r.rubric || "?"}` + (r.rubric_version ? ` v${r.rubric_version}` : "") + (r.rubric_hash ? ` #${r.rubric_hash}` : "") +
       Object.entries(r.templates || {}).map(([t, h]) => ` · ${t} #${h}`).join("");
     for (const j of D.judges) {
-      const parts = [el("b", { text: j.backend || j.model || "judge" })];
+      const parts = [el("span", {}, el("b", { text: j.backend || j.model || "judge" }), j.endpoint ? ` at ${j.endpoint}` : "")];
       if (j.served) parts.push(`served ${j.served}`);
-      if (j.endpoint) parts.push(`@ ${j.endpoint}`);
       if (j.temperature !== undefined) parts.push(`temperature ${j.temperature}`);
       if (j.judgekit) parts.push(`judgekit ${j.judgekit}`);
       const line = el("div", { class: "jk-judge" }, "judge: ");
