@@ -113,10 +113,11 @@ def run(args: argparse.Namespace) -> int:
     import judgekit as jk
 
     from ..label.app import Access, _fastapi, serve
-    from ..label.campaign import Campaign, Settings
+    from ..label.campaign import Campaign
     from ..label.export import Exporter
     from ..label.items import load_label_items
     from ..label.quality import load_gold
+    from ..label.settings import Settings
     from ..label.store import LabelStore, ServerLock
 
     _fastapi()  # a missing extra fails here, before anything is written

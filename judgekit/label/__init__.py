@@ -8,6 +8,7 @@ Modules, one concept each:
 - :mod:`.pixels`    the judge's pixels: its image policy, full decode, the resized grading copy
 - :mod:`.assign`    which item a rater gets next, and a pair's (counterbalanced) layout (pure functions)
 - :mod:`.store`     the campaign in SQLite (WAL): raters, tokens, handles, assignments, answers, skips
+- :mod:`.settings`  what a campaign asks: questions, anchors on the buttons' scale, names
 - :mod:`.campaign`  the operations: identify, next task, answer, undo, skip, restore, pictures
 - :mod:`.app`       the ASGI app (FastAPI) and its server (uvicorn): tokens, allowed hosts, operator page
 - :mod:`.export`    the labels JSONL

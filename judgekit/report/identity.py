@@ -21,11 +21,15 @@ def _short(h: Any) -> str | None:
     return str(h)[:12] if h else None
 
 
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
 def judge_identity(prov: dict[str, Any]) -> dict[str, Any]:
     """The identity of one record's judge as plain data (missing fields are left out)."""
-    be = prov.get("backend") if isinstance(prov.get("backend"), dict) else {}
-    dec = prov.get("decoding") if isinstance(prov.get("decoding"), dict) else {}
-    judge = prov.get("judge") if isinstance(prov.get("judge"), dict) else {}
+    be: dict[str, Any] = _dict(prov.get("backend"))
+    dec: dict[str, Any] = _dict(prov.get("decoding"))
+    judge: dict[str, Any] = _dict(prov.get("judge"))
     out: dict[str, Any] = {
         "rubric": prov.get("rubric"), "rubric_version": prov.get("rubric_version"),
         "rubric_hash": _short(prov.get("rubric_hash")),
@@ -36,7 +40,8 @@ def judge_identity(prov: dict[str, Any]) -> dict[str, Any]:
         "temperature": dec.get("temperature"), "seed": dec.get("seed"),
         "judgekit": prov.get("judgekit_version"),
     }
-    for src in (judge, be, prov):
+    sources: tuple[dict[str, Any], ...] = (judge, be, prov)
+    for src in sources:
         for k in _SERVED:
             if src.get(k) and "served" not in out:
                 out["served"] = str(src[k])
@@ -56,9 +61,11 @@ def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str
             if not ident:
                 continue
             head = {k: ident[k] for k in _BACKEND_KEYS if k in ident}
-            judge = judges.setdefault(repr(sorted(head.items())), {**head, "rubrics": {}})
-            rub = {k: ident[k] for k in ("rubric", "rubric_version", "rubric_hash", "templates") if k in ident}
-            entry = judge["rubrics"].setdefault(repr(sorted((k, repr(v)) for k, v in rub.items())), {**rub, "files": [], "n": 0})
+            fresh: dict[str, Any] = {**head, "rubrics": {}}
+            judge = judges.setdefault(repr(sorted(head.items())), fresh)
+            rub: dict[str, Any] = {k: ident[k] for k in ("rubric", "rubric_version", "rubric_hash", "templates") if k in ident}
+            blank: dict[str, Any] = {**rub, "files": [], "n": 0}
+            entry = judge["rubrics"].setdefault(repr(sorted((k, repr(v)) for k, v in rub.items())), blank)
             entry["n"] += 1
             if name not in entry["files"]:
                 entry["files"].append(name)

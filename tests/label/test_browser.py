@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.browser import console_errors
-from tests.label.helpers import MODELS, RUBRIC_2D, LabelServer, judgekit, pairwise_manifest, pointwise_manifest
+from tests.label.helpers import (
+    MODELS,
+    RUBRIC_2D,
+    LabelServer,
+    judgekit,
+    pairwise_manifest,
+    pointwise_manifest,
+)
 
 pytest.importorskip("selenium")
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402

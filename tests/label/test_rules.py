@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from judgekit.cli import main  # noqa: E402
 from judgekit.label import Campaign, LabelStore, Settings, load_label_items  # noqa: E402
 from judgekit.label.app import create_app  # noqa: E402
-from judgekit.label.campaign import rescale_anchors  # noqa: E402
+from judgekit.label.settings import rescale_anchors  # noqa: E402
 from tests.label.helpers import MODELS, draw, pairwise_manifest, pointwise_manifest  # noqa: E402
 from tests.label.test_app import Rater  # noqa: E402
 
@@ -177,7 +177,7 @@ def test_raters_get_the_judges_pixels_and_nothing_the_judge_refuses(tmp_path):
     assert sorted(served) == ["big", "gray", "ok"]  # truncated and transparent: never assigned
     assert "transparent pixels" in c.problems["alpha"] and "img/alpha.png" in c.problems["alpha"]
     assert "truncated" in c.problems
-    for name, (view, full) in served.items():
+    for name, (_view, full) in served.items():
         assert full == load_image_part(img / f"{name}.png").data  # zoom: exactly the judge's bytes
     assert max(served["big"][0].size) == VIEW_SIDE  # the grading view is resized on the server
     assert served["big"][0].size[0] / served["big"][0].size[1] == pytest.approx(2400 / 1500, rel=0.01)
@@ -314,3 +314,19 @@ def _two(tmp_path):
 
     (tmp_path / "two.yaml").write_text(RUBRIC_2D)
     return jk.load_rubric(str(tmp_path / "two.yaml"))
+
+
+def test_the_operator_restores_from_the_api_and_raters_cannot(tmp_path):
+    c = campaign(tmp_path, pointwise_manifest(tmp_path, 1), "likert", k=1)
+    cl = client(c)
+    victim = c.order[0]
+    c.store.report_problem(victim, "image: does not decode")
+    ann = Rater(cl, "ann")
+    assert ann.post("/api/restore", {"items": "all"}).status_code == 403
+    assert victim in c.problems
+    op = {"Authorization": f"Bearer {c.operator_token()}"}
+    s = cl.get("/api/status", headers=op).json()
+    assert s["problems"] == [{"item": victim, "reason": "image: does not decode", "withdrawn": True}]
+    r = cl.post("/api/restore", json={"items": [victim]}, headers=op)
+    assert r.status_code == 200 and r.json() == {"restored": [victim]}
+    assert victim not in c.problems  # a running campaign offers it again at once
