@@ -55,6 +55,25 @@ def _key(row: LabelRow | ScoreRow, on: str) -> ItemKey:
     return (row.sample_id,) if on == "sample_id" else (row.prompt_id, row.model)
 
 
+def _fill_item_identity(items: dict[ItemKey, dict[str, Any]], scorers: list[Scores], mode: str) -> None:
+    """Labels keyed by ``sample_id`` alone do not say which prompt and model an item belongs
+    to; the judge's results do. Without them the bootstrap would resample images as if each were
+    its own prompt, pairwise accuracy would compare images of different prompts, and the
+    system-level (per-model) agreement could not be computed. So take ``prompt_id`` and
+    ``model`` from the first scorer row of the same item that carries them."""
+    if mode != "sample_id":
+        return
+    for sc in scorers:
+        for row in sc.rows:
+            it = items.get(_key(row, mode))
+            if it is None:
+                continue
+            if it["prompt"] is None and row.prompt_id:
+                it["prompt"] = row.prompt_id
+            if it["model"] is None and row.model:
+                it["model"] = row.model
+
+
 def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = None, on: str | None = None) -> Joined:
     rows = [r for r in labels.rows if dimension is None or r.dimension == dimension]
     if not rows:
@@ -64,6 +83,7 @@ def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = Non
     for r in rows:
         it = items.setdefault(_key(r, mode), {"ratings": [], "prompt": r.prompt_id, "model": r.model})
         it["ratings"].append((r.rater, r.value))
+    _fill_item_identity(items, scorers, mode)
     unmatched: dict[str, Any] = {"human_rows_skipped": len(labels.skipped)}
     if labels.skipped:
         unmatched["human_rows_skipped_examples"] = labels.skipped[:_EXAMPLES]
