@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..stats.means import order_free_mean
 from .labels import HumanLabels, LabelRow
 from .scores import ScoreRow, Scores
 
@@ -102,7 +103,7 @@ def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = Non
             else:
                 vals.setdefault(k, []).append(row.value)
         failed = {k: w for k, w in failed.items() if k not in vals}
-        per_scorer[sc.name] = {k: float(np.mean(v)) for k, v in vals.items()}
+        per_scorer[sc.name] = {k: order_free_mean(v) for k, v in vals.items()}
         unlabeled[sc.name] = [r for r in only if r.value is not None]
         missing = [k for k in items if k not in vals and k not in failed]
         unmatched[sc.name] = {
@@ -116,7 +117,10 @@ def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = Non
                 "failed": [[*k, w] for k, w in list(failed.items())[:_EXAMPLES]],
             },
         }
-    common = [k for k in items if all(k in per_scorer[s.name] for s in scorers)]
+    # Sorted: the items' order (and with it the bootstrap's draws) must not depend on the order
+    # of the label rows or rater files.
+    common = sorted((k for k in items if all(k in per_scorer[s.name] for s in scorers)),
+                    key=lambda k: tuple("" if x is None else x for x in k))
     unmatched["labelled_items"] = len(items)
     unmatched["labelled_items_not_scored_by_every_scorer"] = len(items) - len(common)
     named = labels.has_raters and all(r.rater is not None for r in rows)
@@ -126,12 +130,18 @@ def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = Non
     else:  # anonymous ratings: the i-th rating of an item is "rater #i"
         raters = [f"#{j}" for j in range(max((len(items[k]["ratings"]) for k in items), default=0))]
     mat = np.full((len(common), len(raters)), np.nan)
+    repeated: list[str] = []
     for i, k in enumerate(common):
         seen: dict[int, list[float]] = {}
         for j, (rt, v) in enumerate(items[k]["ratings"]):
             seen.setdefault(col[rt] if named else j, []).append(v)
         for j, v in seen.items():
-            mat[i, j] = float(np.mean(v))  # a rater who rated an item twice counts once
+            if len(v) > 1:
+                repeated.append(f"{raters[j]} rated {'/'.join(x for x in k if x)} {len(v)} times ({', '.join(f'{x:g}' for x in v)})")
+            mat[i, j] = order_free_mean(v)  # a rater who rated an item twice counts once, with the mean
+    if repeated:
+        unmatched["repeated_rater_item_pairs"] = len(repeated)
+        unmatched["repeated_rater_item_examples"] = repeated[:_EXAMPLES]
     groups = np.array([str(items[k]["prompt"] or k[0]) for k in common], dtype=object)
     have_models = all(items[k]["model"] for k in common) and common
     models = np.array([items[k]["model"] for k in common], dtype=object) if have_models else None

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import DataError
+from ..stats.means import order_free_row_means
 from .join import join
 from .labels import HumanLabels
 from .report import HumanSource, as_labels, fmt_number
@@ -91,7 +92,7 @@ def prediction_powered(
     j = join(labels, [sc], dimension)
     if j.models is None:
         raise DataError("prediction-powered estimates are per model: the labels need a model (or prompt_id,model) key")
-    y = np.nanmean(j.ratings, axis=1)
+    y = order_free_row_means(j.ratings)
     lab_s = j.scores["judge"]
     unl = j.unlabeled["judge"]
     unl_s = np.array([r.value for r in unl], float)

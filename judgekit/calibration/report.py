@@ -26,6 +26,7 @@ from ..io import dumps_json
 from ..stats.agreement import STATISTICS, HumanScale, agreement
 from ..stats.ceiling import human_ceiling
 from ..stats.estimates import Estimate
+from ..stats.means import order_free_row_means
 from .join import MIN_ITEMS, Joined, join
 from .labels import HumanLabels, load_human_labels
 from .scores import Records, Scores, ScoreSource, load_scores
@@ -228,6 +229,10 @@ def build_report(
             f"no item matched between the human labels ({labels.source}) and the scores "
             f"(joined on {j.on}); see the unmatched counts: {json.dumps(j.unmatched, default=str)[:600]}"
         )
+    if j.unmatched.get("repeated_rater_item_pairs"):
+        ex = "; ".join(j.unmatched["repeated_rater_item_examples"][:3])
+        warnings_.append(f"{j.unmatched['repeated_rater_item_pairs']} (rater, item) pair(s) rated more than once, "
+                         f"each averaged into one rating (e.g. {ex}); check the label file for duplicated rows")
     if n < MIN_ITEMS:
         warnings_.append(f"only {n} matched items: confidence intervals are unreliable below {MIN_ITEMS}")
     results: dict[str, dict[str, Estimate]] = {}
@@ -257,8 +262,7 @@ def build_report(
             if not all(r is not None for r in j.raters) or j.raters[0].startswith("#"):
                 meta["ceiling_note"] += " (raters anonymous: the i-th rating of each item is 'rater #i')"
     report = CalibrationReport(n, j.unmatched, results, ceiling, system, warnings_, meta, per_rater)
-    with np.errstate(invalid="ignore"):
-        human_mean = np.nanmean(j.ratings, axis=1)
+    human_mean = order_free_row_means(j.ratings)
     report.items = [{"key": list(k), "human": float(human_mean[i]), "raters": int(rated[i]),
                      "scores": {nm: float(v[i]) for nm, v in j.scores.items()}} for i, k in enumerate(j.keys)]
     if matched and ceiling is not None:
