@@ -335,6 +335,8 @@
       box.append(el("h2", { text: "Summary: mean score per model and dimension (95% CI, bootstrap over prompts)" }));
       box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
         ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value, 3, true), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
+      // Where a dimension and overall were scored on different samples, say so under the table.
+      for (const r of D.summary.filter((x) => x.note)) box.append(el("p", { class: "jk-muted jk-sumnote", text: `${r.rubric} · ${r.model}: ${r.note}` }));
     }
     if (D.wins.length) {
       box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
