@@ -14,6 +14,7 @@ dropped silently. All scorers are compared on the same items (those every scorer
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from ..stats.agreement import STATISTICS, HumanScale, agreement
 from ..stats.ceiling import human_ceiling
 from ..stats.estimates import Estimate
 from ..stats.means import order_free_row_means
+from ..summaries import MIN_RELIABLE_PROMPTS, SmallSampleWarning
 from .join import MIN_ITEMS, Joined, join
 from .labels import HumanLabels, load_human_labels
 from .scores import Records, Scores, ScoreSource, load_scores
@@ -235,6 +237,12 @@ def build_report(
                          f"each averaged into one rating (e.g. {ex}); check the label file for duplicated rows")
     if n < MIN_ITEMS:
         warnings_.append(f"only {n} matched items: confidence intervals are unreliable below {MIN_ITEMS}")
+    if meta["prompts"] < MIN_RELIABLE_PROMPTS:
+        # The bootstrap resamples prompts: many items over few prompts still give few draws.
+        note = (f"only {meta['prompts']} prompts: the bootstrap resamples prompts, so CIs over fewer than "
+                f"{MIN_RELIABLE_PROMPTS} are unreliable; label items of more prompts before reading them")
+        warnings_.append(note)
+        warnings.warn(note, SmallSampleWarning, stacklevel=3)
     results: dict[str, dict[str, Estimate]] = {}
     system: dict[str, Estimate] = {}
     for s in scorers:

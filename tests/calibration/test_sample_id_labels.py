@@ -61,3 +61,18 @@ def test_sample_id_labels_take_prompt_and_model_from_the_results(tmp_path):
     jm = {m: np.mean([r.overall for r in results if r.model == m]) for m in MODELS}
     want_sys = spearmanr([jm[m] for m in MODELS], [hm[m] for m in MODELS]).statistic
     assert abs(rep.system_level["judge"].value - want_sys) < 1e-12
+
+
+def test_few_prompts_warn_even_with_many_items(tmp_path):
+    import pytest
+
+    from judgekit import SmallSampleWarning
+
+    res, lab, results, labels = _files(tmp_path)
+    keep = {r.sample_id for r in results if int(r.prompt_id[1:]) < 4}  # 4 prompts x 6 models = 24 items
+    recs = [x for x in labels if x["sample_id"] in keep]
+    with pytest.warns(SmallSampleWarning, match="only 4 prompts"):
+        rep = jk.calibrate(str(res), recs, n_boot=30)
+    assert rep.n == 24 >= 10  # enough items for the item-count warning to stay silent
+    assert any("only 4 prompts" in w for w in rep.warnings)
+    assert not any("matched items" in w for w in rep.warnings)
