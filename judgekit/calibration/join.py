@@ -78,7 +78,13 @@ def _fill_item_identity(items: dict[ItemKey, dict[str, Any]], scorers: list[Scor
 def join(labels: HumanLabels, scorers: list[Scores], dimension: str | None = None, on: str | None = None) -> Joined:
     rows = [r for r in labels.rows if dimension is None or r.dimension == dimension]
     if not rows:
-        raise DataError(f"{labels.source}: no labels for dimension {dimension!r}; have {labels.dimensions()}")
+        have = [d for d in labels.dimensions() if d is not None]
+        if not have:
+            raise DataError(
+                f"{labels.source}: the labels have no dimension column, so dimension {dimension!r} matches none of them "
+                "(leave --dimension out, or map a column with --human-columns dimension=COLUMN)"
+            )
+        raise DataError(f"{labels.source}: no labels for dimension {dimension!r}; the labels' dimensions are {', '.join(have)}")
     mode = _key_mode(labels, scorers, on)
     items: dict[ItemKey, dict[str, Any]] = {}
     for r in rows:

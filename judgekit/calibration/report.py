@@ -13,7 +13,6 @@ dropped silently. All scorers are compared on the same items (those every scorer
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -213,6 +212,26 @@ def calibrate(
     return build_report(j, labels, scorers, judge_range, n_boot, seed, level, dimension, matched)
 
 
+def _no_match_message(j: Joined, labels: HumanLabels, scorers: list[Scores]) -> str:
+    """One line saying why nothing joined: no shared key (with one example from each side), or
+    shared items whose every score failed (with the first reason)."""
+    if not scorers:
+        return f"{labels.source}: no labelled item to report on"
+    failed = [(s.name, j.unmatched[s.name]) for s in scorers if j.unmatched[s.name]["failed_or_empty"]]
+    if failed:
+        name, u = failed[0]
+        first = u["examples"]["failed"][0]
+        return (f"{u['failed_or_empty']} labelled item(s) matched {name}'s scores but every one of them failed or has no "
+                f"score (first: {'/'.join(str(x) for x in first[:-1])}: {first[-1]}); nothing left to calibrate")
+    s = scorers[0]
+    u = j.unmatched[s.name]
+    ex_score = u["examples"]["without_label"][:1]
+    ex_label = u["examples"]["without_score"][:1]
+    return (f"no item matched between the human labels ({labels.source}, {j.unmatched['labelled_items']} items) and "
+            f"{s.name}'s scores (joined on {j.on}): e.g. a label keyed {ex_label[0] if ex_label else '-'} and a score "
+            f"keyed {ex_score[0] if ex_score else '-'}; check the keys (--on, --human-columns)")
+
+
 def build_report(
     j: Joined, labels: HumanLabels, scorers: list[Scores], judge_range: tuple[float, float] | None, n_boot: int,
     seed: int, level: float, dimension: str | None, matched: bool = False,
@@ -227,10 +246,7 @@ def build_report(
         "scorers": {s.name: s.column for s in scorers},
     }
     if n == 0:
-        raise DataError(
-            f"no item matched between the human labels ({labels.source}) and the scores "
-            f"(joined on {j.on}); see the unmatched counts: {json.dumps(j.unmatched, default=str)[:600]}"
-        )
+        raise DataError(_no_match_message(j, labels, scorers))
     if j.unmatched.get("repeated_rater_item_pairs"):
         ex = "; ".join(j.unmatched["repeated_rater_item_examples"][:3])
         warnings_.append(f"{j.unmatched['repeated_rater_item_pairs']} (rater, item) pair(s) rated more than once, "
