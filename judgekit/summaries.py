@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, MissingDependencyError
 from .stats.bootstrap import DEFAULT_N_BOOT, bootstrap_ci
+from .stats.means import order_free_mean
 from .types import Result
 
 if TYPE_CHECKING:
@@ -125,9 +126,10 @@ def pointwise_summary(records: list[Result], n_boot: int = DEFAULT_N_BOOT, seed:
     no_score: dict[str, str] = {}
     one_sample: list[str] = []
     for model, recs in sorted(by_model.items()):
-        ok = [r for r in recs if r.status == "ok" and r.overall is not None]
-        vals = [r.overall for r in ok if r.overall is not None]  # (all of ok: the filter narrows the type)
-        groups = [r.prompt_id or r.sample_id for r in ok]
+        # Sorted by (prompt, value): the mean and its bootstrap then do not depend on file order.
+        scored = sorted((r.prompt_id or r.sample_id, r.overall) for r in recs if r.status == "ok" and r.overall is not None)
+        vals = [v for _, v in scored]
+        groups = [g for g, _ in scored]
         failed = sum(r.status == "failed" for r in recs)
         if vals:  # every scored model counts, one prompt included: its mean rests on it
             prompts[model] = len(set(groups))
@@ -135,7 +137,7 @@ def pointwise_summary(records: list[Result], n_boot: int = DEFAULT_N_BOOT, seed:
             no_score[model] = f"all {failed} failed" if failed == len(recs) else "no overall score"
         elif len(vals) == 1:
             one_sample.append(model)
-        mean = float(sum(vals) / len(vals)) if vals else float("nan")
+        mean = order_free_mean(vals)
         lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
         rows.append({"model": model, "n": len(recs), "failed": failed, "mean": mean, "ci_low": lo, "ci_high": hi})
     note = _small_sample_note(prompts)

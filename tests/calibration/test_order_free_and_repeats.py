@@ -149,3 +149,23 @@ def test_calibrate_cli_leaks_no_runtime_warning(tmp_path, capsys):
     out = capsys.readouterr()
     assert "RuntimeWarning" not in out.err
     assert "rated more than once" in out.out
+
+
+def test_battles_from_rater_scores_tie_whatever_the_rater_order():
+    from judgekit.stats.battle_converters import battles_from_scores
+
+    s = math.sqrt(0.5)
+    assert (0.5 + s) + s != (s + s) + 0.5  # the false-tie hazard itself
+    b = battles_from_scores({"p": {"a": [0.5, s, s], "b": [s, s, 0.5]}})
+    assert [r["winner"] for r in b.to_records()] == ["tie"]
+
+
+def test_summary_does_not_depend_on_record_order():
+    from judgekit.results import Results
+
+    s = math.sqrt(0.5)
+    recs = [Result(sample_id=f"{m}{i}", prompt_id=f"p{i % 7}", model=m, rubric="r", status="ok", overall=v)
+            for m in ("a", "b") for i, v in enumerate([0.5, s, s, 1.0, 0.25, s, 0.5, 0.125, s, 0.9] * 2)]
+    fwd = Results(recs).summary(n_boot=200).rows
+    rev = Results(list(reversed(recs))).summary(n_boot=200).rows
+    assert fwd == rev
