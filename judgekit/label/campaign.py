@@ -183,6 +183,7 @@ class Campaign:
         while True:
             labellable = self.labellable()
             now = self.clock()
+            self._warm(rater, labellable, now)
             with self.store.transaction() as db:
                 assignments = self.store.assignments()
                 item = open_item([a for a in assignments if a.item in self.items], rater)
@@ -209,6 +210,16 @@ class Campaign:
             task["progress"] = self.progress(rater)
             task["prefetch"] = self._prefetch(rater, item, labellable)
             return task
+
+    def _warm(self, rater: str, labellable: list[str], now: float) -> None:
+        """Decode the images of the item the rater is about to get before the write lock is
+        taken (the check inside it then hits the picture cache), so one large image never
+        holds every other rater's answer up."""
+        assignments = self.store.assignments()
+        item = open_item([a for a in assignments if a.item in self.items], rater) or \
+            self._pick(rater, labellable, assignments, now)
+        if item is not None and item not in self.static_problems:
+            self.check_images(self.items[item])
 
     def _pick(self, rater: str, labellable: list[str], assignments, now: float) -> str | None:
         seen = {a.item for a in assignments if a.rater == rater} | {i for i, _, _ in self.store.skipped(rater)}
