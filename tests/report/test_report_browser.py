@@ -493,3 +493,16 @@ def test_many_flagged_samples_fold_and_cards_show_the_seed(chromium, methods_zoo
     tiles = [c.text for c in chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-mini .jk-seed")]
     assert tiles and set(tiles) <= {"s0", "s1", "s2"}
     assert console_errors(chromium) == []
+
+
+def test_a_degenerate_bootstrap_warning_sits_beside_the_leaderboard(chromium, zoo, tmp_path):
+    lb = json.loads(zoo["leaderboard"].read_text())
+    lb["warnings"] = ["7 of 50 bootstrap resamples had a model that never won or never lost there"]
+    lb["degenerate_rounds"] = 7
+    info = jk.report(zoo["pairwise"], tmp_path / "lbw.html", leaderboard=lb, n_boot=20)
+    open_page(chromium, info.path)
+    box = chromium.find_element(By.CSS_SELECTOR, ".jk-withwarn")
+    assert box.find_element(By.CSS_SELECTOR, "table.jk-table")  # the leaderboard table ...
+    assert "7 of 50 bootstrap resamples" in box.find_element(By.CSS_SELECTOR, ".jk-warn").text  # ... and its warning
+    t, w = (box.find_element(By.CSS_SELECTOR, s).rect for s in ("table.jk-table", ".jk-warn"))
+    assert w["x"] >= t["x"] + t["width"] - 1 and abs(w["y"] - t["y"]) < 40  # beside it, not pages below
