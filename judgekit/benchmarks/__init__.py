@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from .base import BenchRequest, Prepared
 from .card import Part, PromptChoice, ProtocolCard
-from .engine import BENCHMARKS, BenchReport, benchmark_module, build_report, cards, report_from_dir, run_benchmark_async
+from .engine import (
+    BENCHMARKS,
+    BenchReport,
+    benchmark_module,
+    build_report,
+    cards,
+    report_from_dir,
+    run_benchmark_async,
+)
 
 __all__ = [
     "BENCHMARKS",

@@ -62,7 +62,7 @@ class ProtocolCard:
             f"  repository:       {self.repository}",
             f"  official judge:   {self.official_judge}",
             f"  official prompt:  {self.official_prompt}",
-            f"  judge prompt:     " + (f"official text with --protocol-dir (reads {self.protocol_dir}); "
+            "  judge prompt:     " + (f"official text with --protocol-dir (reads {self.protocol_dir}); "
                                         "otherwise judgekit's own wording, not the official text"
                                         if self.protocol_dir else "judgekit's own wording, not the official text"),
             f"  aggregation:      {self.aggregation}",

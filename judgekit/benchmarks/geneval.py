@@ -14,7 +14,6 @@ rewrote the prompt, e.g. with an LLM: Bagel #109), the run counts it as a rewrit
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ..datasets.geneval import load_geneval
 from ..errors import ConfigError

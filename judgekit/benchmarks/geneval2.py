@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,12 +149,11 @@ class GenEval2Method:
             spell = _spellings("", "Yes")
             return [JudgeCall("vqascore", self._request(image, self.vqascore_text.format(sample.prompt)),
                               lambda r: self._parse(r, spell), 0)]
-        calls = []
-        for i, (q, a) in enumerate(sample.meta["vqa_list"]):
-            spell = _spellings(q, a)
-            calls.append(JudgeCall(f"a{i}", self._request(image, self.question_text.format(q)),
-                                   lambda r, s=spell: self._parse(r, s), 0))
-        return calls
+        return [JudgeCall(f"a{i}", self._request(image, self.question_text.format(q)), self._parser(_spellings(q, a)), 0)
+                for i, (q, a) in enumerate(sample.meta["vqa_list"])]
+
+    def _parser(self, spellings: frozenset[str]) -> Callable[[ChatResponse], dict[str, Any]]:
+        return lambda r: self._parse(r, spellings)
 
     @staticmethod
     def _parse(resp: ChatResponse, spellings: frozenset[str]) -> dict[str, Any]:

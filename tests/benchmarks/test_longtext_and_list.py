@@ -100,3 +100,11 @@ def test_bench_run_refusals_are_one_line_errors(tmp_path, capsys, argv, message)
 def test_bench_report_of_a_folder_without_a_run_is_an_error(tmp_path, capsys):
     assert main(["bench", "report", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_docs_show_every_protocol_card_as_bench_list_prints_it():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
+    for c in cards():
+        assert "\n".join(c.lines()) in doc, f"docs/benchmarks.md is out of date for {c.name}"
