@@ -21,7 +21,9 @@ from ..methods.base import CallOutcome, JudgeCall
 from ..rubric import Rubric
 from ..types import ChatRequest, ImagePart, Message, Result, Sample, TextPart
 
-Parser = Callable[[str], dict[str, float]]
+#: ``(reply text, the sample's fields) -> scores``; the fields let a parser check a reply against
+#: the item (TIIF-Bench: one answer per question, compared with the expected ones).
+Parser = Callable[[str, dict[str, Any]], dict[str, float]]
 PARSERS: dict[str, Parser] = {}
 
 
@@ -73,9 +75,11 @@ class ReplyMethod:
         req = ChatRequest(msgs, None, max_tokens=self.rubric.max_tokens, temperature=self.temperature)
         parse = PARSERS[self.parser_name]
 
+        fields = sample.meta.get("fields", {})
+
         def read(resp: Any) -> dict[str, float]:
             try:
-                return parse(resp.text)
+                return parse(resp.text, fields)
             except VerdictParseError as exc:
                 raise VerdictParseError(exc.reason, resp.text) from None
 

@@ -97,7 +97,7 @@ CARD = ProtocolCard(
 
 
 @replies.reply_parser("wise_binary")
-def parse_binary(text: str) -> dict[str, float]:
+def parse_binary(text: str, fields: dict[str, Any]) -> dict[str, float]:
     m = re.search(r"score\W{0,3}\s*[:：]?\s*\**\s*([01])\b", text, re.IGNORECASE)
     if m:
         return {"score": float(m.group(1))}
@@ -108,7 +108,7 @@ def parse_binary(text: str) -> dict[str, float]:
 
 
 @replies.reply_parser("wise_legacy")
-def parse_legacy(text: str) -> dict[str, float]:
+def parse_legacy(text: str, fields: dict[str, Any]) -> dict[str, float]:
     found: dict[str, float] = {}
     for name, v in re.findall(r"\**(consistency|realism|aesthetic quality)\**\s*[:：]?\s*\**\s*(\d)", text, re.IGNORECASE):
         found.setdefault(name.lower().replace(" ", "_"), float(v))
