@@ -23,7 +23,7 @@ from ..io import read_json
 from ..kinds import register_kind
 from ..methods.base import CallOutcome, JudgeCall
 from ..rubric import Rubric
-from ..types import ChatRequest, ChatResponse, Message, Result, Sample, TextPart
+from ..types import ChatRequest, Message, Result, Sample, TextPart
 from .aggregate import Unit, mean
 from .base import BenchRequest, Prepared
 from .card import Part, PromptChoice, ProtocolCard

@@ -70,9 +70,10 @@ class ReplyMethod:
                 raise SampleError(f"sample {sample.id!r} has no {name!r}")
             parts.append(load_image_part(path, name))
         text = TextPart(fill(self.template, sample.meta.get("fields", {})))
-        content = (text, *parts) if self.layout == "text_first" else (*parts, text)
-        msgs = ((Message("system", (TextPart(str(self.system)),)),) if self.system else ()) + (Message("user", content),)
-        req = ChatRequest(msgs, None, max_tokens=self.rubric.max_tokens, temperature=self.temperature)
+        content: tuple[TextPart | ImagePart, ...] = (text, *parts) if self.layout == "text_first" else (*parts, text)
+        msgs: list[Message] = [Message("system", (TextPart(str(self.system)),))] if self.system else []
+        msgs.append(Message("user", content))
+        req = ChatRequest(tuple(msgs), None, max_tokens=self.rubric.max_tokens, temperature=self.temperature)
         parse = PARSERS[self.parser_name]
 
         fields = sample.meta.get("fields", {})

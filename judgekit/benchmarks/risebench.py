@@ -23,6 +23,7 @@ the inputs are read from ``--set input_dir`` (default: the data file's folder, a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from ..io import read_json
 from ..kinds import register_kind
 from ..methods.base import CallOutcome, JudgeCall
 from ..rubric import Rubric
-from ..types import ChatRequest, ImagePart, Message, Result, Sample, TextPart
+from ..types import ChatRequest, ChatResponse, ImagePart, Message, Result, Sample, TextPart
 from .aggregate import Unit, mean
 from .base import BenchRequest, Prepared
 from .card import Part, PromptChoice, ProtocolCard
@@ -112,6 +113,10 @@ def parse_final(text: str, logical: bool) -> int:
     return 4 * min(v, 1) + 1 if logical else v
 
 
+def _final_parser(logical: bool) -> Callable[[ChatResponse], int]:
+    return lambda r: parse_final(r.text, logical)
+
+
 def present(item: dict[str, Any], key: str) -> bool:
     v = item.get(key)
     return v is not None and v == v and v != ""
@@ -175,7 +180,7 @@ class RiseMethod:
                     loaded[name] = load_image_part(str(paths[name]), name)
                 parts.append(loaded[name])
             req = ChatRequest((Message("user", tuple(parts)),), None, max_tokens=self.rubric.max_tokens)
-            calls.append(JudgeCall(dim, req, lambda r, lg=logical: parse_final(r.text, lg), self.parse_retries))
+            calls.append(JudgeCall(dim, req, _final_parser(logical), self.parse_retries))
         return calls
 
     def combine(self, sample: Sample, outcomes: dict[str, CallOutcome]) -> Result:
@@ -199,7 +204,7 @@ def _find(folder: Path, index: str) -> str | None:
 
 def prepare(req: BenchRequest) -> Prepared:
     req.check_options(("input_dir",))
-    input_dir = Path(req.option("input_dir", str(req.data.resolve().parent)))
+    input_dir = Path(str(req.option("input_dir", str(req.data.resolve().parent))))
     if req.images is None or not (req.images / "images").is_dir():
         raise ConfigError(f"--images must be outputs/MODEL with images/<category>/<index>.png under it (got {req.images})")
     data = read_json(req.data, "RISEBench data file", list)
@@ -207,7 +212,7 @@ def prepare(req: BenchRequest) -> Prepared:
     for i, item in enumerate(data):
         if not isinstance(item, dict) or item.get("category") not in CATEGORIES or not item.get("index"):
             raise DataError(f"{req.data}[{i}]: not a RISEBench item (index, category in {list(CATEGORIES)}, ...)")
-        ref = item.get("reference_img")
+        ref = str(item.get("reference_img"))
         samples.append(Sample(
             id=str(item["index"]), prompt_id=str(item["index"]), instruction=str(item.get("instruction", "")),
             source_image=str(input_dir / item["image"]) if item.get("image") else None,
@@ -235,7 +240,8 @@ def weighted(item: dict[str, Any], s: dict[str, float]) -> float:
 
 def unit(results: list[Result]) -> Unit:
     r = results[0]
-    return {"category": r.meta.get("category"), "complete": r.overall, "score": weighted(r.meta["item"], r.scores),
+    scores = {k: float(v) for k, v in r.scores.items() if v is not None}
+    return {"category": r.meta.get("category"), "complete": r.overall, "score": weighted(r.meta["item"], scores),
             "dims": dict(r.scores)}
 
 

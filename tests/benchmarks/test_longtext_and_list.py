@@ -82,7 +82,7 @@ def test_bench_list_shows_every_card_and_marks_what_runs(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["kris"], "listed for reference only"),
+    (["t2i-compbench"], "listed for reference only"),
     (["nope"], "unknown benchmark"),
     (["geneval2", "--method", "clip"], "not a method of geneval2"),
     (["dpg", "--protocol-dir", "."], "does not read dpg's official prompt"),

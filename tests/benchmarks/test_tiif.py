@@ -34,7 +34,7 @@ def script(body, n):
 
 def official():
     cells = {}
-    for mark, (kind, length, questions, answers) in MARKS.items():
+    for mark, (kind, length, _questions, answers) in MARKS.items():
         c = cells.setdefault((kind, length), [0, 0])
         for qi, a in enumerate(answers):
             c[0] += says(mark, qi) == a
