@@ -15,6 +15,7 @@ from .engine import (
     benchmark_module,
     build_report,
     cards,
+    import_outputs,
     report_from_dir,
     run_benchmark_async,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "benchmark_module",
     "build_report",
     "cards",
+    "import_outputs",
     "report_from_dir",
     "run_benchmark_async",
 ]

@@ -179,3 +179,27 @@ def report_from_dir(folder: str | Path, n_boot: int = 1000) -> BenchReport:
     if not (d / "results.jsonl").is_file():
         raise DataError(f"{d}: no results.jsonl (the run has not judged anything yet: rerun `judgekit bench run`)")
     return build_report(str(info["benchmark"]), list(load_results(d / "results.jsonl")), info, n_boot=n_boot)
+
+
+def import_outputs(benchmark: str, source: str | Path, folder: str | Path, n_boot: int = 1000) -> BenchReport:
+    """A run folder from the official judge's published per-sample outputs (benchmarks whose
+    module has ``import_outputs``), so ``bench report`` shows the official aggregation of the
+    official answers."""
+    mod = benchmark_module(benchmark)
+    if not hasattr(mod, "import_outputs"):
+        readable = [n for n in BENCHMARKS if hasattr(benchmark_module(n), "import_outputs")]
+        raise ConfigError(f"judgekit does not read {benchmark}'s published judge outputs; it does for: {', '.join(readable)}")
+    results: list[Result] = mod.import_outputs(Path(source))
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    info = {"benchmark": benchmark, "method": "", "backend": "the official judge (published outputs)",
+            "data": str(source), "images": None, "options": {},
+            "prompt": f"official judge outputs imported from {source}", "notes": [], "image_quirks": {},
+            "judgekit_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    (out / "bench.json").write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding="utf-8")
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(r.model_dump_json() + "\n")
+    report = build_report(benchmark, results, info, n_boot=n_boot)
+    (out / "report.json").write_text(json.dumps(report.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+    return report

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError, VerdictParseError
+from ..io import read_json
 from ..rubric import Rubric
 from ..types import Result, Sample
 from . import replies
@@ -194,3 +195,30 @@ def aggregate(units: list[Unit]) -> dict[str, float]:
 def official_text(estimates: dict[str, float]) -> str:
     return ("==== Overall average score of 9 sub-attributes ====\n"
             f"overall-short  overall-long\n{estimates['overall (short)']:.4f}  {estimates['overall (long)']:.4f}")
+
+
+def import_outputs(source: Path) -> list[Result]:
+    """Results from the official judge's per-image replies as ``eval_with_vlm.py`` writes them
+    (``<model>/<type>/<long|short>/<line index>.json`` with ``gt_answers`` and ``model_pred``;
+    ``source`` is the model's folder), scored as ``summary_results.py`` scores them."""
+    if not source.is_dir():
+        raise ConfigError(f"{source}: not a folder of <type>/<long|short>/<index>.json judge outputs")
+    out = []
+    for f in sorted(source.glob("*/*/*.json")):
+        kind, length = f.parent.parent.name, f.parent.name
+        if length not in LENGTHS:
+            continue
+        data = read_json(f, "TIIF-Bench judge output", dict)
+        gt, pred = data.get("gt_answers"), data.get("model_pred")
+        if not isinstance(gt, list) or not isinstance(pred, list):
+            raise DataError(f"{f}: lacks the gt_answers and model_pred lists")
+        pairs = list(zip(gt, pred))  # as summary_results.py: zip stops at the shorter list
+        correct = sum(str(g).strip().lower() == str(p).strip().lower() for g, p in pairs)
+        scores = {"overall": correct / len(pairs) if pairs else 0.0, "correct": float(correct), "total": float(len(pairs))}
+        out.append(Result(sample_id=f"{kind}:{length}:{f.stem}", prompt_id=f"{kind}:{f.stem}", rubric="tiif-published",
+                          status="ok" if pairs else "failed", scores=scores, overall=scores["overall"] if pairs else None,
+                          error=None if pairs else "no answers", meta={"benchmark": "tiif", "type": kind, "length": length},
+                          details={"model_output": data.get("model_output")}))
+    if not out:
+        raise DataError(f"{source}: no <type>/<long|short>/<index>.json judge outputs in it")
+    return out

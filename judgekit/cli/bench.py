@@ -40,6 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of prompts (default 1000)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=run_bench)
+    imp = bs.add_parser("import", help="a run folder from a benchmark's published per-sample judge outputs",
+                        description="Read the official judge's published per-sample outputs (TIIF-Bench's eval-results "
+                        "folder of one model) into a run folder, aggregated the official way.")
+    imp.add_argument("name", help="benchmark name")
+    imp.add_argument("source", help="the published outputs (TIIF-Bench: eval-results/.../<judge>/<model>)")
+    imp.add_argument("--out", required=True, help="run folder to write")
+    imp.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of prompts (default 1000)")
+    imp.set_defaults(func=run_import)
     rep = bs.add_parser("report", help="the headline table of a run folder, recomputed from its results")
     rep.add_argument("folder", help="a `bench run --out` folder")
     rep.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of prompts (default 1000)")
@@ -88,5 +96,13 @@ def run_report(args: argparse.Namespace) -> int:
     from ..benchmarks import report_from_dir
 
     report = report_from_dir(args.folder, n_boot=args.bootstrap)
+    print(report.text())
+    return EXIT_ALL_FAILED if report.n_samples == 0 else 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ..benchmarks import import_outputs
+
+    report = import_outputs(args.name, args.source, args.out, n_boot=args.bootstrap)
     print(report.text())
     return EXIT_ALL_FAILED if report.n_samples == 0 else 0

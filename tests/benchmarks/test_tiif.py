@@ -100,3 +100,33 @@ def test_tiif_reply_with_a_wrong_answer_count_is_failed_and_counted(judge_server
                  "--no-progress", "--bootstrap", "50"]) == 0
     q = json.loads((out / "report.json").read_text())["quirks"]
     assert q["unparseable_replies"] == 2  # the text prompt's short and long image
+
+
+def test_tiif_import_of_published_judge_outputs_aggregates_them_the_official_way(tmp_path, capsys):
+    # A tiny folder in the layout eval_with_vlm.py writes (<type>/<long|short>/<index>.json).
+    records = {("shape+color", "short", 0): (["yes", "yes"], ["yes", "no"]),
+               ("shape+color", "long", 0): (["yes", "yes"], ["yes", "yes"]),
+               ("shape+color", "short", 1): (["yes", "no", "yes"], ["no", "no", "yes"]),
+               ("negation", "short", 0): (["yes", "no"], ["yes", "no"]),
+               ("negation", "long", 0): (["yes", "no"], [" Yes", "yes"])}
+    root = tmp_path / "eval_results" / "mymodel"
+    for (kind, length, idx), (gt, pred) in records.items():
+        f = root / kind / length / f"{idx}.json"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps({"attribute": kind, "desc": f"{length}_description", "line_idx": idx,
+                                 "questions": ["q"] * len(gt), "gt_answers": gt, "model_pred": pred, "model_output": ""}))
+    out = tmp_path / "run"
+    assert main(["bench", "import", "tiif", str(root), "--out", str(out), "--bootstrap", "100"]) == 0
+    cells = {}
+    for (kind, length, _), (gt, pred) in records.items():
+        c = cells.setdefault((kind, length), [0, 0])
+        c[0] += sum(g.strip().lower() == p.strip().lower() for g, p in zip(gt, pred))
+        c[1] += len(gt)
+    acc = {k: c / n for k, (c, n) in cells.items()}
+    want_short = (acc[("shape+color", "short")] + acc[("negation", "short")]) / 2  # two groups, one cell each
+    got = {s["name"]: s["estimate"] for s in json.loads((out / "report.json").read_text())["statistics"]}
+    assert got["overall (short)"] == pytest.approx(want_short)
+    assert got["Mean_Accuracy (all cells)"] == pytest.approx(sum(acc.values()) / len(acc))
+    assert "official judge outputs imported from" in capsys.readouterr().out
+    assert main(["bench", "report", str(out), "--bootstrap", "100"]) == 0
+    assert main(["bench", "import", "gedit", str(root), "--out", str(tmp_path / "o2")]) == 2
