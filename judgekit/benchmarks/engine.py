@@ -192,7 +192,7 @@ def import_outputs(benchmark: str, source: str | Path, folder: str | Path, n_boo
     results: list[Result] = mod.import_outputs(Path(source))
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    info = {"benchmark": benchmark, "method": "", "backend": "the official judge (published outputs)",
+    info: dict[str, Any] = {"benchmark": benchmark, "method": "", "backend": "the official judge (published outputs)",
             "data": str(source), "images": None, "options": {},
             "prompt": f"official judge outputs imported from {source}", "notes": [], "image_quirks": {},
             "judgekit_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
