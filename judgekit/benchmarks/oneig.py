@@ -10,13 +10,24 @@ questions and the prompt as the mean over its tiles; the alignment score is the 
 prompts of the classes (anime, human, object; multilingualism in Chinese), prompts without a
 usable tile left out.
 
+Text part (``--method text``): ``scripts/text/text_content.csv`` (``id``, ``text_content``), images
+``IMAGES/<model>/<id>*`` (its ``$IMAGE_DIR/text``). Each non-black tile is transcribed; both texts
+are normalised as ``text_utils.py`` does (punctuation dropped; Chinese keeps only CJK, Latin
+letters and digits); per tile the edit distance ED, completion CR (ED = 0) and matched words
+(characters for Chinese). Pooled over all tiles: ED and CR are means, WAC = matched / target
+words, and text score = 1 - min(MAX_ED, ED) (1 - CR) (1 - WAC) / MAX_ED (MAX_ED 100 for
+English, 50 for Chinese).
+
 Options (``--set``): ``model`` (folder name; needed when there are several), ``grid`` ("2,2"),
-``language`` (EN or ZH: the ``_zh`` question files), ``classes`` (comma list).
+``language`` (EN or ZH: the ``_zh`` question files, and MAX_ED), ``classes`` (comma list).
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +37,9 @@ from ..datasets.questions import save_questions
 from ..errors import ConfigError, DataError
 from ..io import read_json
 from ..questions.graph import Question, QuestionGraph
-from ..rubric import load_rubric
+from ..rubric import Rubric, load_rubric
 from ..types import Result, Sample
+from . import replies
 from .aggregate import Unit, mean
 from .base import BenchRequest, Prepared
 from .card import Part, PromptChoice, ProtocolCard
@@ -42,16 +54,21 @@ CARD = ProtocolCard(
     official_prompt="scripts/utils/inference.py (the question followed by a Yes/No-only instruction)",
     aggregation="alignment: per tile the DSG-style mean, per prompt the mean over non-black tiles, overall the mean "
                 "over prompts of all classes; text: 1 - min(MAX_ED, ED)(1 - CR)(1 - WAC)/MAX_ED",
-    data="scripts/alignment/Q_D/ of a OneIG-Benchmark checkout (its <class>.json question files)",
-    images="IMAGES/<class>/<model>/<key>.png, each an m x n grid of the prompt's seeds (2x2 by default)",
+    data="alignment: scripts/alignment/Q_D/ (its <class>.json question files); text: scripts/text/text_content.csv",
+    images="alignment: IMAGES/<class>/<model>/<key>.png; text: IMAGES/text/<model>/<id>.png; each an m x n grid "
+           "of the prompt's seeds (2x2 by default)",
     license="see the repository",
     runnable=True,
+    methods=("alignment", "text"),
     parts=(
         Part("alignment: grid tiles, black tiles dropped, question graph", "exact",
              "the same tiles, the same one-level dependency rule (judgekit's dsg rule), the same means"),
         Part("alignment judge prompt", "approximate", "judgekit's question template (reasoning, then yes/no) instead "
              "of Qwen2.5-VL-7B answering 'Yes' or 'No' only"),
-        Part("text rendering (OCR edit distance, completion rate, word accuracy)", "not", "not run yet"),
+        Part("text: normalisation, ED / CR / WAC and the text score", "exact", "text_utils.py's and "
+             "text_score.py's rules, pooled over tiles as they are"),
+        Part("text: transcription", "approximate", "the judge transcribes with judgekit's wording and up to 1024 "
+             "tokens; the official OCR stops at 128 tokens (256 for targets over 60 words)"),
         Part("style (CSD + CLIP)", "not", "needs encoder weights judgekit does not ship"),
         Part("diversity (DreamSim)", "not", "needs DreamSim weights judgekit does not ship"),
         Part("reasoning (LLM2CLIP)", "not", "needs weights judgekit does not ship"),
@@ -65,6 +82,8 @@ CARD = ProtocolCard(
         "the default 2,2",
         "text_score.py reuses the previous prompt's OCR output when a grid has no usable tile (ocr_results is not "
         "reset)",
+        "text_score.py compares against the text_content cell as written, a Python list's text: its brackets, "
+        "quotes and commas vanish in normalisation, so the target is the strings joined by spaces",
     ),
 )
 _EXTS = (".png", ".jpg", ".jpeg", ".webp")
@@ -113,6 +132,8 @@ def _tiles(path: Path, grid: tuple[int, int], out: Path, gid: str) -> tuple[list
 
 def prepare(req: BenchRequest) -> Prepared:
     req.check_options(("model", "grid", "language", "classes"))
+    if (req.method or "alignment") == "text":
+        return prepare_text(req)
     language = req.option("language", "EN")
     if language not in ("EN", "ZH"):
         raise ConfigError("--set language must be EN or ZH")
@@ -161,10 +182,23 @@ def prepare(req: BenchRequest) -> Prepared:
 
 
 def unit(results: list[Result]) -> Unit:
-    return {"class": results[0].meta.get("class"), "score": mean(r.overall for r in results if r.overall is not None)}
+    if results[0].meta.get("part") == "text":
+        return {"part": "text", **{k: sum(float(r.scores.get(k) or 0.0) for r in results)
+                                   for k in ("ed", "cr", "matched", "gt_words")},
+                "tiles": len(results), "max_ed": results[0].meta.get("max_ed", 100)}
+    return {"part": "alignment", "class": results[0].meta.get("class"),
+            "score": mean(r.overall for r in results if r.overall is not None)}
 
 
 def aggregate(units: list[Unit]) -> dict[str, float]:
+    if units and units[0]["part"] == "text":
+        tiles = sum(u["tiles"] for u in units)
+        ed, cr = sum(u["ed"] for u in units) / tiles, sum(u["cr"] for u in units) / tiles
+        words = sum(u["gt_words"] for u in units)
+        wac = sum(u["matched"] for u in units) / words if words else float("nan")
+        top = units[0]["max_ed"]
+        return {"text score": 1 - min(top, ed) * (1 - cr) * (1 - wac) / top, "ED (edit distance)": ed,
+                "CR (completion rate)": cr, "WAC (word accuracy)": wac}
     out = {"alignment (mean over prompts)": mean(u["score"] for u in units)}
     for cls in sorted({u["class"] for u in units}):
         out[f"class {cls}"] = mean(u["score"] for u in units if u["class"] == cls)
@@ -172,4 +206,110 @@ def aggregate(units: list[Unit]) -> dict[str, float]:
 
 
 def official_text(estimates: dict[str, float]) -> str:
+    if "text score" in estimates:
+        e = estimates
+        return (f",ED,CR,WAC,text score\nmodel,{e['ED (edit distance)']},{e['CR (completion rate)']},"
+                f"{e['WAC (word accuracy)']},{e['text score']}")
     return f",alignment\nmodel,{estimates['alignment (mean over prompts)']}"
+
+
+# --- the text part ---------------------------------------------------------------------------
+
+_KEEP = "a-zA-Z0-9\u00c0\u00c2\u00c4\u00c7\u00c8\u00c9\u00ca\u00cb\u00ce\u00cf\u00d4\u00d6\u00d9\u00db\u00dc" \
+        "\u00e0\u00e2\u00e4\u00e7\u00e8\u00e9\u00ea\u00eb\u00ee\u00ef\u00f4\u00f6\u00f9\u00fb\u00fc"
+_CJK = re.compile("[\u4e00-\u9fff]")
+OWN_OCR = ("Write out all the text visible in this image, exactly as written, and nothing else. "
+           "If the image contains no text, reply: No text recognized.")
+# What a transcription may add that is not text of the image (text_utils.py drops the same two).
+_NOISE = ("addCriterion", "No text recognized.")
+
+
+def normalise(text: str) -> str:
+    """OneIG's normalisation: keep letters (with French accents), digits, CJK and whitespace;
+    Chinese text keeps only its CJK, Latin and digit characters (no spaces); otherwise spaces
+    are collapsed."""
+    cleaned = re.sub(f"[^\u4e00-\u9fa5{_KEEP}\\s]", "", text)
+    if _CJK.search(cleaned):
+        return "".join(re.findall(f"[\u4e00-\u9fa5{_KEEP}]", text)).strip()
+    return re.sub(r"\s+", " ", cleaned).strip()
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def matched_units(target: str, ocr: str) -> tuple[int, int]:
+    """(matched, target count): characters for Chinese targets, words otherwise."""
+    if _CJK.search(target):
+        t, o = Counter(target), Counter(ocr)
+    else:
+        t, o = Counter(target.split()), Counter(ocr.split())
+    return sum((t & o).values()), sum(t.values())
+
+
+@replies.reply_parser("oneig_ocr")
+def parse_ocr(text: str, fields: dict[str, Any]) -> dict[str, float]:
+    for noise in _NOISE:
+        text = text.replace(noise, "")
+    ocr, target = normalise(text), normalise(str(fields["target"]))
+    ed = edit_distance(ocr, target)
+    matched, total = matched_units(target, ocr)
+    return {"overall": float(ed), "ed": float(ed), "cr": float(ed == 0), "matched": float(matched),
+            "gt_words": float(total)}
+
+
+def prepare_text(req: BenchRequest) -> Prepared:
+    language = req.option("language", "EN")
+    if language not in ("EN", "ZH"):
+        raise ConfigError("--set language must be EN or ZH")
+    try:
+        grid = tuple(int(x) for x in str(req.option("grid", "2,2", (str, int))).split(","))
+        assert len(grid) == 2 and min(grid) >= 1
+    except (ValueError, AssertionError):
+        raise ConfigError("--set grid must be two positive integers, e.g. 2,2") from None
+    if not req.data.is_file():
+        raise ConfigError(f"--data must be OneIG's text_content.csv (got {req.data})")
+    if req.images is None or not req.images.is_dir():
+        raise ConfigError(f"--images must be the text image folder holding <model>/<id>.png (got {req.images})")
+    model = req.option("model", None, (str, type(None)))
+    if model is None:
+        found = sorted(p.name for p in req.images.iterdir() if p.is_dir())
+        if len(found) != 1:
+            raise ConfigError(f"{req.images}: pick the model folder with --set model=NAME (found {found})")
+        model = found[0]
+    with req.data.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or "id" not in rows[0] or "text_content" not in rows[0]:
+        raise DataError(f"{req.data}: expected OneIG's text CSV with id and text_content columns")
+    tiles_dir = req.work_dir / "tiles"
+    tiles_dir.mkdir(parents=True, exist_ok=True)
+    max_ed = 100 if language == "EN" else 50
+    samples, black = [], 0
+    for row in rows:
+        pid = str(row["id"])
+        folder = req.images / model
+        found_files = sorted(p for p in folder.glob(f"{pid}*") if p.suffix.lower() in _EXTS) if folder.is_dir() else []
+        kept: list[str] = []
+        if len(found_files) == 1:
+            try:
+                kept, n_black = _tiles(found_files[0], (grid[0], grid[1]), tiles_dir, f"text_{pid}")
+                black += n_black
+            except (UnidentifiedImageError, OSError):
+                kept = []
+        base = {"benchmark": "oneig", "part": "text", "max_ed": max_ed, "fields": {"target": row["text_content"]}}
+        if not kept:
+            samples.append(Sample(id=f"text_{pid}:0", prompt_id=f"text_{pid}", image=None, meta=base))
+        for t, path in enumerate(kept):
+            samples.append(Sample(id=f"text_{pid}:{t}", prompt_id=f"text_{pid}", image=path, seed=t, meta=base))
+    rubric = Rubric(name="oneig-text", kind="bench-reply", inputs=["image"], scale={"min": 0, "max": 1000, "integer": False},
+                    max_tokens=1024, options={"template": OWN_OCR, "images": ["image"], "layout": "images_first",
+                                              "parser": "oneig_ocr"})
+    return Prepared(rubric, samples, PromptChoice("judgekit"), method="text",
+                    notes=["transcription by the judge in judgekit's wording (the official OCR is Qwen2.5-VL-7B with "
+                           "128 or 256 new tokens)"], extra_quirks={"black_images": black})

@@ -97,3 +97,59 @@ def test_oneig_alignment_equals_official_aggregation(judge_server, oneig_files, 
     assert report["quirks"]["black_images"] == 1
     asked = sum(len(qs) * (4 - sum(1 for b in BLACK if b[:2] == (c, k))) for c, items in QD.items() for k, (qs, _) in items.items())
     assert len(judge_server.received) == asked  # the black tile is never judged
+
+
+# --- the text part ---------------------------------------------------------------------------
+
+TEXTS = {"000": "['Grand Opening', 'Free coffee, all day!']", "001": "['Exit 7']"}
+OCR = {50: "GRAND Opening\nFree coffee all day", 51: "Grand Opening Free coffee all day", 52: "No text recognized.",
+       53: "Grand Openin Free cofee", 60: "Exit 7", 61: "Exit 1", 62: "Exit", 63: "Exit 7 Exit 7"}
+
+
+def levenshtein(a: str, b: str) -> int:
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def d(i: int, j: int) -> int:
+        if i == 0 or j == 0:
+            return i + j
+        return min(d(i - 1, j) + 1, d(i, j - 1) + 1, d(i - 1, j - 1) + (a[i - 1] != b[j - 1]))
+
+    return d(len(a), len(b))
+
+
+def plain(text: str) -> str:  # ASCII case of OneIG's normalisation: drop punctuation, collapse spaces
+    return " ".join("".join(c for c in text if c.isalnum() or c.isspace()).split())
+
+
+def test_oneig_text_score_equals_official_formula(judge_server, tmp_path):
+    judge_server.reset(lambda body, n: Reply(content=OCR[last_image_marker(body)]))
+    data = tmp_path / "text_content.csv"
+    data.write_text("id,prompt_en,text_content\n" + "".join(f'{k},"a poster","{v}"\n' for k, v in TEXTS.items()))
+    for i, key in enumerate(TEXTS):
+        grid = np.zeros((2 * TILE, 2 * TILE, 3), dtype=np.uint8)
+        for t, (x, y) in enumerate([(0, 0), (TILE, 0), (0, TILE), (TILE, TILE)]):
+            grid[y:y + TILE, x:x + TILE] = marked_array(50 + 10 * i + t, TILE, seed=t)
+        (tmp_path / "text" / "mymodel").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(grid).save(tmp_path / "text" / "mymodel" / f"{key}.png")
+    out = tmp_path / "run"
+    assert main(["bench", "run", "oneig", "--method", "text", "--data", str(data), "--images", str(tmp_path / "text"),
+                 "--backend", "openai:judge", "--base-url", judge_server.url, "--out", str(out),
+                 "--cache", str(tmp_path / "c.sqlite"), "--no-progress", "--bootstrap", "100"]) == 0
+    eds, crs, matched, words = [], [], 0, 0
+    for i, key in enumerate(TEXTS):
+        target = plain(TEXTS[key])
+        for t in range(4):
+            ocr = plain(OCR[50 + 10 * i + t].replace("No text recognized.", ""))
+            ed = levenshtein(ocr, target)
+            eds.append(ed)
+            crs.append(float(ed == 0))
+            tw, ow = target.split(), ocr.split()
+            matched += sum(min(tw.count(w), ow.count(w)) for w in set(tw))
+            words += len(tw)
+    ed, cr, wac = sum(eds) / len(eds), sum(crs) / len(crs), matched / words
+    got = {s["name"]: s["estimate"] for s in json.loads((out / "report.json").read_text())["statistics"]}
+    assert got["ED (edit distance)"] == pytest.approx(ed)
+    assert got["CR (completion rate)"] == pytest.approx(cr)
+    assert got["WAC (word accuracy)"] == pytest.approx(wac)
+    assert got["text score"] == pytest.approx(1 - min(100, ed) * (1 - cr) * (1 - wac) / 100)
