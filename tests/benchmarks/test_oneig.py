@@ -5,6 +5,7 @@ tile mean, prompt mean, mean over prompts) recomputed here in plain Python."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -107,9 +108,8 @@ OCR = {50: "GRAND Opening\nFree coffee all day", 51: "Grand Opening Free coffee 
 
 
 def levenshtein(a: str, b: str) -> int:
-    from functools import lru_cache
 
-    @lru_cache(maxsize=None)
+    @functools.cache
     def d(i: int, j: int) -> int:
         if i == 0 or j == 0:
             return i + j
