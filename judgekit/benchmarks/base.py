@@ -16,13 +16,14 @@ runnable one also defines:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..rubric import Rubric
-from ..types import Sample
+from ..types import Result, Sample
 from .card import PromptChoice
 
 
@@ -56,3 +57,6 @@ class Prepared:
     method_options: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # printed under the headline: where this run differs
     extra_quirks: dict[str, int] = field(default_factory=dict)  # benchmark-specific counts (rewritten prompts)
+    #: A protocol in two stages (T2I-CompBench's description, then its question with that
+    #: description in context): judges these samples first, then what this builds from their results.
+    follow_up: Callable[[list[Result]], Prepared] | None = None

@@ -162,6 +162,11 @@ async def run_benchmark_async(
     with (out / "manifest.jsonl").open("w", encoding="utf-8") as fh:
         for s in prepared.samples:
             fh.write(s.model_dump_json(exclude_defaults=True) + "\n")
+    if prepared.follow_up is not None:  # a first stage whose replies the second one builds on
+        first = await score_async(prepared.rubric, prepared.samples, backend, cache=cache, out=out / "first_stage.jsonl",
+                                  concurrency=concurrency, parse_retries=parse_retries, progress=progress,
+                                  method_options=prepared.method_options)
+        prepared = prepared.follow_up(list(first))
     results = await score_async(prepared.rubric, prepared.samples, backend, cache=cache, out=out / "results.jsonl",
                                 concurrency=concurrency, parse_retries=parse_retries, progress=progress,
                                 method_options=prepared.method_options)

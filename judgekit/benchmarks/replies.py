@@ -5,7 +5,8 @@ The rubric's options carry the prompt: ``system`` (optional) and ``template``, w
 ``{Field}`` placeholders are filled from ``sample.meta["fields"]`` by plain replacement (no
 ``str.format``, so an official prompt with braces in it stays intact). ``images`` names the
 sample's image fields in the order they are sent, after the text (``layout: text_first``) or
-before it (``images_first``). ``parser`` names a function of ``PARSERS``: it returns the
+before it (``images_first``); ``meta["turns"]`` (``[[role, text], ...]``) puts an earlier exchange
+before the question. ``parser`` names a function of ``PARSERS``: it returns the
 reply's scores or raises ``VerdictParseError`` (the runner retries, then fails the sample).
 """
 
@@ -63,6 +64,8 @@ class ReplyMethod:
                 "parser": self.parser_name}
 
     def plan(self, sample: Sample) -> list[JudgeCall]:
+        if sample.meta.get("blocked"):  # e.g. its first-stage call failed: fail it with that reason
+            raise SampleError(str(sample.meta["blocked"]))
         parts: list[ImagePart] = []
         for name in self.images:
             path = getattr(sample, name, None)
@@ -70,9 +73,20 @@ class ReplyMethod:
                 raise SampleError(f"sample {sample.id!r} has no {name!r}")
             parts.append(load_image_part(path, name))
         text = TextPart(fill(self.template, sample.meta.get("fields", {})))
-        content: tuple[TextPart | ImagePart, ...] = (text, *parts) if self.layout == "text_first" else (*parts, text)
         msgs: list[Message] = [Message("system", (TextPart(str(self.system)),))] if self.system else []
-        msgs.append(Message("user", content))
+        turns = sample.meta.get("turns") or []
+        if turns:
+            # An earlier exchange (T2I-CompBench's description turn): the images go with its first
+            # user turn, the judge's own earlier reply follows as the assistant, then this question.
+            for k, (role, said) in enumerate(turns):
+                said_part: list[TextPart | ImagePart] = [TextPart(str(said))]
+                images: list[TextPart | ImagePart] = list(parts) if k == 0 else []
+                body = tuple(images + said_part if self.layout != "text_first" else said_part + images)
+                msgs.append(Message(role, body))
+            msgs.append(Message("user", (text,)))
+        else:
+            content: tuple[TextPart | ImagePart, ...] = (text, *parts) if self.layout == "text_first" else (*parts, text)
+            msgs.append(Message("user", content))
         req = ChatRequest(tuple(msgs), None, max_tokens=self.rubric.max_tokens, temperature=self.temperature)
         parse = PARSERS[self.parser_name]
 
