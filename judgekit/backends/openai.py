@@ -34,6 +34,19 @@ PREFLIGHT_TIMEOUT_S = 15.0
 #: Where the openai client sends requests when neither base_url nor $OPENAI_BASE_URL is set.
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
+#: A key shorter than this is not a secret worth hiding (placeholders such as "EMPTY", test
+#: keys such as "o"), and masking it would garble every message holding those letters.
+MIN_SECRET_LENGTH = 8
+
+
+def scrub_secret(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of the exact ``secret`` replaced by ``***``; a secret
+    shorter than ``MIN_SECRET_LENGTH`` leaves the text as it is."""
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        return text
+    return text.replace(secret, "***")
+
+
 _TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
 
@@ -180,7 +193,7 @@ class OpenAIBackend:
                 "response_format": self.response_format, "extra_body": self.extra_body}
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key and self._api_key != "EMPTY" else text
+        return scrub_secret(text, self._api_key)
 
     # --- pre-flight ------------------------------------------------------------------------
 
