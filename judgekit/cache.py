@@ -1,14 +1,16 @@
 """A content-addressed SQLite store of judge replies.
 
 The key is a SHA-256 over everything that determines a reply: the backend's identity
-(``Backend.cache_identity()``: its spec and endpoint, response format, engine arguments, model
-revision; never a secret), the full request (messages with image bytes by hash, JSON schema,
-decoding parameters) and the attempt number of a retried call. Pointing the same spec at another
-server or engine setting therefore misses the cache instead of replaying another judge's answers.
-A run killed at any point and started again replays every reply it already had and sends only
-what is missing; because retries are keyed by attempt, the replayed run makes the same decisions
-as the first one. Each stored reply keeps the identity it was keyed on, so a hit can say which
-endpoint really answered.
+(``Backend.cache_identity()``: its spec, the model and its revision, response format, engine
+arguments; never a secret), the full request (messages with image bytes by hash, JSON schema,
+decoding parameters) and the attempt number of a retried call. Another engine setting, model or
+response format therefore misses the cache instead of replaying another judge's answers; the URL
+of an OpenAI-compatible server is not part of it, because several servers of one model answer as
+one judge (drop a dead ``--base-url`` and resume: every finished call hits). A run killed at any
+point and started again replays every reply it already had and sends only what is missing;
+because retries are keyed by attempt, the replayed run makes the same decisions as the first one.
+Each stored reply keeps the identity it was keyed on with the endpoint that really answered it
+(``ChatResponse.raw["endpoint"]`` when the backend names one), so a hit can say where it came from.
 
 Only successful transport results are stored (a reply that fails to parse is stored: it is what
 the judge said; a timeout is not).
@@ -38,6 +40,13 @@ def backend_identity(backend: Any) -> dict[str, Any]:
     out.setdefault("spec", backend.spec)
     out.setdefault("endpoint", backend.spec)
     return out
+
+
+def answering_endpoint(identity: dict[str, Any], response: ChatResponse) -> str:
+    """Where ``response`` came from: the server the backend names in ``raw["endpoint"]`` (one
+    of several), else the identity's endpoint (a model directory, a file, the spec)."""
+    named = (response.raw or {}).get("endpoint")
+    return str(named) if named else str(identity.get("endpoint", identity.get("spec", "")))
 
 
 def request_key(backend: dict[str, Any] | str, request: ChatRequest, attempt: int = 0) -> str:
@@ -101,7 +110,8 @@ class ResponseCache:
         if self._db is None or response.error is not None:
             return
         if not isinstance(backend, str):
-            backend = json.dumps(backend, sort_keys=True, ensure_ascii=False, default=str)
+            backend = json.dumps({**backend, "endpoint": answering_endpoint(backend, response)},
+                                 sort_keys=True, ensure_ascii=False, default=str)
         payload = json.dumps(response.to_json(), ensure_ascii=False)
         with self._lock:
             self._db.execute(

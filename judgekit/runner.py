@@ -24,7 +24,7 @@ from ._sync import same_signature
 from ._version import __version__
 from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
-from .cache import ResponseCache, backend_identity, request_key
+from .cache import ResponseCache, answering_endpoint, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
@@ -147,7 +147,6 @@ class Run:
         self.gate = ReadyGate(backend)
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
-        self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
         self.results: dict[int, Result] = {}
         self._fh: TextIO | None = None
         self._flushed = 0.0
@@ -157,7 +156,7 @@ class Run:
         reason = ""
         attempts = call.parse_retries + 1
         caching = self.cache.enabled
-        source = self.fresh
+        source: dict[str, Any] = {}
         for attempt in range(attempts):
             key = request_key(self.identity, call.request, attempt) if caching else ""
             found = self.cache.lookup(key) if caching else None
@@ -166,7 +165,8 @@ class Run:
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
             else:
                 await self.gate.wait()
-                resp, source = await self.dispatcher.submit(call.request), self.fresh
+                resp = await self.dispatcher.submit(call.request)
+                source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:

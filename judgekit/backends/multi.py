@@ -42,11 +42,13 @@ class MultiEndpointBackend:
         backoff_max: float = 30.0,
         response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
         extra_body: dict[str, Any] | None = None,
+        cache_tag: str | None = None,
     ):
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         # One single-server backend per URL: it builds the request bodies and holds the client.
         self._servers = {u: OpenAIBackend(model, base_url=u, api_key=api_key, concurrency=concurrency, timeout=timeout,
-                                          max_attempts=1, response_format=response_format, extra_body=extra_body)
+                                          max_attempts=1, response_format=response_format, extra_body=extra_body,
+                                          cache_tag=cache_tag)
                          for u in urls}
         self.pool = EndpointPool(urls, limit=concurrency, backoff=backoff_base, backoff_max=backoff_max)
         self.model, self.spec = model, f"openai:{model}"
@@ -65,10 +67,10 @@ class MultiEndpointBackend:
         return {"spec": self.spec, "model": self.model, "base_urls": self.base_urls, "response_format": self.response_format}
 
     def cache_identity(self) -> dict[str, Any]:
-        # The set of servers answers as one: the same request to any of them is the same
-        # question (they serve one model); how JSON is asked for shapes the answer too.
-        return {"spec": self.spec, "endpoint": " | ".join(sorted(self.base_urls)), "model": self.model,
-                "response_format": self.response_format}
+        # The servers answer as one judge: the identity of any one of them, which holds no URL,
+        # so the same request hits the cache whichever server answered it, and after a server
+        # is dropped from (or added to) the list. Each reply names its server in raw["endpoint"].
+        return next(iter(self._servers.values())).cache_identity()
 
     def run_info(self) -> dict[str, Any]:
         return {"endpoints": self.pool.counts()}
@@ -90,12 +92,14 @@ class MultiEndpointBackend:
                 last = server._scrub(_describe_error(exc, ep.url, self.timeout))
                 if transient:
                     continue
-                return ChatResponse(error=last)
+                return ChatResponse(error=last, raw={"endpoint": ep.url})
             except BaseException:
                 await self.pool.release(ep, ok=False)
                 raise
             await self.pool.release(ep, ok=True)
-            return completion_response(completion, time.perf_counter() - start)
+            resp = completion_response(completion, time.perf_counter() - start)
+            resp.raw = {**(resp.raw or {}), "endpoint": ep.url}  # the one server that answered
+            return resp
         return ChatResponse(error=f"failed on every endpoint after {self.max_attempts} attempts; last: {last}")
 
     async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:

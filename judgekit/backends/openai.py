@@ -148,6 +148,7 @@ class OpenAIBackend:
         backoff_max: float = 60.0,
         response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
         extra_body: dict[str, Any] | None = None,
+        cache_tag: str | None = None,
         **unknown: Any,
     ):
         refuse_unknown(f"openai:{model}", unknown, _OPTIONS)
@@ -165,6 +166,7 @@ class OpenAIBackend:
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.response_format = response_format
         self.extra_body = extra_body or {}
+        self.cache_tag = cache_tag
         self._client: openai.AsyncOpenAI | None = None
         self._sem: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -185,12 +187,22 @@ class OpenAIBackend:
     def describe(self) -> dict[str, Any]:
         return {"spec": self.spec, "model": self.model, "base_url": self.base_url, "response_format": self.response_format}
 
+    @property
+    def endpoint(self) -> str:
+        """The URL requests go to, as recorded with every reply (``raw["endpoint"]``)."""
+        return (self.base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+
     def cache_identity(self) -> dict[str, Any]:
-        # The server that answers, how JSON is asked for, and any server-specific body fields;
-        # concurrency, timeouts and retry settings change no answer, the API key is a secret.
-        url = (self.base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
-        return {"spec": self.spec, "endpoint": url, "model": self.model,
-                "response_format": self.response_format, "extra_body": self.extra_body}
+        # The model served, how JSON is asked for, and any server-specific body fields. Not the
+        # URL: servers of one model with the same settings answer as one judge, so dropping a
+        # dead one, adding one or moving one keeps the cache (several --base-url: multi.py). A
+        # user whose servers differ under one model name says so with ``cache_tag``.
+        # Concurrency, timeouts and retry settings change no answer; the API key is a secret.
+        ident = {"spec": self.spec, "model": self.model, "response_format": self.response_format,
+                 "extra_body": self.extra_body}
+        if self.cache_tag is not None:
+            ident["cache_tag"] = self.cache_tag
+        return ident
 
     def _scrub(self, text: str) -> str:
         return scrub_secret(text, self._api_key)
@@ -309,6 +321,11 @@ class OpenAIBackend:
         raise AssertionError("unreachable: the retry loop returns or raises")  # pragma: no cover
 
     def _response(self, completion: Any, start: float) -> ChatResponse:
+        resp = self._outcome(completion, start)
+        resp.raw = {**(resp.raw or {}), "endpoint": self.endpoint}  # which server answered (cache.py)
+        return resp
+
+    def _outcome(self, completion: Any, start: float) -> ChatResponse:
         exc = completion
         if isinstance(exc, openai.APIStatusError):
             return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}"))
