@@ -68,15 +68,7 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
         if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-            # WAL + NORMAL: every committed write survives a killed process, at a small cost.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, backend TEXT, "
-                "response TEXT NOT NULL, created REAL)"
-            )
+            self._db = _open(self.path)
 
     @property
     def enabled(self) -> bool:
@@ -132,6 +124,43 @@ class ResponseCache:
             with self._lock:
                 self._db.close()
             self._db = None
+
+
+#: The columns of the responses table, in order: a table of that name with others is not ours.
+_COLUMNS = ["key", "backend", "response", "created"]
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """The cache database at ``path``, created when missing. A file that is not a judgekit
+    cache (another file type, another program's database, a directory) is a ``DataError``
+    naming it, as ``cache info`` says: never a traceback, and nothing written into it."""
+    from .errors import DataError
+
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a judgekit response cache file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot create the cache's folder ({exc.strerror or exc})") from None
+    db = None
+    try:
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(responses)").fetchall()]
+        if columns and columns != _COLUMNS:
+            raise DataError(f"{path}: not a judgekit response cache (its table 'responses' has columns {columns})")
+        # WAL + NORMAL: every committed write survives a killed process, at a small cost.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, backend TEXT, "
+                   "response TEXT NOT NULL, created REAL)")
+    except sqlite3.DatabaseError as exc:  # not SQLite, or a file SQLite cannot open or write
+        if db is not None:
+            db.close()
+        raise DataError(f"{path}: not a judgekit response cache ({exc})") from None
+    except DataError:
+        db.close()
+        raise
+    return db
 
 
 #: The backend spec of a stored reply: the column holds the backend's identity as JSON (older

@@ -301,11 +301,11 @@ async def score_async(
     try:
         method = make_method(rubric, parse_retries=parse_retries, replay=bool(getattr(be, "replays_answers", False)),
                              **(method_options or {}))
+        store = ResponseCache(default_cache_path() if cache is True else (cache or None))
     except BaseException:
         if owned:
             await be.aclose()
         raise
-    store = ResponseCache(default_cache_path() if cache is True else (cache or None))
     it, total = _samples_iter(samples, max_samples, part)
     provenance = {
         **method.provenance(),
