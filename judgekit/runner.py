@@ -25,7 +25,7 @@ from ._version import __version__
 from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
 from .cache import ResponseCache, answering_endpoint, backend_identity, request_key
-from .errors import JudgekitError, SampleError, VerdictParseError
+from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
@@ -286,6 +286,8 @@ async def score_async(
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
     """
+    if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
+        raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
     rubric = load_rubric(rubric)
     if backend is None:
         from .backends.vllm import resolve_default_backend

@@ -23,7 +23,7 @@ from openai.types.chat import ChatCompletion
 
 from ..errors import ConfigError
 from ..types import ChatRequest, ChatResponse
-from .openai import OpenAIBackend, _is_transient, _retry_after, completion_response
+from .openai import OpenAIBackend, _is_transient, _retry_after, completion_response, missing_v1_hint
 from .pool import EndpointPool
 
 
@@ -112,7 +112,7 @@ class MultiEndpointBackend:
 
 def _describe_error(exc: BaseException, url: str, timeout: float) -> str:
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code} from {url}: {exc.message}"
+        return f"HTTP {exc.status_code} from {url}: {exc.message}" + (missing_v1_hint(url) if exc.status_code == 404 else "")
     if isinstance(exc, openai.APITimeoutError):
         return f"{url} timed out ({timeout:g} s)"
     if isinstance(exc, openai.APIConnectionError):

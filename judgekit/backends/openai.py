@@ -75,6 +75,16 @@ def _retry_after(exc: BaseException | None) -> float | None:
         return None  # an HTTP date: fall back to exponential backoff
 
 
+def missing_v1_hint(url: str) -> str:
+    """For a 404: when the base URL has no path (``http://host:8000``), the likely fix, since
+    OpenAI-compatible servers (vLLM, SGLang, LM Studio, OpenAI) serve under ``/v1``."""
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).path.rstrip("/"):
+        return ""
+    return f"; the base URL has no /v1 path, which OpenAI-compatible servers serve under: try --base-url {url.rstrip('/')}/v1"
+
+
 def _connect_reason(exc: BaseException) -> str:
     """The OS's words for a failed connection ("Connection refused", "Name or service not
     known"), found down the chain of causes; the client's own text says only "Connection error"."""
@@ -247,7 +257,7 @@ class OpenAIBackend:
             why = f"HTTP {exc.status_code}, the server refused the API key (set $OPENAI_API_KEY)"
         elif isinstance(exc, openai.APIStatusError) and exc.status_code == 404:
             serves = f"; it serves: {', '.join(listed[:10])}" if listed else ""
-            why = f"HTTP 404, model {self.model!r} not found ({' '.join(exc.message.split())}){serves}"
+            why = f"HTTP 404, model {self.model!r} not found ({' '.join(exc.message.split())}){serves}{missing_v1_hint(url)}"
         else:
             return
         raise BackendError(self._scrub(f"{self.spec} at {url}: {why}"))
@@ -328,7 +338,8 @@ class OpenAIBackend:
     def _outcome(self, completion: Any, start: float) -> ChatResponse:
         exc = completion
         if isinstance(exc, openai.APIStatusError):
-            return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}"))
+            hint = missing_v1_hint(self.endpoint) if exc.status_code == 404 else ""
+            return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}{hint}"))
         if isinstance(exc, openai.APITimeoutError):
             return ChatResponse(error=f"timed out after {self.max_attempts} attempts ({self.timeout:g} s each)")
         if isinstance(exc, openai.APIConnectionError):

@@ -100,6 +100,8 @@ async def _run(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     if args.max_samples is not None and args.max_samples < 1:
         raise ConfigError("--max-samples must be at least 1")
+    if args.parse_retries < 0:
+        raise ConfigError(f"--parse-retries must be 0 or more (extra calls for an invalid reply), got {args.parse_retries}")
     if args.data and not Path(args.data).is_file():
         raise ConfigError(f"manifest {args.data} does not exist")
     results = asyncio.run(_run(args))

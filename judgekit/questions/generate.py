@@ -285,6 +285,8 @@ async def generate_questions_async(
     """Generate question graphs for ``[(item_id, prompt), ...]``; see the module docstring."""
     if style not in ("dsg", "tifa"):
         raise ConfigError(f"question style must be 'dsg' or 'tifa', not {style!r}")
+    if retries < 0:  # -1 would make no call at all and fail every prompt with no reason
+        raise ConfigError(f"retries must be 0 or more (extra calls for an invalid reply), got {retries}")
     asker = _Asker(backend, retries, max_tokens, cache)
     sem = asyncio.Semaphore(concurrency)
     gen = Generation()

@@ -140,3 +140,37 @@ def test_questions_generate_against_nothing_listening_is_one_error(tmp_path, cap
                "--base-url", url, "--out", str(tmp_path / "q.csv"), "--no-cache"])
     [line] = _error_lines(capsys.readouterr().err)
     assert rc == 2 and url in line and "cannot connect" in line
+
+
+def test_negative_parse_retries_are_a_usage_error(judge_server, manifest_factory, tmp_path, capsys):
+    # Issue 18 item 21: -1 was accepted and every sample failed with an empty reason (rc 3).
+    assert _score(manifest_factory(1), tmp_path, judge_server.url, "--parse-retries", "-1") == 2
+    [line] = _error_lines(capsys.readouterr().err)
+    assert "--parse-retries must be 0 or more" in line and "-1" in line
+    assert judge_server.received == []
+    import judgekit as jk
+    from judgekit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="parse retries must be 0 or more"):
+        jk.score("viescore-t2i", str(manifest_factory(1)), backend="openai:judge", base_url=judge_server.url,
+                 cache=False, parse_retries=-1)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("two apples on a table\n")
+    rc = main(["questions", "generate", "--prompts", str(prompts), "--backend", "openai:judge",
+               "--base-url", judge_server.url, "--out", str(tmp_path / "q.csv"), "--no-cache", "--retries", "-1"])
+    [line] = _error_lines(capsys.readouterr().err)
+    assert rc == 2 and "retries must be 0 or more" in line and judge_server.received == []
+
+
+def test_a_base_url_without_v1_gets_a_hint(judge_server, manifest_factory, tmp_path, capsys):
+    # Issue 18 item 21: a server that serves under /v1, given its root, answered "model not found".
+    judge_server.path_prefix = "/v1"
+    root = judge_server.url.removesuffix("/v1")
+    assert _score(manifest_factory(1), tmp_path, root) == 2
+    [line] = _error_lines(capsys.readouterr().err)
+    assert "HTTP 404" in line and f"try --base-url {root}/v1" in line
+    assert _score(manifest_factory(1), tmp_path, judge_server.url) == 0  # the hint's URL works
+    judge_server.reset(lambda body, n: Reply(status=404))  # a 404 for a URL with a path: no such hint
+    assert _score(manifest_factory(2), tmp_path, judge_server.url, "--no-cache") == EXIT_ALL_FAILED
+    err = capsys.readouterr().err
+    assert "HTTP 404" in err and "try --base-url" not in err
