@@ -81,6 +81,11 @@ class _Dispatcher:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 try:
                     responses = await self.backend.generate([r for r, _ in batch])
+                except JudgekitError as exc:  # the backend cannot go on: the run stops (Run._ask)
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
                 except Exception as exc:
                     responses = [ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")] * len(batch)
                 for (_, fut), resp in zip(batch, responses):
@@ -145,6 +150,10 @@ class Run:
         # The backend's pre-flight check, run on the first cache miss: a backend that cannot
         # answer at all (nothing listening, no such model) stops the run with its reason.
         self.gate = ReadyGate(backend)
+        #: The first error a backend raised (pre-flight or mid-run, e.g. a key refused with 401):
+        #: no later request can succeed, so the run stops and raises it. Samples in flight then
+        #: are not recorded as failed: their finished calls are cached and a rerun resumes them.
+        self.stopped: JudgekitError | None = None
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
         self.results: dict[int, Result] = {}
@@ -164,8 +173,7 @@ class Run:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
             else:
-                await self.gate.wait()
-                resp = await self.dispatcher.submit(call.request)
+                resp = await self._ask(call.request)
                 source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
@@ -176,6 +184,18 @@ class Run:
             except VerdictParseError as exc:
                 reason = exc.reason
         return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
+
+    async def _ask(self, request: ChatRequest) -> ChatResponse:
+        """The backend's reply; an error the backend raises stops the run (``self.stopped``)."""
+        if self.stopped is not None:
+            raise self.stopped
+        try:
+            await self.gate.wait()
+            return await self.dispatcher.submit(request)
+        except JudgekitError as exc:
+            if self.stopped is None:
+                self.stopped = exc
+            raise
 
     def _failed(self, sample: Sample, error: str) -> Result:
         return Result.for_sample(sample, self.provenance.get("rubric", ""), status="failed", error=error)
@@ -205,7 +225,7 @@ class Run:
                     self._flushed = now
             self.progress.update(result.status == "failed")
         except Exception as exc:  # never lose a sample to an unexpected bug: record it
-            if self.gate.error is not None:
+            if self.stopped is not None:
                 return  # the backend is unusable: run() raises its error, no sample is "failed"
             self.results[index] = self._failed(sample, f"internal error: {type(exc).__name__}: {exc}")
             self.progress.update(True)
@@ -222,13 +242,13 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
-                if self.gate.error is not None:
+                if self.stopped is not None:
                     break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
             await asyncio.gather(*tasks)
-            if self.gate.error is not None:
-                raise self.gate.error
+            if self.stopped is not None:
+                raise self.stopped
         finally:
             await self.dispatcher.aclose()
             if self._fh is not None:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import openai
 from openai.types.chat import ChatCompletion
 
-from ..errors import ConfigError
+from ..errors import BackendError, ConfigError
 from ..types import ChatRequest, ChatResponse
 from .openai import OpenAIBackend, _is_transient, _retry_after, completion_response, missing_v1_hint
 from .pool import EndpointPool
@@ -60,6 +60,8 @@ class MultiEndpointBackend:
         self.max_attempts = max_attempts if max_attempts is not None else max(6, 2 * len(urls))
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        #: Set at the first 401/403 from any server: the run stops (see OpenAIBackend._response).
+        self._key_refused: BackendError | None = None
         #: Requests in flight over all endpoints: the runner sizes its window of samples on it.
         self.concurrency = concurrency * len(urls)
 
@@ -81,6 +83,9 @@ class MultiEndpointBackend:
         last = "no attempt made"
         for _ in range(self.max_attempts):
             ep = await self.pool.acquire()
+            if self._key_refused is not None:  # a server refused the key: stop, as one server does
+                await self.pool.give_back(ep)
+                raise self._key_refused
             server = self._servers[ep.url]
             client, _ = server._ensure()
             params = params or server._params(req)  # the same body whichever server takes it
@@ -89,6 +94,9 @@ class MultiEndpointBackend:
             except openai.OpenAIError as exc:
                 transient = _is_transient(exc)
                 await self.pool.release(ep, ok=False, unwell=transient, retry_after=_retry_after(exc))
+                if isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
+                    self._key_refused = self._key_refused or server._key_refusal(ep.url, exc)
+                    raise self._key_refused
                 last = server._scrub(_describe_error(exc, ep.url, self.timeout))
                 if transient:
                     continue

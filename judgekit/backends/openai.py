@@ -181,6 +181,8 @@ class OpenAIBackend:
         self._sem: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._strict_subset = False  # set after a server refused a schema keyword (see strict_subset)
+        #: Set at the first 401/403: no later request can succeed, so none is sent (see _response).
+        self._key_refused: BackendError | None = None
 
     # The client and semaphore bind to the running loop, so they are made on first use, and
     # made again when the backend is reused from another loop (e.g. two `jk.score` calls).
@@ -254,13 +256,17 @@ class OpenAIBackend:
         elif isinstance(exc, openai.APIConnectionError):
             why = f"cannot connect ({_connect_reason(exc)})"
         elif isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
-            why = f"HTTP {exc.status_code}, the server refused the API key (set $OPENAI_API_KEY)"
+            raise self._key_refusal(url, exc)
         elif isinstance(exc, openai.APIStatusError) and exc.status_code == 404:
             serves = f"; it serves: {', '.join(listed[:10])}" if listed else ""
             why = f"HTTP 404, model {self.model!r} not found ({' '.join(exc.message.split())}){serves}{missing_v1_hint(url)}"
         else:
             return
         raise BackendError(self._scrub(f"{self.spec} at {url}: {why}"))
+
+    def _key_refusal(self, url: str, exc: openai.APIStatusError) -> BackendError:
+        return BackendError(self._scrub(f"{self.spec} at {url}: HTTP {exc.status_code}, the server refused the "
+                                        "API key (set $OPENAI_API_KEY)"))
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -315,6 +321,8 @@ class OpenAIBackend:
         """The completion, or the exception that ended the (retried) attempts."""
         try:
             async with sem:
+                if self._key_refused is not None:  # queued behind the request that was refused
+                    raise self._key_refused
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(self.max_attempts),
                     wait=self._wait,
@@ -331,6 +339,13 @@ class OpenAIBackend:
         raise AssertionError("unreachable: the retry loop returns or raises")  # pragma: no cover
 
     def _response(self, completion: Any, start: float) -> ChatResponse:
+        if isinstance(completion, openai.APIStatusError) and completion.status_code in (401, 403):
+            # A refused key mid-run (expired, rotated, out of credit) fails every later request
+            # alike: raise, so the run stops here as the pre-flight would have, instead of
+            # recording each remaining sample as failed.
+            if self._key_refused is None:
+                self._key_refused = self._key_refusal(self.endpoint, completion)
+            raise self._key_refused
         resp = self._outcome(completion, start)
         resp.raw = {**(resp.raw or {}), "endpoint": self.endpoint}  # which server answered (cache.py)
         return resp
