@@ -32,6 +32,7 @@ from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
+from .verdict import explain_invalid
 
 
 def default_cache_path() -> Path:
@@ -182,7 +183,7 @@ class Run:
             try:
                 return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1, source)
             except VerdictParseError as exc:
-                reason = exc.reason
+                reason = explain_invalid(resp, exc.reason, call.request.max_tokens)
         return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
 
     async def _ask(self, request: ChatRequest) -> ChatResponse:

@@ -138,9 +138,13 @@ def completion_response(completion: ChatCompletion, latency: float) -> ChatRespo
         logprobs = [TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
                     for t in choice.logprobs.content]
     usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
-    return ChatResponse(text=choice.message.content or "", logprobs=logprobs,
+    raw: dict[str, Any] = {"id": completion.id, "finish_reason": choice.finish_reason}
+    refusal = getattr(choice.message, "refusal", None)
+    if refusal and not choice.message.content:
+        raw["refusal"] = refusal  # kept as the reply's text too, so the result shows what the judge said
+    return ChatResponse(text=choice.message.content or refusal or "", logprobs=logprobs,
                         usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
-                        raw={"id": completion.id, "finish_reason": choice.finish_reason})
+                        raw=raw)
 
 
 class OpenAIBackend:

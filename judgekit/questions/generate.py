@@ -37,7 +37,7 @@ from ..backends.preflight import ReadyGate
 from ..errors import ConfigError, DataError, GraphError, VerdictParseError
 from ..prompts import render_messages
 from ..types import ChatRequest
-from ..verdict import parse_json_object
+from ..verdict import explain_invalid, parse_json_object
 from .graph import Question, QuestionGraph
 from .scoring import map_to_choice, normalize_answer
 
@@ -204,7 +204,7 @@ class _Asker:
                 value = model.model_validate(parse_json_object(resp.text))
                 return check(value) if check else value
             except VerdictParseError as exc:
-                reason = exc.reason
+                reason = explain_invalid(resp, exc.reason, self.max_tokens)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
