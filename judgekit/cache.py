@@ -13,7 +13,9 @@ Each stored reply keeps the identity it was keyed on with the endpoint that real
 (``ChatResponse.raw["endpoint"]`` when the backend names one), so a hit can say where it came from.
 
 Only successful transport results are stored (a reply that fails to parse is stored: it is what
-the judge said; a timeout is not).
+the judge said, and a rerun replays the same decision; a timeout is not). ``judgekit score
+--retry-failed`` (and ``questions generate --retry-failed``) asks again for the calls whose cached
+reply never validated, replacing it, and keeps every valid one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +77,15 @@ class ResponseCache:
     def enabled(self) -> bool:
         return self._db is not None
 
-    def get(self, key: str) -> ChatResponse | None:
-        found = self.lookup(key)
+    def get(self, key: str, accept: Callable[[ChatResponse], bool] | None = None) -> ChatResponse | None:
+        found = self.lookup(key, accept)
         return found[0] if found else None
 
-    def lookup(self, key: str) -> tuple[ChatResponse, dict[str, Any]] | None:
-        """The stored reply and where it came from (``{"endpoint", "created"}``), or None."""
+    def lookup(self, key: str, accept: Callable[[ChatResponse], bool] | None = None
+               ) -> tuple[ChatResponse, dict[str, Any]] | None:
+        """The stored reply and where it came from (``{"endpoint", "created"}``), or None.
+        ``accept``: a stored reply it rejects counts as a miss (``--retry-failed``: a reply
+        that never validated is asked again, and the new one replaces it)."""
         if self._db is None:
             self.misses += 1
             return None
@@ -88,13 +94,17 @@ class ResponseCache:
         if row is None:
             self.misses += 1
             return None
+        response = ChatResponse.from_json(json.loads(row[0]))
+        if accept is not None and not accept(response):
+            self.misses += 1
+            return None
         self.hits += 1
         try:
             stored = json.loads(row[1])
         except (TypeError, ValueError):
             stored = {"spec": row[1]}
         endpoint = stored.get("endpoint", stored.get("spec")) if isinstance(stored, dict) else str(stored)
-        return ChatResponse.from_json(json.loads(row[0])), {"endpoint": endpoint, "created": row[2]}
+        return response, {"endpoint": endpoint, "created": row[2]}
 
     def put(self, key: str, backend: dict[str, Any] | str, response: ChatResponse) -> None:
         """Store a successful reply; ``backend`` (the identity it was keyed on) is kept beside

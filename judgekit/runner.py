@@ -131,6 +131,18 @@ def sample_inputs(sample: Sample) -> dict[str, str]:
     return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
 
 
+def _parses(call: JudgeCall):
+    """For ``--retry-failed``: whether a cached reply is a valid answer to ``call``."""
+    def valid(response: ChatResponse) -> bool:
+        try:
+            call.parse(response)
+        except VerdictParseError:
+            return False
+        return True
+
+    return valid
+
+
 class Run:
     """The state of one scoring run. Use ``score`` / ``score_async``; this is their engine."""
 
@@ -143,8 +155,12 @@ class Run:
         window: int,
         progress: _Progress,
         provenance: dict[str, Any],
+        retry_failed: bool = False,
     ):
         self.method, self.backend, self.cache = method, backend, cache
+        #: Ask again for calls whose cached reply never validated (``--retry-failed``); by default
+        #: the cache replays them, so a rerun makes the same decisions as the first run.
+        self.retry_failed = retry_failed
         self.out, self.window, self.progress = out, window, progress
         self.provenance = provenance
         self.dispatcher = _Dispatcher(backend)
@@ -169,7 +185,7 @@ class Run:
         source: dict[str, Any] = {}
         for attempt in range(attempts):
             key = request_key(self.identity, call.request, attempt) if caching else ""
-            found = self.cache.lookup(key) if caching else None
+            found = self.cache.lookup(key, _parses(call) if self.retry_failed else None) if caching else None
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
@@ -297,6 +313,7 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    retry_failed: bool = False,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -306,6 +323,8 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
+    ``retry_failed=True`` asks the judge again for every call whose cached reply did not
+    validate (after the server or the rubric was fixed); valid cached replies are still used.
     """
     if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
         raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
@@ -342,7 +361,8 @@ async def score_async(
         provenance["shard"] = part.to_json()  # `judgekit merge` checks the parts against it
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
-    run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
+    run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
+              retry_failed=retry_failed)
     try:
         return await run.run(it)
     finally:

@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     p.add_argument("--max-samples", type=int, help="judge only the first N samples")
     p.add_argument("--parse-retries", type=int, default=2, help="extra calls for a reply that is not a valid verdict")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="ask the judge again for calls whose cached reply was not a valid verdict (after fixing the "
+                        "server or rubric); valid cached replies are kept. Without it the cache replays them as they were")
     p.add_argument(
         "--response-format",
         choices=["json_schema", "json_object", "none"],
@@ -92,6 +95,7 @@ async def _run(args: argparse.Namespace):
             concurrency=args.concurrency,
             method_options=method_options,
             shard=args.shard,
+            retry_failed=args.retry_failed,
         )
     finally:
         await backend.aclose()
