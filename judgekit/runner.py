@@ -26,12 +26,14 @@ from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
 from .cache import ResponseCache, answering_endpoint, backend_identity, request_key
 from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
+from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
+from .images import max_image_pixels as image_pixel_limit
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
-from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
+from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, ImagePart, Result, Sample
 from .verdict import explain_invalid
 
 
@@ -129,6 +131,18 @@ class _Progress:
 def sample_inputs(sample: Sample) -> dict[str, str]:
     """The prompt, instruction and image paths of a sample, as recorded in its result."""
     return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
+
+
+def resized_images(calls: Iterable[JudgeCall]) -> dict[str, dict[str, list[int]]]:
+    """The images of a sample that were downscaled for the judge: input name -> {"from": [w, h],
+    "to": [w, h]} (``judgekit.images``), recorded in the result's details."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for call in calls:
+        for message in call.request.messages:
+            for part in message.content:
+                if isinstance(part, ImagePart) and part.resized is not None:
+                    out[part.label or "image"] = {"from": list(part.resized[0]), "to": list(part.resized[1])}
+    return out
 
 
 def _parses(call: JudgeCall):
@@ -230,6 +244,8 @@ class Run:
                 result = self.method.combine(sample, {o.key: o for o in outcomes})
                 # Per call: answered now or replayed from the cache, and by which endpoint.
                 result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
+                if resized := resized_images(calls):  # the judge saw these smaller than the files
+                    result.details["resized_images"] = resized
             result.provenance = self.provenance
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
@@ -314,6 +330,7 @@ async def score_async(
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
     retry_failed: bool = False,
+    max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -325,7 +342,10 @@ async def score_async(
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
     ``retry_failed=True`` asks the judge again for every call whose cached reply did not
     validate (after the server or the rubric was fixed); valid cached replies are still used.
+    ``max_image_pixels``: an image with more pixels is downscaled to fit before it is sent, and
+    its result records the resize in ``details["resized_images"]`` (``None``: never downscale).
     """
+    check_pixel_limit(max_image_pixels)
     if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
         raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
     rubric = load_rubric(rubric)
@@ -364,7 +384,8 @@ async def score_async(
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
               retry_failed=retry_failed)
     try:
-        return await run.run(it)
+        with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
+            return await run.run(it)
     finally:
         store.close()
         if owned:

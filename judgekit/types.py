@@ -77,6 +77,9 @@ class ImagePart:
     data: bytes
     media_type: str = "image/png"
     label: str = ""  # the input's name (e.g. "image_a"); shown by `rubrics render`
+    #: ((width, height) of the file, (width, height) sent) when the image was downscaled to the
+    #: judge's pixel budget (``judgekit.images.max_image_pixels``); the result records it.
+    resized: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def sha256(self) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..backends import make_backend
 from ..backends.pool import format_endpoint_counts, read_base_urls
 from ..errors import ConfigError
+from ..images import DEFAULT_MAX_IMAGE_PIXELS
 from ..manifest import load_samples
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
@@ -48,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["json_schema", "json_object", "none"],
         help="how the OpenAI backend asks for JSON (json_object for servers without json_schema)",
     )
+    p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS, metavar="N",
+                   help=f"downscale images with more pixels than N before sending them to the judge (default {DEFAULT_MAX_IMAGE_PIXELS}"
+                        ", 4096 x 4096; 0: never); each result records its resize")
     p.add_argument("--engine-arg", action="append", metavar="KEY=VALUE", help="backend/engine option, repeatable")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
@@ -96,6 +100,7 @@ async def _run(args: argparse.Namespace):
             method_options=method_options,
             shard=args.shard,
             retry_failed=args.retry_failed,
+            max_image_pixels=args.max_image_pixels or None,
         )
     finally:
         await backend.aclose()
@@ -104,6 +109,8 @@ async def _run(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     if args.max_samples is not None and args.max_samples < 1:
         raise ConfigError("--max-samples must be at least 1")
+    if args.max_image_pixels < 0:
+        raise ConfigError(f"--max-image-pixels must be 0 (no limit) or more, got {args.max_image_pixels}")
     if args.parse_retries < 0:
         raise ConfigError(f"--parse-retries must be 0 or more (extra calls for an invalid reply), got {args.parse_retries}")
     if args.data and not Path(args.data).is_file():
