@@ -146,6 +146,10 @@ class VLLMBackend:
         self._lock = threading.Lock()
         self._closed = False
 
+        # The model first: a wrong path is one line, before importing vLLM prints its own
+        # start-up warnings (Triton, CUDA_HOME) and costs half a minute.
+        path = resolve_model_dir(model)
+        check_vlm_dir(path)
         vllm, self._StructuredOutputsParams = _import_vllm()
         self._SamplingParams = vllm.SamplingParams
         accepted = engine_option_names(vllm)
@@ -154,8 +158,6 @@ class VLLMBackend:
                            accepted | {"max_batch_size", "structured_outputs_backend"},
                            accepts="max_batch_size, structured_outputs_backend and any vllm.LLM or EngineArgs "
                                    "option (the flags of vLLM's OpenAI server, with _ for -)")
-        path = resolve_model_dir(model)
-        check_vlm_dir(path)
         self.model_dir = path
         self.revision = model_revision(path)
 
