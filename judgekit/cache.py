@@ -168,7 +168,8 @@ def _open(path: Path) -> sqlite3.Connection:
             db.close()
         raise DataError(f"{path}: not a judgekit response cache ({exc})") from None
     except DataError:
-        db.close()
+        if db is not None:
+            db.close()
         raise
     return db
 

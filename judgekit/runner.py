@@ -16,7 +16,7 @@ import concurrent.futures
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -145,7 +145,7 @@ def resized_images(calls: Iterable[JudgeCall]) -> dict[str, dict[str, list[int]]
     return out
 
 
-def _parses(call: JudgeCall):
+def _parses(call: JudgeCall) -> Callable[[ChatResponse], bool]:
     """For ``--retry-failed``: whether a cached reply is a valid answer to ``call``."""
     def valid(response: ChatResponse) -> bool:
         try:

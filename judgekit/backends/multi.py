@@ -96,7 +96,7 @@ class MultiEndpointBackend:
                 await self.pool.release(ep, ok=False, unwell=transient, retry_after=_retry_after(exc))
                 if isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
                     self._key_refused = self._key_refused or server._key_refusal(ep.url, exc)
-                    raise self._key_refused
+                    raise self._key_refused from None
                 last = server._scrub(_describe_error(exc, ep.url, self.timeout))
                 if transient:
                     continue
