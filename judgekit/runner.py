@@ -26,7 +26,7 @@ from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
 from .cache import ResponseCache, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
-from .manifest import iter_samples, load_samples
+from .manifest import iter_samples, load_samples, refuse_overwriting_input
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
@@ -287,6 +287,7 @@ async def score_async(
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
     """
     rubric = load_rubric(rubric)
+    refuse_overwriting_input(samples, out)
     if backend is None:
         from .backends.vllm import resolve_default_backend
 
