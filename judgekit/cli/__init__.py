@@ -51,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
     prints its own usage (``judgekit [-h] COMMAND ...``) instead of the subcommand's. Each parser
     of this class (subcommand parsers inherit it) reports what it was left itself."""
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+    def parse_known_args(self, args=None, namespace=None):
         namespace, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
