@@ -43,6 +43,7 @@ SUBCOMMANDS = [
     "judgekit.cli.edit",
     "judgekit.cli.cache",
     "judgekit.cli.merge",
+    "judgekit.cli.bench",
 ]
 
 
