@@ -28,7 +28,7 @@ from .cache import ResponseCache, answering_endpoint, backend_identity, request_
 from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
 from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
 from .images import max_image_pixels as image_pixel_limit
-from .manifest import iter_samples, load_samples
+from .manifest import iter_samples, load_samples, refuse_overwriting_input
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
@@ -349,6 +349,7 @@ async def score_async(
     if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
         raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
     rubric = load_rubric(rubric)
+    refuse_overwriting_input(samples, out)
     if backend is None:
         from .backends.vllm import resolve_default_backend
 

@@ -21,6 +21,8 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..errors import InputError
+
 #: Seconds an unfinished assignment holds its item against other raters (see the module doc).
 DEFAULT_TTL = 3600.0
 
@@ -72,7 +74,7 @@ def pick_next(
     ``seen_by_rater`` are the items the rater was ever assigned (done or not): never again.
     """
     if k < 1:
-        raise ValueError("k must be >= 1")
+        raise InputError("k must be >= 1")
     best: tuple[int, int] | None = None
     choice = None
     for item in items:
