@@ -27,7 +27,7 @@ from ..rubric import Rubric
 from ..types import Result, Sample
 from . import replies
 from .aggregate import Unit, mean
-from .base import BenchRequest, Prepared
+from .base import BenchRequest, ImportedOutputs, Prepared, check_import_options
 from .card import Part, PromptChoice, ProtocolCard
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -197,13 +197,15 @@ def official_text(estimates: dict[str, float]) -> str:
             f"overall-short  overall-long\n{estimates['overall (short)']:.4f}  {estimates['overall (long)']:.4f}")
 
 
-def import_outputs(source: Path) -> list[Result]:
+def import_outputs(source: Path, options: dict[str, Any]) -> ImportedOutputs:
     """Results from the official judge's per-image replies as ``eval_with_vlm.py`` writes them
     (``<model>/<type>/<long|short>/<line index>.json`` with ``gt_answers`` and ``model_pred``;
     ``source`` is the model's folder), scored as ``summary_results.py`` scores them."""
+    check_import_options(options, ())
     if not source.is_dir():
         raise ConfigError(f"{source}: not a folder of <type>/<long|short>/<index>.json judge outputs")
     out = []
+    truncated = 0
     for f in sorted(source.glob("*/*/*.json")):
         kind, length = f.parent.parent.name, f.parent.name
         if length not in LENGTHS:
@@ -213,6 +215,7 @@ def import_outputs(source: Path) -> list[Result]:
         if not isinstance(gt, list) or not isinstance(pred, list):
             raise DataError(f"{f}: lacks the gt_answers and model_pred lists")
         pairs = list(zip(gt, pred))  # as summary_results.py: zip stops at the shorter list
+        truncated += len(gt) != len(pred)
         correct = sum(str(g).strip().lower() == str(p).strip().lower() for g, p in pairs)
         scores = {"overall": correct / len(pairs) if pairs else 0.0, "correct": float(correct), "total": float(len(pairs))}
         out.append(Result(sample_id=f"{kind}:{length}:{f.stem}", prompt_id=f"{kind}:{f.stem}", rubric="tiif-published",
@@ -221,4 +224,6 @@ def import_outputs(source: Path) -> list[Result]:
                           details={"model_output": data.get("model_output")}))
     if not out:
         raise DataError(f"{source}: no <type>/<long|short>/<index>.json judge outputs in it")
-    return out
+    notes = [f"{truncated} replies answer another number of questions than asked: scored over the shorter list, "
+             "as summary_results.py does"] if truncated else []
+    return out, notes

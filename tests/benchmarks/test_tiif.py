@@ -129,4 +129,5 @@ def test_tiif_import_of_published_judge_outputs_aggregates_them_the_official_way
     assert got["Mean_Accuracy (all cells)"] == pytest.approx(sum(acc.values()) / len(acc))
     assert "official judge outputs imported from" in capsys.readouterr().out
     assert main(["bench", "report", str(out), "--bootstrap", "100"]) == 0
-    assert main(["bench", "import", "gedit", str(root), "--out", str(tmp_path / "o2")]) == 2
+    assert main(["bench", "import", "dpg", str(root), "--out", str(tmp_path / "o2")]) == 2
+    assert main(["bench", "import", "tiif", str(root), "--out", str(tmp_path / "o3"), "--set", "language=en"]) == 2
