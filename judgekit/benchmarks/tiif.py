@@ -85,9 +85,14 @@ CARD = ProtocolCard(
         "reruns differ; the maintainers now require temperature 0 and a pinned GPT-4o (A113N-W3I/TIIF-Bench #12)",
         "a reply whose answer count differs from the question count is retried without limit",
         "a missing image is skipped with a printed error, shrinking its cell",
+        "the paper's testmini table lists under Attribute+Relation what summary_dimension_results.py computes for "
+        "Attribute+Reasoning, and the other way round",
     ),
     published_outputs="eval-results/ holds the official judges' per-image replies for the testmini subset "
-                      "(GPT-4o and Qwen-VL, 25 models); the repository has no license, so judgekit does not vendor them",
+                      "(GPT-4o and Qwen-VL, 25 models); the repository has no license, so judgekit does not vendor them. "
+                      "Aggregated officially they give overalls 0.17 above the paper's testmini table for 10 of 13 models "
+                      "and differ more for FLUX.1 Pro, DALL-E 3 and SD 3 (docs/benchmarks.md): the paper's table was not "
+                      "computed from these files by the released scripts",
 )
 
 
