@@ -30,7 +30,6 @@ from ..rubric import Rubric
 from ..types import Result, Sample
 from .card import PromptChoice
 
-
 #: ``import_outputs``' answer: the results and notes printed under the headline.
 ImportedOutputs = tuple[list[Result], list[str]]
 
