@@ -129,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in format_endpoint_counts(results.run_info):
         print(line)
+    if ray_info := results.run_info.get("ray"):  # ray-vllm: engines start once per replica (+ restarts)
+        print(f"ray-vllm: {ray_info['engines_started']} engines started for {ray_info['replicas']} replicas, "
+              f"{ray_info['batches']} batches ({ray_info['batches_retried']} sent again)")
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)
