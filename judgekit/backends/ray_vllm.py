@@ -167,8 +167,9 @@ class RayVLLMBackend:
         replicas, batch_size = int(_coerce(replicas)), int(_coerce(batch_size))
         if replicas < 1 or batch_size < 1:
             raise ConfigError(f"ray-vllm:{model}: replicas and batch_size must be at least 1")
-        for legacy in ("job_size",):  # the Ray Data design's knob: nothing to size now
-            engine_options.pop(legacy, None)
+        if "job_size" in engine_options:  # the knob of the earlier one-Ray-Data-job-per-batch design
+            raise ConfigError(f"ray-vllm:{model}: job_size is no longer an option: the engines now live for the "
+                              "whole run (use batch_size for the requests per engine call)")
         self.ray = _import_ray()
         self.model, self.spec = model, f"ray-vllm:{model}"
         self.replicas, self.batch_size = replicas, batch_size

@@ -21,6 +21,8 @@ def test_ray_flags_do_not_apply_to_other_backends():
 def test_bad_replicas_is_a_usage_error():
     with pytest.raises(ConfigError, match="replicas and batch_size must be at least 1"):
         make_backend("ray-vllm:/models/x", settings={"replicas": 0})
+    with pytest.raises(ConfigError, match="job_size is no longer an option"):
+        make_backend("ray-vllm:/models/x", job_size=100)
 
 
 def test_cli_refuses_replicas_with_openai(manifest_factory, tmp_path, capsys):
