@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .io import iter_jsonl
+from .judge_card import build_card, mixed_note
 from .summaries import Summary, pairwise_summary, pointwise_summary, require_pandas
 from .types import Result
 
@@ -63,8 +64,17 @@ class Results:
 
             raise ConfigError(f"summary(over=...) takes 'seeds' or nothing; got over={over!r}")
         if self.kind == "pairwise":
-            return pairwise_summary(self.records, n_boot=n_boot, seed=seed)
-        return pointwise_summary(self.records, n_boot=n_boot, seed=seed)
+            out: Summary = pairwise_summary(self.records, n_boot=n_boot, seed=seed)
+        else:
+            out = pointwise_summary(self.records, n_boot=n_boot, seed=seed)
+        mixed = mixed_note(self.records)  # answers from several served models are never mixed silently
+        if mixed:
+            out.notes.append(mixed)
+        return out
+
+    def card(self, results_file: str | None = None) -> dict[str, Any]:
+        """The judge card of these records: who answered, with counts (``judgekit.judge_card``)."""
+        return build_card(self.records, self.run_info, results_file)
 
     def to_pandas(self, long: bool = False) -> pandas.DataFrame:
         """One row per sample (``scores`` spread into ``score.<dimension>`` columns), or with

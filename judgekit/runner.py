@@ -26,6 +26,15 @@ from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
 from .cache import ResponseCache, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
+from .judge_card import (
+    alias_line,
+    build_card,
+    card_path,
+    record_judge,
+    run_judge,
+    served_identity,
+    write_card,
+)
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
@@ -137,6 +146,8 @@ class Run:
         window: int,
         progress: _Progress,
         provenance: dict[str, Any],
+        pin_model: str | None = None,
+        recheck: str | None = None,
     ):
         self.method, self.backend, self.cache = method, backend, cache
         self.out, self.window, self.progress = out, window, progress
@@ -148,6 +159,15 @@ class Run:
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
         self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
+        # A recheck (judgekit drift) reads nothing from the cache and stores its answers under
+        # the identity plus its own label: beside the earlier answers, never over them.
+        self.recheck = recheck
+        self.store_identity = self.identity if recheck is None else {**self.identity, "recheck": recheck}
+        # Who judges (judge_card.py): recorded on every result; replies must come from
+        # `pin_model` when it is set (--pin-model), and an alias is told once on stderr.
+        self.judge = run_judge(backend.describe() or {}, self.identity)
+        self.pin_model = pin_model
+        self._alias_told = False
         self.results: dict[int, Result] = {}
         self._fh: TextIO | None = None
         self._flushed = 0.0
@@ -159,8 +179,8 @@ class Run:
         caching = self.cache.enabled
         source = self.fresh
         for attempt in range(attempts):
-            key = request_key(self.identity, call.request, attempt) if caching else ""
-            found = self.cache.lookup(key) if caching else None
+            key = request_key(self.store_identity, call.request, attempt) if caching else ""
+            found = self.cache.lookup(key) if caching and self.recheck is None else None
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
@@ -170,12 +190,39 @@ class Run:
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
-                    self.cache.put(key, self.identity, resp)
+                    self.cache.put(key, self.store_identity, resp)
+            source = self._identified(resp, source)
+            refused = self._off_pin(source)
+            if refused:  # another model answered: retrying would ask the same server again
+                return CallOutcome(call.key, None, resp, refused, attempt + 1, source)
             try:
                 return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1, source)
             except VerdictParseError as exc:
                 reason = exc.reason
         return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
+
+    def _identified(self, resp: ChatResponse, source: dict[str, Any]) -> dict[str, Any]:
+        """``source`` plus who answered (served id, fingerprint) and the reply's token usage."""
+        served = served_identity(resp)
+        if "served_model" not in served and source["from"] == "fresh" and self.judge.get("engine"):
+            # An in-process engine serves exactly the model it loaded (its version is in `judge`).
+            served["served_model"] = self.judge.get("requested_model")
+        out = {**source, **served}
+        if resp.usage:
+            out["usage"] = dict(resp.usage)
+        sid, requested = served.get("served_model"), self.judge.get("requested_model")
+        if sid and requested and sid != requested and not self._alias_told:
+            self._alias_told = True
+            print(f"judgekit: note: {alias_line(str(requested), [sid])}", file=sys.stderr)
+        return out
+
+    def _off_pin(self, source: dict[str, Any]) -> str | None:
+        """Why a reply is refused under --pin-model (None when it is accepted)."""
+        if self.pin_model is None or source.get("served_model") == self.pin_model:
+            return None
+        where = " (a cached answer)" if source["from"] == "cache" else ""
+        sid = source.get("served_model") or "an unrecorded model"
+        return f"served by {sid}{where}, not by the pinned model {self.pin_model} (--pin-model)"
 
     def _failed(self, sample: Sample, error: str) -> Result:
         return Result.for_sample(sample, self.provenance.get("rubric", ""), status="failed", error=error)
@@ -187,6 +234,7 @@ class Run:
                 # decoded), and a thread hop per sample costs more than it saves.
                 calls = self.method.plan(sample)
             except (SampleError, JudgekitError) as exc:
+                calls = []
                 result = self._failed(sample, str(exc))
             else:
                 outcomes = await asyncio.gather(*(self._call(c) for c in calls))
@@ -194,6 +242,8 @@ class Run:
                 # Per call: answered now or replayed from the cache, and by which endpoint.
                 result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
             result.provenance = self.provenance
+            setattr(result, "judge", record_judge(self.judge, (c.request.decoding() for c in calls),  # noqa: B010
+                                                  result.details.get("sources") or {}, self.pin_model))
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
             self.results[index] = result
@@ -239,6 +289,8 @@ class Run:
         results = Results([self.results[i] for i in sorted(self.results)], run_info)
         if self.out is not None:
             results.save(self.out)  # final file in manifest order
+            # The judge card beside the results (judge_card.py): who answered, with counts.
+            write_card(card_path(self.out), build_card(results.records, run_info, self.out.name))
         return results
 
 
@@ -276,6 +328,8 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    pin_model: str | None = None,
+    recheck: str | None = None,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -285,6 +339,9 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
+    ``pin_model``: fail (per sample) every reply whose served model id differs (judge_card.py).
+    ``recheck``: a label; read no cached answer, store fresh ones under the backend identity plus
+    this label (never over earlier answers): what ``judgekit drift`` runs with.
     """
     rubric = load_rubric(rubric)
     if backend is None:
@@ -319,7 +376,8 @@ async def score_async(
         provenance["shard"] = part.to_json()  # `judgekit merge` checks the parts against it
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
-    run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
+    run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
+              pin_model=pin_model, recheck=recheck)
     try:
         return await run.run(it)
     finally:

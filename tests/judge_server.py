@@ -35,6 +35,9 @@ class Reply:
     drop: bool = False  # close the connection without answering
     error_body: str = '{"error": {"message": "scripted failure"}}'
     top_logprobs: list[tuple[str, float]] | None = None
+    model: str | None = None  # the served model id the reply names (default: the requested one)
+    system_fingerprint: str | None = None  # sent only when set, as servers without one do
+    no_logprobs: bool = False  # ignore a request's `logprobs`, as many current API models do
 
 
 def _digest(body: dict) -> int:
@@ -159,7 +162,7 @@ class JudgeServer:
             "finish_reason": "stop",
             "logprobs": None,
         }
-        if body.get("logprobs"):
+        if body.get("logprobs") and not reply.no_logprobs:
             top = reply.top_logprobs or [("Yes", -0.4), ("No", -1.2), (" yes", -3.0), ("no", -4.0), ("Maybe", -6.0)]
             k = body.get("top_logprobs") or 1
             first = {
@@ -169,14 +172,17 @@ class JudgeServer:
                 "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in top[:k]],
             }
             choice["logprobs"] = {"content": [first]}
-        return {
+        out = {
             "id": f"chatcmpl-{n}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": body.get("model", "judge"),
+            "model": reply.model or body.get("model", "judge"),
             "choices": [choice],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
         }
+        if reply.system_fingerprint:
+            out["system_fingerprint"] = reply.system_fingerprint
+        return out
 
     # --- lifecycle ----------------------------------------------------------------------------
 

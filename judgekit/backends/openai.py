@@ -117,7 +117,10 @@ def completion_response(completion: ChatCompletion, latency: float) -> ChatRespo
     usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
     return ChatResponse(text=choice.message.content or "", logprobs=logprobs,
                         usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
-                        raw={"id": completion.id, "finish_reason": choice.finish_reason})
+                        raw={"id": completion.id, "finish_reason": choice.finish_reason},
+                        # Who answered: an alias (gpt-4o) is served as a dated snapshot (judge_card.py).
+                        served={k: v for k, v in (("served_model", completion.model),
+                                                  ("system_fingerprint", completion.system_fingerprint)) if v})
 
 
 class OpenAIBackend:

@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--pin-model", metavar="ID", help="fail (per sample) every reply whose served model id (the reply's "
+                   "`model`) is not ID, so a silently upgraded judge cannot mix into the run (docs/reproducibility.md)")
     add_scale_arguments(p)
     p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
@@ -92,6 +94,7 @@ async def _run(args: argparse.Namespace):
             concurrency=args.concurrency,
             method_options=method_options,
             shard=args.shard,
+            pin_model=args.pin_model,
         )
     finally:
         await backend.aclose()
@@ -112,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in format_endpoint_counts(results.run_info):
         print(line)
+    from ..judge_card import card_path
+
+    print(f"judge card: {card_path(args.out)} (`judgekit results info {args.out}`)")
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)

@@ -153,7 +153,11 @@ def report(
     title = title or f"judgekit report: {', '.join(sorted({r['r'] for r in rows}))}"
     subtitle = (f"{len(rows):,} samples · {n_failed:,} failed · {', '.join(name for name, _ in files)} · "
                 f"judgekit {__version__} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    text = html.page(data, title, subtitle, link_images)
+    from ..judge_card import build_card, header_line
+
+    card = build_card(r for _, recs in files for r in recs)
+    data["judge_card"] = card  # the whole card in the page's data; its identity line in the header
+    text = html.page(data, title, subtitle, link_images, judge=header_line(card))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
