@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -77,6 +78,39 @@ def run_judge(description: Mapping[str, Any], identity: Mapping[str, Any]) -> di
 def served_identity(resp: ChatResponse) -> dict[str, Any]:
     """What a reply says about who answered (``served_model``, ``system_fingerprint``)."""
     return {k: v for k, v in (resp.served or {}).items() if v is not None}
+
+
+class JudgeWitness:
+    """What a run learns about its judge as the replies come in: it adds the served identity
+    and token usage to each call's source, tells an alias once on stderr, and names why a reply
+    is refused under ``--pin-model``."""
+
+    def __init__(self, judge: Mapping[str, Any], pin_model: str | None = None):
+        self.judge, self.pin_model = judge, pin_model
+        self._alias_told = False
+
+    def identified(self, resp: ChatResponse, source: Mapping[str, Any]) -> dict[str, Any]:
+        """``source`` plus who answered (served id, fingerprint) and the reply's token usage."""
+        served = served_identity(resp)
+        if "served_model" not in served and source.get("from") == "fresh" and self.judge.get("engine"):
+            # An in-process engine serves exactly the model it loaded (its version is in `judge`).
+            served["served_model"] = self.judge.get("requested_model")
+        out = {**source, **served}
+        if resp.usage:
+            out["usage"] = dict(resp.usage)
+        sid, requested = served.get("served_model"), self.judge.get("requested_model")
+        if sid and requested and sid != requested and not self._alias_told:
+            self._alias_told = True
+            print(f"judgekit: note: {alias_line(str(requested), [sid])}", file=sys.stderr)
+        return out
+
+    def refusal(self, source: Mapping[str, Any]) -> str | None:
+        """Why a reply is refused under --pin-model (None when it is accepted)."""
+        if self.pin_model is None or source.get("served_model") == self.pin_model:
+            return None
+        where = " (a cached answer)" if source.get("from") == "cache" else ""
+        sid = source.get("served_model") or "an unrecorded model"
+        return f"served by {sid}{where}, not by the pinned model {self.pin_model} (--pin-model)"
 
 
 def record_judge(judge: Mapping[str, Any], sampling: Iterable[Mapping[str, Any]],

@@ -23,20 +23,15 @@ from typing import Any, TextIO
 from ._sync import same_signature
 from ._version import __version__
 from .backends import Backend, make_backend
+from .backends.logprob_probe import LogprobCheck
 from .backends.preflight import ReadyGate
 from .cache import ResponseCache, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
-from .judge_card import (
-    alias_line,
-    build_card,
-    card_path,
-    record_judge,
-    run_judge,
-    served_identity,
-    write_card,
-)
+from .judge_card import JudgeWitness, build_card, card_path, record_judge, run_judge, write_card
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
+from .methods.repeats import check_repeats, judge_repeated, record_repeats, repeated_calls
+from .methods.vqascore import answers_options
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
@@ -148,6 +143,8 @@ class Run:
         provenance: dict[str, Any],
         pin_model: str | None = None,
         recheck: str | None = None,
+        repeats: int = 1,
+        aggregate: str = "mean",
     ):
         self.method, self.backend, self.cache = method, backend, cache
         self.out, self.window, self.progress = out, window, progress
@@ -156,6 +153,10 @@ class Run:
         # The backend's pre-flight check, run on the first cache miss: a backend that cannot
         # answer at all (nothing listening, no such model) stops the run with its reason.
         self.gate = ReadyGate(backend)
+        # Rubrics that read answer probabilities ask once whether the judge returns top_logprobs,
+        # and stop the run with the alternatives when it does not (backends/logprob_probe.py).
+        needs = getattr(method, "needs_logprobs", False) and not getattr(backend, "replays_answers", False)
+        self.logprob_gate = ReadyGate(LogprobCheck(backend, method.kind)) if needs else None
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
         self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
@@ -163,11 +164,12 @@ class Run:
         # the identity plus its own label: beside the earlier answers, never over them.
         self.recheck = recheck
         self.store_identity = self.identity if recheck is None else {**self.identity, "recheck": recheck}
+        self.repeats, self.aggregate = repeats, aggregate  # --repeats K: a self-ensemble per call
         # Who judges (judge_card.py): recorded on every result; replies must come from
         # `pin_model` when it is set (--pin-model), and an alias is told once on stderr.
         self.judge = run_judge(backend.describe() or {}, self.identity)
         self.pin_model = pin_model
-        self._alias_told = False
+        self.witness = JudgeWitness(self.judge, pin_model)
         self.results: dict[int, Result] = {}
         self._fh: TextIO | None = None
         self._flushed = 0.0
@@ -186,13 +188,15 @@ class Run:
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
             else:
                 await self.gate.wait()
+                if self.logprob_gate is not None:
+                    await self.logprob_gate.wait()
                 resp, source = await self.dispatcher.submit(call.request), self.fresh
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
                     self.cache.put(key, self.store_identity, resp)
-            source = self._identified(resp, source)
-            refused = self._off_pin(source)
+            source = self.witness.identified(resp, source)
+            refused = self.witness.refusal(source)
             if refused:  # another model answered: retrying would ask the same server again
                 return CallOutcome(call.key, None, resp, refused, attempt + 1, source)
             try:
@@ -201,28 +205,15 @@ class Run:
                 reason = exc.reason
         return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
 
-    def _identified(self, resp: ChatResponse, source: dict[str, Any]) -> dict[str, Any]:
-        """``source`` plus who answered (served id, fingerprint) and the reply's token usage."""
-        served = served_identity(resp)
-        if "served_model" not in served and source["from"] == "fresh" and self.judge.get("engine"):
-            # An in-process engine serves exactly the model it loaded (its version is in `judge`).
-            served["served_model"] = self.judge.get("requested_model")
-        out = {**source, **served}
-        if resp.usage:
-            out["usage"] = dict(resp.usage)
-        sid, requested = served.get("served_model"), self.judge.get("requested_model")
-        if sid and requested and sid != requested and not self._alias_told:
-            self._alias_told = True
-            print(f"judgekit: note: {alias_line(str(requested), [sid])}", file=sys.stderr)
-        return out
+    async def _judged(self, call: JudgeCall) -> tuple[CallOutcome, list[CallOutcome], dict[str | None, list[float]]]:
+        if self.repeats == 1:
+            o = await self._call(call)
+            return o, [o], {}
+        return await judge_repeated(self._call, call, self.repeats, self.aggregate)
 
-    def _off_pin(self, source: dict[str, Any]) -> str | None:
-        """Why a reply is refused under --pin-model (None when it is accepted)."""
-        if self.pin_model is None or source.get("served_model") == self.pin_model:
-            return None
-        where = " (a cached answer)" if source["from"] == "cache" else ""
-        sid = source.get("served_model") or "an unrecorded model"
-        return f"served by {sid}{where}, not by the pinned model {self.pin_model} (--pin-model)"
+    def _stopped(self) -> JudgekitError | None:
+        """The error of a pre-flight check that failed (the backend cannot judge this run)."""
+        return self.gate.error or (self.logprob_gate.error if self.logprob_gate is not None else None)
 
     def _failed(self, sample: Sample, error: str) -> Result:
         return Result.for_sample(sample, self.provenance.get("rubric", ""), status="failed", error=error)
@@ -237,13 +228,19 @@ class Run:
                 calls = []
                 result = self._failed(sample, str(exc))
             else:
-                outcomes = await asyncio.gather(*(self._call(c) for c in calls))
-                result = self.method.combine(sample, {o.key: o for o in outcomes})
-                # Per call: answered now or replayed from the cache, and by which endpoint.
-                result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
+                judged = await asyncio.gather(*(self._judged(c) for c in calls))
+                result = self.method.combine(sample, {o.key: o for o, _, _ in judged})
+                # Per call: answered now or replayed from the cache, and by which endpoint
+                # (with --repeats, per repeat: "<call>#1" ... "<call>#K").
+                result.details["sources"] = {
+                    (o.key if len(reps) == 1 else f"{o.key}#{i + 1}"): r.source
+                    for o, reps, _ in judged for i, r in enumerate(reps) if r.source}
+                if self.repeats > 1:
+                    record_repeats(self.method, sample, result, list(judged))
             result.provenance = self.provenance
-            setattr(result, "judge", record_judge(self.judge, (c.request.decoding() for c in calls),  # noqa: B010
-                                                  result.details.get("sources") or {}, self.pin_model))
+            sent = (r.request.decoding() for c in calls for r in repeated_calls(c, self.repeats))
+            setattr(result, "judge", record_judge(self.judge, sent, result.details.get("sources") or {},  # noqa: B010
+                                                  self.pin_model))
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
             self.results[index] = result
@@ -255,7 +252,7 @@ class Run:
                     self._flushed = now
             self.progress.update(result.status == "failed")
         except Exception as exc:  # never lose a sample to an unexpected bug: record it
-            if self.gate.error is not None:
+            if self._stopped() is not None:
                 return  # the backend is unusable: run() raises its error, no sample is "failed"
             self.results[index] = self._failed(sample, f"internal error: {type(exc).__name__}: {exc}")
             self.progress.update(True)
@@ -272,13 +269,14 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
-                if self.gate.error is not None:
+                if self._stopped() is not None:
                     break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
             await asyncio.gather(*tasks)
-            if self.gate.error is not None:
-                raise self.gate.error
+            stopped = self._stopped()
+            if stopped is not None:
+                raise stopped
         finally:
             await self.dispatcher.aclose()
             if self._fh is not None:
@@ -330,6 +328,9 @@ async def score_async(
     shard: str | Shard | None = None,
     pin_model: str | None = None,
     recheck: str | None = None,
+    repeats: int = 1,
+    aggregate: str = "mean",
+    answers: str = "logprob",
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -342,8 +343,15 @@ async def score_async(
     ``pin_model``: fail (per sample) every reply whose served model id differs (judge_card.py).
     ``recheck``: a label; read no cached answer, store fresh ones under the backend identity plus
     this label (never over earlier answers): what ``judgekit drift`` runs with.
+    ``repeats=K`` judges each call K times (seeds 0..K-1) and combines the K scores by
+    ``aggregate`` (mean, median or majority); pointwise rubrics only (methods/repeats.py).
+    ``answers="text"``: rubrics that read answer probabilities (vqascore, probability answers)
+    read yes/no from the reply's text instead, for judges without logprobs (records say
+    ``scoring_mode: text``); by default such a run first checks that the judge returns them.
     """
     rubric = load_rubric(rubric)
+    check_repeats(rubric, repeats, aggregate)
+    method_options = {**(method_options or {}), **answers_options(rubric, answers)}
     if backend is None:
         from .backends.vllm import resolve_default_backend
 
@@ -372,12 +380,14 @@ async def score_async(
         "judgekit_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if repeats > 1:
+        provenance["repeats"], provenance["aggregate"] = repeats, aggregate
     if part is not None:
         provenance["shard"] = part.to_json()  # `judgekit merge` checks the parts against it
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
-              pin_model=pin_model, recheck=recheck)
+              pin_model=pin_model, recheck=recheck, repeats=repeats, aggregate=aggregate)
     try:
         return await run.run(it)
     finally:

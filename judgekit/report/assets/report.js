@@ -336,6 +336,14 @@
       box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
         ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value, 3, true), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
     }
+    // The judge's own noise (--repeats K), beside the score CIs: a model difference smaller than it is not one.
+    for (const sec of D.repeats || []) {
+      const icc = (r, k) => ci({ value: r[k], ci_low: r[k + "_ci"][0], ci_high: r[k + "_ci"][1] });
+      box.append(el("h2", { class: "jk-sec-repeats", text: `Judge repeat agreement: K=${sec.rows[0].k} judgments per sample (ICC one-way random effects, 95% F interval) · ${sec.file}` }));
+      box.append(table([["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"], ["all K agree", (r) => fmt(r.share_agreeing, 3, true), "jk-num"],
+        ["mean within-sample SD", (r) => fmt(r.mean_within_sd, 3, true), "jk-num"], ["ICC(1,1)", (r) => icc(r, "icc_1_1"), "jk-num"],
+        ["ICC(1,k)", (r) => icc(r, "icc_1_k"), "jk-num"]], sec.rows));
+    }
     if (D.wins.length) {
       box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
       box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["n", (r) => fmt(r.n), "jk-num"], ["W/L/T", (r) => `${r.wins}/${r.losses}/${r.ties}`, "jk-num"],
