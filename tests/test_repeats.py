@@ -24,7 +24,7 @@ def noisy(body, n):
     true = 1 + _digest(body) % 5
     rng = np.random.default_rng([_digest(body), int(body.get("seed") or 0)])
     score = int(np.clip(round(true + rng.normal(0, 0.8)), 1, 5))
-    return Reply(content=json.dumps({"reasoning": f"noisy {score}", "score": score}))
+    return Reply(content=json.dumps({"reasoning": f"true {true}, said {score}", "score": score}))
 
 
 def icc_by_anova(m: np.ndarray) -> tuple[float, float]:
@@ -81,6 +81,16 @@ def test_repeats_record_k_answers_aggregate_by_mean_and_measure_the_judge_noise(
     [sec] = blob["repeats"]
     assert sec["rows"][0]["icc_1_1"] == pytest.approx(icc11)
     assert "jk-sec-repeats" in page and "ICC(1,k)" in page
+
+    # K=1 against K=5 on the same human labels (here, the true scores): calibrate's paired
+    # comparison of two scorers reads the first repeat alone from `overall_first_repeat`.
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps({"sample_id": r.sample_id, "rater": "h", "score": int(r.reasoning["aesthetics"][5])})
+                              + "\n" for r in res))
+    assert main(["calibrate", "--compare", "--judge", f"k5={out}", "--judge", f"k1={out}:overall_first_repeat",
+                 "--human", str(labels), "--human-scale", "1,5", "--bootstrap", "200"]) == 0
+    compared = capsys.readouterr().out
+    assert "k5" in compared and "k1" in compared and "paired bootstrap p" in compared
 
 
 def test_a_rerun_with_repeats_replays_from_the_cache_and_repeat_one_is_the_plain_call(judge_server, manifest_factory, tmp_path):

@@ -8,12 +8,16 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 import judgekit as jk
 from judgekit.backends.logprob_probe import PROBE_TEXT, usable_logprobs
 from judgekit.cli import main
+from judgekit.errors import ConfigError
 from judgekit.results import Results
 from judgekit.types import ChatResponse, TokenLogprob
 from tests.judge_server import Reply, _digest
+from tests.methods.test_questions import dsg_case  # noqa: F401  (the fixture)
 
 
 def no_logprobs(body, n):
@@ -96,3 +100,15 @@ def test_usable_logprobs():
     assert usable_logprobs(ChatResponse(logprobs=[TokenLogprob("yes", -0.1)])) == \
         "the reply carries logprobs but no top_logprobs alternatives"
     assert usable_logprobs(ChatResponse(logprobs=[TokenLogprob("yes", -0.1, [("yes", -0.1)])])) is None
+
+
+def test_probability_answers_to_questions_follow_the_same_rule(judge_server, dsg_case):  # noqa: F811 (the fixture)
+    manifest, questions = dsg_case
+    judge_server.script = lambda body, n: Reply(no_logprobs=True)  # schema-conforming JSON, no logprobs
+    opts = {"questions": str(questions), "answer_mode": "prob"}
+    with pytest.raises(ConfigError, match="returns no usable top_logprobs .* which questions needs"):
+        jk.score("dsg", str(manifest), backend="openai:judge", base_url=judge_server.url, cache=False, method_options=opts)
+    res = jk.score("dsg", str(manifest), backend="openai:judge", base_url=judge_server.url, cache=False,
+                   method_options=opts, answers="text")
+    assert all(r.status == "ok" and r.model_extra["scoring_mode"] == "text" for r in res)
+    assert all("logprobs" not in b for b in judge_server.received[1:])  # answered by their text (the choice schema)
