@@ -18,6 +18,7 @@ from judgekit.cli import main
 from judgekit.drift.compare import dimension_figures, pairwise_figures
 from judgekit.drift.sampling import stratified_sample
 from judgekit.types import Result
+from tests.fixtures_spine import write_png
 from tests.judge_server import Reply, _digest
 
 
@@ -134,3 +135,38 @@ def test_pairwise_flip_rate():
     f = pairwise_figures(then, now)
     # One reversal (1), one tie that became a win (3: changed, not a flip), two unchanged.
     assert f == {"pairs": 4, "winner_agreement": 0.5, "flip_rate": 0.25, "flips": 1}
+
+
+def _pairs(tmp_path, n=8):
+    lines = []
+    for i in range(n):
+        a = write_png(tmp_path / "img" / f"{i}a.png", seed=100 + i)
+        b = write_png(tmp_path / "img" / f"{i}b.png", seed=200 + i)
+        lines.append({"id": f"pair{i}", "prompt": f"a cube {i}", "prompt_id": f"p{i}", "image_a": f"img/{a.name}",
+                      "image_b": f"img/{b.name}", "model_a": "alpha", "model_b": "beta"})
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def prefers(flip_after: int):
+    """A consistent judge: it prefers the image whose data URL sorts first, in either order;
+    from request ``flip_after`` on it prefers the other one (every winner reverses)."""
+    def script(body, n):
+        user = [m for m in body["messages"] if m["role"] == "user"][0]["content"]
+        first, second = [p["image_url"]["url"] for p in user if p["type"] == "image_url"][:2]
+        winner = "A" if (first < second) != (n >= flip_after) else "B"
+        return Reply(content=json.dumps({"reasoning": "scripted", "winner": winner}))
+    return script
+
+
+def test_pairwise_drift_is_found_by_its_flip_rate(judge_server, tmp_path, capsys):
+    judge_server.script = prefers(16)  # 8 pairs x 2 orders, then every winner reverses
+    then = tmp_path / "then.jsonl"
+    assert main(["score", "--rubric", "pairwise-t2i", "--data", str(_pairs(tmp_path)), "--backend", "openai:judge",
+                 "--base-url", judge_server.url, "--no-progress", "--out", str(then), "--no-cache"]) == 0
+    assert all(r.status == "ok" and r.winner in ("model_a", "model_b") for r in jk.load_results(then))
+    assert _drift(tmp_path, then, "--no-cache") == 4  # rebuilt from the records' own inputs (no --data)
+    report = json.loads((tmp_path / "drift.json").read_text())
+    assert report["pairwise"] == {"pairs": 8, "winner_agreement": 0.0, "flip_rate": 1.0, "flips": 8}
+    assert any(r.startswith("pairwise: winner agreement 0.000") for r in report["reasons"])
