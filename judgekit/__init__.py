@@ -14,6 +14,7 @@ from . import calibration, metrics  # metrics is lazy: no torch until a metric i
 from ._version import __version__
 from .calibration import apply_calibration, calibrate
 from .datasets.questions import load_questions, save_questions
+from .drift import drift_check
 from .errors import (
     BackendError,
     ConfigError,
@@ -54,6 +55,7 @@ __all__ = [
     "apply_calibration",
     "calibrate",
     "calibration",
+    "drift_check",
     "generate_questions",
     "load_questions",
     "load_results",

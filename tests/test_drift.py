@@ -78,6 +78,8 @@ def test_an_unchanged_judge_is_not_flagged_and_earlier_answers_stay_in_the_cache
     assert report["verdict"] == "no drift" and not report["reasons"]
     f = {x["dimension"]: x for x in report["dimensions"]}["aesthetics"]
     assert f["exact_agreement"] == 1.0 and f["mean_shift"] == 0.0 and f["spearman"] == pytest.approx(1.0)
+    # The same check from Python (no cache at all this time).
+    assert jk.drift_check(then, sample=4, cache=False)["verdict"] == "no drift"
 
     # Now the judge moves: drift's fresh answers went in beside the earlier ones, so a plain
     # rerun still replays the run's own answers, and the cache holds both sets.

@@ -235,3 +235,23 @@ def test_linked_images_load_from_disk_under_the_page_policy(chromium, zoo):
     assert widths and all(w == 320 for w in widths)  # the original files, not thumbnails
     assert chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-img-error")  # the missing one
     assert console_errors(chromium) == []
+
+
+def test_repeat_agreement_and_the_judge_identity_render(chromium, judge_server, tmp_path):
+    """Issue 19: the judge's repeat agreement beside the score CIs, and its identity in the header."""
+    from tests.fixtures_spine import make_manifest
+    from tests.test_repeats import noisy
+
+    judge_server.script = noisy
+    res = jk.score("aesthetics-simple", str(make_manifest(tmp_path, 12)), backend="openai:judge",
+                   base_url=judge_server.url, cache=False, repeats=3)
+    info = jk.report(res, tmp_path / "repeats.html", n_boot=50)
+    open_page(chromium, info.path)
+    [head] = chromium.find_elements(By.CSS_SELECTOR, "h2.jk-sec-repeats")
+    assert "K=3" in head.text
+    text = chromium.find_element(By.CSS_SELECTOR, "h2.jk-sec-repeats + div table").text
+    [row] = res.repeat_agreement()
+    icc = f"{row['icc_1_1']:.3f} [{row['icc_1_1_ci'][0]:.3f}, {row['icc_1_1_ci'][1]:.3f}]"
+    assert "ICC(1,1)" in text and icc in text
+    assert "served judge (36)" in chromium.find_element(By.CSS_SELECTOR, ".jk-judge").text
+    assert console_errors(chromium) == []
