@@ -128,3 +128,17 @@ def test_repeat_agreement_edges():
     assert np.isnan(constant["icc_1_1"])  # nothing varies: reliability is undefined, not 1
     one = repeat_agreement([[1, 2, 3]])
     assert one["n"] == 1 and np.isnan(one["icc_1_1"]) and one["mean_within_sd"] == 1.0
+
+
+def test_repeats_for_power_is_the_smallest_k_with_enough_power():
+    from judgekit.stats.repeats import repeats_for_power
+
+    def power(k, diff_var=0.05, sd=0.6, n=200, delta=0.1, alpha=0.05):  # the paired z-test, written out
+        se = ((diff_var + 2 * sd**2 / k) / n) ** 0.5
+        z = stats.norm.ppf(1 - alpha / 2)
+        return stats.norm.cdf(delta / se - z) + stats.norm.cdf(-delta / se - z)
+
+    k = repeats_for_power(0.05, 0.6, 200, 0.1)
+    assert power(k) >= 0.8 > power(k - 1)
+    # The prompts' own variance alone leaves too little power: no number of repeats helps.
+    assert repeats_for_power(0.5, 0.6, 20, 0.1) is None
