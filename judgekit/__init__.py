@@ -14,7 +14,6 @@ from . import calibration, metrics  # metrics is lazy: no torch until a metric i
 from ._version import __version__
 from .calibration import apply_calibration, calibrate
 from .datasets.questions import load_questions, save_questions
-from .drift import drift_check
 from .errors import (
     BackendError,
     ConfigError,
@@ -33,6 +32,7 @@ from .questions.scoring import score_graph
 from .results import Results, load_results
 from .rubric import Rubric, load_rubric
 from .runner import score, score_async
+from .summaries import SmallSampleWarning
 from .types import Result, Sample, Verdict
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "Rubric",
     "RubricError",
     "Sample",
+    "SmallSampleWarning",
     "TemplateError",
     "VerdictParseError",
     "Verdict",
@@ -77,4 +78,8 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(".report", __name__)
+    if name == "drift_check":  # lazily too: judgekit.drift sits above modules that import the package root
+        import importlib
+
+        return importlib.import_module(".drift", __name__).drift_check
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,8 @@ from .errors import DataError
 from .io import iter_jsonl
 from .judge_card import build_card, mixed_note
 from .repeat_summary import repeat_lines, repeat_rows
-from .summaries import Summary, pairwise_summary, pointwise_summary, require_pandas
+from .stats.bootstrap import DEFAULT_N_BOOT
+from .summaries import Summary, require_pandas, summarize
 from .types import Result
 
 if TYPE_CHECKING:
@@ -52,8 +53,9 @@ class Results:
     def failures(self) -> list[Result]:
         return [r for r in self.records if r.status == "failed"]
 
-    def summary(self, n_boot: int = 1000, seed: int = 0, over: str | None = None, **options: Any) -> Summary:
-        """Per-model summary; pairwise results get win rates and position consistency.
+    def summary(self, n_boot: int = DEFAULT_N_BOOT, seed: int = 0, over: str | None = None, **options: Any) -> Summary:
+        """Per-model summary; pairwise results get win rates and position consistency; a file
+        that mixes rubrics gets one table per rubric.
         ``over="seeds"``: best/worst/mean of N, variance components and seeds needed
         (``judgekit.seed_summary``; ``options`` go to it)."""
         if over == "seeds":
@@ -65,10 +67,7 @@ class Results:
 
             raise ConfigError(f"summary(over=...) takes 'seeds' or nothing; got over={over!r}")
         records, modes_note = split_scoring_modes(self.records)
-        if self.kind == "pairwise":
-            out: Summary = pairwise_summary(records, n_boot=n_boot, seed=seed)
-        else:
-            out = pointwise_summary(records, n_boot=n_boot, seed=seed)
+        out = summarize(records, n_boot=n_boot, seed=seed)
         if modes_note:
             out.notes.append(modes_note)
         mixed = mixed_note(self.records)  # answers from several served models are never mixed silently
