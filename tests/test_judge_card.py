@@ -172,3 +172,15 @@ def test_endpoint_hosts():
     assert endpoint_host("http://a:1/v1 | http://b:2/v1") == "a:1 | b:2"
     assert endpoint_host("vllm in-process: /models/x") == "vllm in-process: /models/x"
     assert endpoint_host(None) is None
+
+
+def test_a_summary_of_several_rubrics_still_prints_the_served_models_note():
+    from judgekit.results import Results
+    from judgekit.types import Result
+
+    def rec(sid, rubric, served):
+        return Result(sample_id=sid, prompt_id=sid, model="m", rubric=rubric, status="ok", scores={"d": 3.0}, overall=3.0,
+                      details={"sources": {"d": {"from": "fresh", "endpoint": "http://h/v1", "served_model": served}}})
+
+    text = str(Results([rec("a", "r1", OLD), rec("b", "r2", NEW)]).summary(n_boot=10))
+    assert "== rubric r1 ==" in text and f"the answers come from 2 served models: {OLD}: 1 calls" in text
