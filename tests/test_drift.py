@@ -172,3 +172,28 @@ def test_pairwise_drift_is_found_by_its_flip_rate(judge_server, tmp_path, capsys
     report = json.loads((tmp_path / "drift.json").read_text())
     assert report["pairwise"] == {"pairs": 8, "winner_agreement": 0.0, "flip_rate": 1.0, "flips": 8}
     assert any(r.startswith("pairwise: winner agreement 0.000") for r in report["reasons"])
+
+
+def test_drift_reuses_the_runs_scoring_mode_and_options(judge_server, manifest_factory, tmp_path, capsys):
+    # A VQAScore run read from text (its judge gives no logprobs): the drift check reads text too,
+    # instead of stopping at the logprob probe.
+    judge_server.script = lambda body, n: Reply(content="Yes" if _digest(body) % 2 else "No", no_logprobs=True)
+    then = tmp_path / "then.jsonl"
+    assert main(["score", "--rubric", "vqascore", "--data", str(manifest_factory(6)), "--backend", "openai:judge",
+                 "--base-url", judge_server.url, "--no-progress", "--no-cache", "--answers", "text", "--out", str(then)]) == 0
+    assert _drift(tmp_path, then, "--no-cache") == 0
+    now = jk.load_results(tmp_path / "drift.results.jsonl")
+    assert all(r.model_extra["scoring_mode"] == "text" for r in now) and len(now) == 6
+
+
+def test_a_rubric_file_the_run_used_must_be_given(judge_server, manifest_factory, tmp_path, capsys):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(Path(jk.load_rubric("aesthetics-simple").source).read_text().replace("name: aesthetics-simple",
+                                                                                         "name: my-aesthetics"))
+    then = tmp_path / "then.jsonl"
+    assert main(["score", "--rubric", str(mine), "--data", str(manifest_factory(4)), "--backend", "openai:judge",
+                 "--base-url", judge_server.url, "--no-progress", "--no-cache", "--out", str(then)]) == 0
+    capsys.readouterr()
+    assert _drift(tmp_path, then, "--no-cache") == 2
+    assert "is not a built-in one: pass --rubric PATH" in capsys.readouterr().err
+    assert _drift(tmp_path, then, "--no-cache", "--rubric", str(mine)) == 0

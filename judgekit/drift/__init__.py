@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, RubricError
 from ..judge_card import build_card
 from ..manifest import load_samples
 from ..results import load_results
@@ -42,11 +42,20 @@ DEFAULT_SHIFT_SHARE = 0.05
 __all__ = ["drift_check", "drift_check_async"]
 
 
+#: Method options a run records in its provenance and a drift check reuses unless given again.
+_REUSED_OPTIONS = ("questions", "rule", "variant", "answer_mode")
+
+
 def _rubric_for(earlier: dict[str, Any], rubric: str | Path | Rubric | None) -> Rubric:
     name = rubric if rubric is not None else earlier.get("rubric")
     if not name:
         raise DataError("the earlier results record no rubric: pass --rubric")
-    r = load_rubric(name)
+    try:
+        r = load_rubric(name)
+    except RubricError as exc:
+        if rubric is not None:
+            raise
+        raise RubricError(f"{exc}; the earlier run's rubric {name!r} is not a built-in one: pass --rubric PATH") from None
     if earlier.get("rubric_hash") and r.hash() != earlier["rubric_hash"]:
         raise ConfigError(f"rubric {r.name!r} has hash {r.hash()}, the earlier run used {earlier['rubric_hash']}: a drift "
                           "check judges with the same rubric; pass --rubric PATH to the file that run used")
@@ -93,9 +102,13 @@ async def drift_check_async(
     picked = stratified_sample(then_all, sample, seed)
     manifest = {s.id: s for s in load_samples(data)} if data is not None else None
     samples = samples_of(picked, manifest)
+    # The earlier run's own method options (question file, rule, variant) and scoring mode.
+    options = {k: prov[k] for k in _REUSED_OPTIONS if prov.get(k) not in (None, "replay")}
+    options.update(method_options or {})
+    answers = "text" if prov.get("scoring_mode") == "text" else "logprob"
     label = f"drift {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {uuid.uuid4().hex[:8]}"
     now = await score_async(r, samples, spec, base_url=url, cache=cache, out=results_out, concurrency=concurrency,
-                            method_options=method_options, recheck=label, progress=progress)
+                            method_options=options, recheck=label, progress=progress, answers=answers)
     shift_limit = max_shift if max_shift is not None else DEFAULT_SHIFT_SHARE * (r.scale.max - r.scale.min)
     agree_limit = min_agreement if min_agreement is not None else DEFAULT_MIN_AGREEMENT
     check_agreement = min_agreement is not None or r.scale.integer or r.kind == "pairwise"
