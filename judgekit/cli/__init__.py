@@ -46,6 +46,7 @@ SUBCOMMANDS = [
     "judgekit.cli.merge",
     "judgekit.cli.results",
     "judgekit.cli.drift",
+    "judgekit.cli.bench",
 ]
 
 
