@@ -69,7 +69,10 @@ def run_judge(description: Mapping[str, Any], identity: Mapping[str, Any]) -> di
     return {
         "spec": description.get("spec") or identity.get("spec"),
         "requested_model": description.get("model") or identity.get("model"),
-        "endpoint_host": endpoint_host(identity.get("endpoint")),
+        # Where requests go: the backend's URL(s) when it has them (an HTTP backend's cache
+        # identity names no URL), else the identity's endpoint (a model directory, a file).
+        "endpoint_host": endpoint_host(" | ".join(description["base_urls"]) if description.get("base_urls")
+                                       else description.get("base_url") or identity.get("endpoint")),
         "engine": engine,
         "engine_version": version,
     }
@@ -104,6 +107,10 @@ class JudgeWitness:
             print(f"judgekit: note: {alias_line(str(requested), [sid])}", file=sys.stderr)
         return out
 
+    def record(self, sampling: Iterable[Mapping[str, Any]], sources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """The ``judge`` field of one record (``record_judge`` with this run's judge and pin)."""
+        return record_judge(self.judge, sampling, sources, self.pin_model)
+
     def refusal(self, source: Mapping[str, Any]) -> str | None:
         """Why a reply is refused under --pin-model (None when it is accepted)."""
         if self.pin_model is None or source.get("served_model") == self.pin_model:
@@ -123,6 +130,9 @@ def record_judge(judge: Mapping[str, Any], sampling: Iterable[Mapping[str, Any]]
             distinct.append(dict(s))
     served = Counter(str(src.get("served_model") or UNKNOWN) for src in sources.values())
     out = {**judge, "sampling": distinct, "served_models": dict(sorted(served.items()))}
+    hosts = sorted({str(endpoint_host(src["endpoint"])) for src in sources.values() if src.get("endpoint")})
+    if hosts:  # the servers that really answered this record's calls
+        out["endpoint_host"] = " | ".join(hosts)
     if pinned:
         out["pinned_model"] = pinned
     return out

@@ -16,26 +16,30 @@ import concurrent.futures
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._sync import same_signature
 from ._version import __version__
 from .backends import Backend, make_backend
+from .backends.dispatch import Dispatcher
 from .backends.logprob_probe import LogprobCheck
 from .backends.preflight import ReadyGate
-from .cache import ResponseCache, backend_identity, request_key
-from .errors import JudgekitError, SampleError, VerdictParseError
-from .judge_card import JudgeWitness, build_card, card_path, record_judge, run_judge, write_card
+from .cache import ResponseCache, answering_endpoint, backend_identity, request_key
+from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
+from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
+from .images import max_image_pixels as image_pixel_limit
+from .judge_card import JudgeWitness, build_card, card_path, run_judge, write_card
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
-from .methods.repeats import check_repeats, judge_repeated, record_repeats, repeated_calls
+from .methods.repeats import check_repeats, judge_call, record_calls, repeated_calls
 from .methods.vqascore import answers_options
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
-from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
+from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, ImagePart, Result, Sample
+from .verdict import explain_invalid
 
 
 def default_cache_path() -> Path:
@@ -44,60 +48,6 @@ def default_cache_path() -> Path:
         return Path(os.environ["JUDGEKIT_CACHE"])
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return root / "judgekit" / "responses.sqlite"
-
-
-class _Dispatcher:
-    """Hands requests to the backend: one at a time for HTTP backends (which overlap them
-    under their own concurrency limit), gathered into batches for engines that batch."""
-
-    def __init__(self, backend: Backend):
-        self.backend = backend
-        self.max_batch = max(1, int(getattr(backend, "max_batch_size", 1)))
-        self._queue: list[tuple[ChatRequest, asyncio.Future[ChatResponse]]] = []
-        self._wakeup: asyncio.Event | None = None
-        self._worker: asyncio.Task[None] | None = None
-
-    async def submit(self, request: ChatRequest) -> ChatResponse:
-        if self.max_batch == 1:
-            try:
-                return (await self.backend.generate([request]))[0]
-            except JudgekitError:
-                raise
-            except Exception as exc:  # a backend bug must not take the run down
-                return ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")
-        fut = asyncio.get_running_loop().create_future()
-        self._queue.append((request, fut))
-        if self._worker is None:
-            self._wakeup = asyncio.Event()
-            self._worker = asyncio.create_task(self._drain())
-        assert self._wakeup is not None  # created with the worker
-        self._wakeup.set()
-        return await fut
-
-    async def _drain(self) -> None:
-        assert self._wakeup is not None
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            # Let samples whose requests are being built join this batch.
-            await asyncio.sleep(0.01)
-            while self._queue:
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                try:
-                    responses = await self.backend.generate([r for r, _ in batch])
-                except Exception as exc:
-                    responses = [ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")] * len(batch)
-                for (_, fut), resp in zip(batch, responses):
-                    if not fut.done():
-                        fut.set_result(resp)
-
-    async def aclose(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
 
 
 class _Progress:
@@ -129,6 +79,30 @@ def sample_inputs(sample: Sample) -> dict[str, str]:
     return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
 
 
+def resized_images(calls: Iterable[JudgeCall]) -> dict[str, dict[str, list[int]]]:
+    """The images of a sample that were downscaled for the judge: input name -> {"from": [w, h],
+    "to": [w, h]} (``judgekit.images``), recorded in the result's details."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for call in calls:
+        for message in call.request.messages:
+            for part in message.content:
+                if isinstance(part, ImagePart) and part.resized is not None:
+                    out[part.label or "image"] = {"from": list(part.resized[0]), "to": list(part.resized[1])}
+    return out
+
+
+def _parses(call: JudgeCall) -> Callable[[ChatResponse], bool]:
+    """For ``--retry-failed``: whether a cached reply is a valid answer to ``call``."""
+    def valid(response: ChatResponse) -> bool:
+        try:
+            call.parse(response)
+        except VerdictParseError:
+            return False
+        return True
+
+    return valid
+
+
 class Run:
     """The state of one scoring run. Use ``score`` / ``score_async``; this is their engine."""
 
@@ -141,35 +115,37 @@ class Run:
         window: int,
         progress: _Progress,
         provenance: dict[str, Any],
+        retry_failed: bool = False,
         pin_model: str | None = None,
         recheck: str | None = None,
         repeats: int = 1,
         aggregate: str = "mean",
     ):
         self.method, self.backend, self.cache = method, backend, cache
+        #: Ask again for calls whose cached reply never validated (``--retry-failed``); by default
+        #: the cache replays them, so a rerun makes the same decisions as the first run.
+        self.retry_failed = retry_failed
         self.out, self.window, self.progress = out, window, progress
         self.provenance = provenance
-        self.dispatcher = _Dispatcher(backend)
+        self.dispatcher = Dispatcher(backend)
         # The backend's pre-flight check, run on the first cache miss: a backend that cannot
         # answer at all (nothing listening, no such model) stops the run with its reason.
         self.gate = ReadyGate(backend)
-        # Rubrics that read answer probabilities ask once whether the judge returns top_logprobs,
-        # and stop the run with the alternatives when it does not (backends/logprob_probe.py).
+        #: The first error a backend raised (pre-flight or mid-run, e.g. a key refused with 401):
+        #: no later request can succeed, so the run stops and raises it. Samples in flight then
+        #: are not recorded as failed: their finished calls are cached and a rerun resumes them.
+        self.stopped: JudgekitError | None = None
+        # Rubrics reading answer probabilities first check that the judge returns top_logprobs.
         needs = getattr(method, "needs_logprobs", False) and not getattr(backend, "replays_answers", False)
         self.logprob_gate = ReadyGate(LogprobCheck(backend, method.kind)) if needs else None
-        # Keyed on once per run: a backend's identity is fixed once it is built.
+        # Keyed on once per run: a backend's identity is fixed once it is built. A recheck
+        # (judgekit drift) reads no cached answer and stores its own beside, never over, them.
         self.identity = backend_identity(backend)
-        self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
-        # A recheck (judgekit drift) reads nothing from the cache and stores its answers under
-        # the identity plus its own label: beside the earlier answers, never over them.
         self.recheck = recheck
         self.store_identity = self.identity if recheck is None else {**self.identity, "recheck": recheck}
         self.repeats, self.aggregate = repeats, aggregate  # --repeats K: a self-ensemble per call
-        # Who judges (judge_card.py): recorded on every result; replies must come from
-        # `pin_model` when it is set (--pin-model), and an alias is told once on stderr.
-        self.judge = run_judge(backend.describe() or {}, self.identity)
-        self.pin_model = pin_model
-        self.witness = JudgeWitness(self.judge, pin_model)
+        # Who answered (judge_card.py): served ids recorded, an alias told once, --pin-model enforced.
+        self.witness = JudgeWitness(run_judge(backend.describe() or {}, self.identity), pin_model)
         self.results: dict[int, Result] = {}
         self._fh: TextIO | None = None
         self._flushed = 0.0
@@ -179,18 +155,17 @@ class Run:
         reason = ""
         attempts = call.parse_retries + 1
         caching = self.cache.enabled
-        source = self.fresh
+        source: dict[str, Any] = {}
         for attempt in range(attempts):
             key = request_key(self.store_identity, call.request, attempt) if caching else ""
-            found = self.cache.lookup(key) if caching and self.recheck is None else None
+            reading = caching and self.recheck is None
+            found = self.cache.lookup(key, _parses(call) if self.retry_failed else None) if reading else None
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
             else:
-                await self.gate.wait()
-                if self.logprob_gate is not None:
-                    await self.logprob_gate.wait()
-                resp, source = await self.dispatcher.submit(call.request), self.fresh
+                resp = await self._ask(call.request)
+                source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
@@ -202,18 +177,22 @@ class Run:
             try:
                 return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1, source)
             except VerdictParseError as exc:
-                reason = exc.reason
+                reason = explain_invalid(resp, exc.reason, call.request.max_tokens)
         return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
 
-    async def _judged(self, call: JudgeCall) -> tuple[CallOutcome, list[CallOutcome], dict[str | None, list[float]]]:
-        if self.repeats == 1:
-            o = await self._call(call)
-            return o, [o], {}
-        return await judge_repeated(self._call, call, self.repeats, self.aggregate)
-
-    def _stopped(self) -> JudgekitError | None:
-        """The error of a pre-flight check that failed (the backend cannot judge this run)."""
-        return self.gate.error or (self.logprob_gate.error if self.logprob_gate is not None else None)
+    async def _ask(self, request: ChatRequest) -> ChatResponse:
+        """The backend's reply; an error the backend raises stops the run (``self.stopped``)."""
+        if self.stopped is not None:
+            raise self.stopped
+        try:
+            await self.gate.wait()
+            if self.logprob_gate is not None:
+                await self.logprob_gate.wait()
+            return await self.dispatcher.submit(request)
+        except JudgekitError as exc:
+            if self.stopped is None:
+                self.stopped = exc
+            raise
 
     def _failed(self, sample: Sample, error: str) -> Result:
         return Result.for_sample(sample, self.provenance.get("rubric", ""), status="failed", error=error)
@@ -228,19 +207,15 @@ class Run:
                 calls = []
                 result = self._failed(sample, str(exc))
             else:
-                judged = await asyncio.gather(*(self._judged(c) for c in calls))
+                judged = await asyncio.gather(*(judge_call(self._call, c, self.repeats, self.aggregate) for c in calls))
                 result = self.method.combine(sample, {o.key: o for o, _, _ in judged})
-                # Per call: answered now or replayed from the cache, and by which endpoint
-                # (with --repeats, per repeat: "<call>#1" ... "<call>#K").
-                result.details["sources"] = {
-                    (o.key if len(reps) == 1 else f"{o.key}#{i + 1}"): r.source
-                    for o, reps, _ in judged for i, r in enumerate(reps) if r.source}
-                if self.repeats > 1:
-                    record_repeats(self.method, sample, result, list(judged))
+                # Per call (per repeat): answered now or replayed from the cache, and where.
+                record_calls(self.method, sample, result, list(judged))
+                if resized := resized_images(calls):  # the judge saw these smaller than the files
+                    result.details["resized_images"] = resized
             result.provenance = self.provenance
             sent = (r.request.decoding() for c in calls for r in repeated_calls(c, self.repeats))
-            setattr(result, "judge", record_judge(self.judge, sent, result.details.get("sources") or {},  # noqa: B010
-                                                  self.pin_model))
+            setattr(result, "judge", self.witness.record(sent, result.details.get("sources") or {}))  # noqa: B010
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
             self.results[index] = result
@@ -252,7 +227,7 @@ class Run:
                     self._flushed = now
             self.progress.update(result.status == "failed")
         except Exception as exc:  # never lose a sample to an unexpected bug: record it
-            if self._stopped() is not None:
+            if self.stopped is not None:
                 return  # the backend is unusable: run() raises its error, no sample is "failed"
             self.results[index] = self._failed(sample, f"internal error: {type(exc).__name__}: {exc}")
             self.progress.update(True)
@@ -269,14 +244,13 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
-                if self._stopped() is not None:
+                if self.stopped is not None:
                     break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
             await asyncio.gather(*tasks)
-            stopped = self._stopped()
-            if stopped is not None:
-                raise stopped
+            if self.stopped is not None:
+                raise self.stopped
         finally:
             await self.dispatcher.aclose()
             if self._fh is not None:
@@ -326,6 +300,8 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    retry_failed: bool = False,
+    max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
     pin_model: str | None = None,
     recheck: str | None = None,
     repeats: int = 1,
@@ -340,15 +316,18 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
-    ``pin_model``: fail (per sample) every reply whose served model id differs (judge_card.py).
-    ``recheck``: a label; read no cached answer, store fresh ones under the backend identity plus
-    this label (never over earlier answers): what ``judgekit drift`` runs with.
-    ``repeats=K`` judges each call K times (seeds 0..K-1) and combines the K scores by
-    ``aggregate`` (mean, median or majority); pointwise rubrics only (methods/repeats.py).
-    ``answers="text"``: rubrics that read answer probabilities (vqascore, probability answers)
-    read yes/no from the reply's text instead, for judges without logprobs (records say
-    ``scoring_mode: text``); by default such a run first checks that the judge returns them.
+    ``retry_failed=True`` asks the judge again for every call whose cached reply did not
+    validate (after the server or the rubric was fixed); valid cached replies are still used.
+    ``max_image_pixels``: an image with more pixels is downscaled to fit before it is sent, and
+    its result records the resize in ``details["resized_images"]`` (``None``: never downscale).
+    ``pin_model`` (refuse replies of another served model), ``repeats``/``aggregate`` (a
+    self-ensemble of K calls), ``answers="text"`` (yes/no read from text, for judges without
+    logprobs) and ``recheck`` (a label: no cached answer is read, fresh ones are stored beside the
+    earlier ones; ``judgekit drift``): docs/reproducibility.md.
     """
+    check_pixel_limit(max_image_pixels)
+    if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
+        raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
     rubric = load_rubric(rubric)
     check_repeats(rubric, repeats, aggregate)
     method_options = {**(method_options or {}), **answers_options(rubric, answers)}
@@ -366,11 +345,11 @@ async def score_async(
     try:
         method = make_method(rubric, parse_retries=parse_retries, replay=bool(getattr(be, "replays_answers", False)),
                              **(method_options or {}))
+        store = ResponseCache(default_cache_path() if cache is True else (cache or None))
     except BaseException:
         if owned:
             await be.aclose()
         raise
-    store = ResponseCache(default_cache_path() if cache is True else (cache or None))
     it, total = _samples_iter(samples, max_samples, part)
     provenance = {
         **method.provenance(),
@@ -387,9 +366,10 @@ async def score_async(
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
-              pin_model=pin_model, recheck=recheck, repeats=repeats, aggregate=aggregate)
+              retry_failed=retry_failed, pin_model=pin_model, recheck=recheck, repeats=repeats, aggregate=aggregate)
     try:
-        return await run.run(it)
+        with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
+            return await run.run(it)
     finally:
         store.close()
         if owned:

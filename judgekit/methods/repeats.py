@@ -66,18 +66,28 @@ def combine_repeats(key: str, outcomes: list[CallOutcome], how: str) -> tuple[Ca
     return CallOutcome(key, value, outcomes[0].response, None, attempts, outcomes[0].source), scores
 
 
-async def judge_repeated(send: Callable[[JudgeCall], Awaitable[CallOutcome]], call: JudgeCall, k: int, how: str,
-                         ) -> tuple[CallOutcome, list[CallOutcome], dict[str | None, list[float]]]:
-    """Send ``call`` k times through ``send`` (the runner's cached, retried call): the
-    aggregated outcome, the k outcomes, and their scores per dimension."""
+async def judge_call(send: Callable[[JudgeCall], Awaitable[CallOutcome]], call: JudgeCall, k: int = 1,
+                     how: str = "mean") -> tuple[CallOutcome, list[CallOutcome], dict[str | None, list[float]]]:
+    """Send ``call`` through ``send`` (the runner's cached, retried call), k times with
+    ``--repeats k``: the outcome the method sees (the aggregate), the k outcomes, and their
+    scores per dimension (empty for k = 1)."""
+    if k == 1:
+        o = await send(call)
+        return o, [o], {}
     outs = list(await asyncio.gather(*(send(c) for c in repeated_calls(call, k))))
     combined, scores = combine_repeats(call.key, outs, how)
     return combined, outs, scores
 
 
-def record_repeats(method: Method, sample: Sample, result: Result, judged: list[Any]) -> None:
-    """Each repeat's scores (``details["repeats"]``: dimension -> K scores) and the overall of
-    the first repeat alone (``overall_first_repeat``: the K=1 judge, to calibrate against)."""
+def record_calls(method: Method, sample: Sample, result: Result, judged: list[Any]) -> None:
+    """Where each answer came from (``details["sources"]``: per call, or per repeat as
+    ``<call>#1`` ... ``<call>#K``); with repeats also each repeat's scores (``details["repeats"]``:
+    dimension -> K scores) and the overall of the first repeat alone (``overall_first_repeat``:
+    the K=1 judge, to calibrate against)."""
+    result.details["sources"] = {(o.key if len(reps) == 1 else f"{o.key}#{i + 1}"): r.source
+                                 for o, reps, _ in judged for i, r in enumerate(reps) if r.source}
+    if not any(len(reps) > 1 for _, reps, _ in judged):
+        return
     scores: dict[str, list[float]] = {}
     for o, _, per_dim in judged:
         for d, vals in per_dim.items():
