@@ -323,12 +323,3 @@ def format_card(card: Mapping[str, Any]) -> str:
     if card.get("repeats"):
         lines.append("  repeats per call: " + ", ".join(f"K={k} ({n} records)" for k, n in card["repeats"].items()))
     return "\n".join(lines)
-
-
-def header_line(card: Mapping[str, Any]) -> str:
-    """The judge's identity in one line, for the report's header."""
-    served = ", ".join(f"{sid} ({row['calls']})" for sid, row in (card.get("served_models") or {}).items()) or "none"
-    rub = "; ".join(f"{rb['name']} {str(rb['hash'])[:12]}" for rb in card.get("rubrics") or [])
-    fps = ", ".join(card.get("system_fingerprints") or {}) or "none"
-    return (f"judge: {card.get('backend')} · requested {card.get('requested_model')} · served {served} · "
-            f"fingerprints {fps} · rubric {rub}")

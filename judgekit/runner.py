@@ -31,7 +31,7 @@ from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
 from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
 from .images import max_image_pixels as image_pixel_limit
 from .judge_card import JudgeWitness, build_card, card_path, run_judge, write_card
-from .manifest import iter_samples, load_samples
+from .manifest import iter_samples, load_samples, refuse_overwriting_input
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .methods.repeats import check_repeats, judge_call, record_calls, repeated_calls
 from .methods.vqascore import answers_options
@@ -331,6 +331,7 @@ async def score_async(
     rubric = load_rubric(rubric)
     check_repeats(rubric, repeats, aggregate)
     method_options = {**(method_options or {}), **answers_options(rubric, answers)}
+    refuse_overwriting_input(samples, out)
     if backend is None:
         from .backends.vllm import resolve_default_backend
 

@@ -5,6 +5,7 @@ other model, and cached answers keep the identity they were answered with."""
 from __future__ import annotations
 
 import json
+import re
 
 import judgekit as jk
 from judgekit.cache import ResponseCache
@@ -159,11 +160,13 @@ def test_report_header_shows_the_judge_identity(judge_server, manifest_factory, 
     out = tmp_path / "r.jsonl"
     jk.score("aesthetics-simple", str(manifest_factory(4)), backend="openai:judge", base_url=judge_server.url,
              cache=False, out=out)
-    info = jk.report(out, path=tmp_path / "report.html")
-    page = info.path.read_text()
-    header = page[page.index('class="jk-meta jk-judge"'):]
-    header = header[: header.index("</span>")]
-    assert f"served {OLD} (2), {NEW} (2)" in header and "requested judge" in header and "fp_old" in header
+    page = jk.report(out, path=tmp_path / "report.html").path.read_text()
+    blob = json.loads(re.search(r'<script type="application/json" id="jk-data">(.*?)</script>', page, re.S).group(1))
+    # The header's judges (report/identity.py): one per served model and fingerprint, with its records.
+    judges = {(j["served"], j["fingerprint"]): sum(r["n"] for r in j["rubrics"]) for j in blob["judges"]}
+    assert judges == {(OLD, "fp_old"): 2, (NEW, "fp_new"): 2}
+    assert all(j["backend"] == "openai:judge" for j in blob["judges"])
+    assert blob["judge_card"]["served_models"][OLD]["calls"] == 2
 
 
 def test_endpoint_hosts():

@@ -10,8 +10,9 @@ The page opens from disk with no network: thumbnails are embedded (or linked wit
 time. See docs/report.md.
 
 Modules: ``records`` (result records -> page rows, per rubric kind), ``thumbs`` (images),
-``summary`` (groups, disagreement, CIs), ``plots`` (plotly figures), ``sources`` (leaderboard
-and calibration files), ``methods`` (safety, seeds and bias sections), ``html`` (assembly and escaping).
+``summary`` (groups, disagreement, CIs, failures by reason), ``plots`` (plotly figures), ``sources``
+(leaderboard and calibration files), ``methods`` (safety, seeds and bias sections), ``identity``
+(who judged), ``html`` (assembly and escaping).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def report(
     instead of embedding thumbnails.
     """
     from . import html, methods, plots, sources, summary
+    from .identity import judge_identities
     from .records import build_rows
 
     t0 = time.perf_counter()
@@ -136,7 +138,7 @@ def report(
             if (r.provenance or {}).get("kind") == "pairwise":
                 pair_recs.setdefault(r.rubric, []).append(r)
     scores = summary.score_summary(rows, n_boot=n_boot, seed=seed)
-    wins = summary.pairwise_summary(pair_recs, n_boot=n_boot, seed=seed)
+    wins, pair_titles = summary.pairwise_summary(pair_recs, n_boot=n_boot, seed=seed)
     position = summary.position_summary(rows, n_boot=n_boot, seed=seed)
     models = sorted({m for r in rows for m in r["ms"]} | {r["model"] for r in (lb or {}).get("rows", [])})
     colors = plots.model_colors(models)
@@ -152,7 +154,8 @@ def report(
     data = {
         "files": [name for name, _ in files], "rows": rows, "groups": groups, "images": images,
         "summary": scores, "wins": wins, "position": position, "leaderboard": lb, "calibration": cals, "plots": figs,
-        "safety": safety, "seeds": seeds, "bias": bias,
+        "safety": safety, "seeds": seeds, "bias": bias, "pair_titles": pair_titles,
+        "failures": summary.failure_table(rows), "judges": judge_identities(files),
         "rubrics": sorted({r["r"] for r in rows}), "kinds": sorted({r["k"] for r in rows}), "models": models,
         "dims": sorted({d for r in rows for d in r["sc"]}),
     }
@@ -163,15 +166,14 @@ def report(
                 f"judgekit {__version__} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     if modes_note:
         subtitle += " · " + modes_note.removeprefix("note: ")
-    from ..judge_card import build_card, header_line
+    from ..judge_card import build_card
 
-    card = build_card(r for _, recs in files for r in recs)
-    data["judge_card"] = card  # the whole card in the page's data; its identity line in the header
+    data["judge_card"] = build_card(r for _, recs in files for r in recs)  # the whole card (judge_card.py)
     from ..repeat_summary import repeat_rows
 
     repeat_tables = [(name, repeat_rows(recs)) for name, recs in files]
     data["repeats"] = [{"file": name, "rows": table_rows} for name, table_rows in repeat_tables if table_rows]
-    text = html.page(data, title, subtitle, link_images, judge=header_line(card))
+    text = html.page(data, title, subtitle, link_images)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")

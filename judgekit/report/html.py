@@ -61,8 +61,8 @@ def _asset(name: str) -> str:
     return resources.files("judgekit.report").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
-def page(data: dict[str, Any], title: str, subtitle: str, link_images: bool, judge: str = "") -> str:
-    """The whole HTML document; ``judge`` is the judge card's one-line identity for the header."""
+def page(data: dict[str, Any], title: str, subtitle: str, link_images: bool) -> str:
+    """The whole HTML document."""
     csp = _CSP.format(link="'self' file:" if link_images else "")
     t = html.escape(title)
     return "".join([
@@ -74,9 +74,8 @@ def page(data: dict[str, Any], title: str, subtitle: str, link_images: bool, jud
         "<a class=\"jk-tab\" href=\"#view=overview\" data-view=\"overview\">Overview</a>",
         "<a class=\"jk-tab\" href=\"#view=samples\" data-view=\"samples\">Samples</a>",
         "<a class=\"jk-tab\" href=\"#view=prompts\" data-view=\"prompts\">By prompt</a></nav>",
-        f"<span class=\"jk-meta\">{html.escape(subtitle)}</span>",
-        f"<span class=\"jk-meta jk-judge\">{html.escape(judge)}</span>" if judge else "",
-        "<div id=\"jk-controls\"></div></div>",
+        f"<span class=\"jk-meta\">{html.escape(subtitle)}</span><div id=\"jk-judges\"></div>"
+        "<div id=\"jk-controls\" hidden></div></div>",
         "<main id=\"jk-main\"><noscript>This report needs JavaScript to show its samples.</noscript></main>",
         "<script type=\"application/json\" id=\"jk-data\">", script_json(data), "</script>\n",
         "<script>", plotly_js(), "</script>\n",
