@@ -48,21 +48,19 @@ def judge_identity(prov: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, {}, "")}
 
 
-_BACKEND_KEYS = ("backend", "model", "endpoint", "temperature", "seed", "served", "fingerprint", "judgekit")
+_BACKEND_KEYS = ("backend", "model", "endpoint", "temperature", "seed", "served", "judgekit")
 
 
-def served_identity(r: Result) -> dict[str, Any]:
+def answered_by(r: Result) -> dict[str, set[str]]:
     """What answered this record's calls, from its judge card fields (judge_card.py): the served
-    model ids and system fingerprints of ``details["sources"]``; empty for older records."""
+    model ids and system fingerprints of ``details["sources"]`` (empty for older records)."""
     calls = [s for s in ((r.details or {}).get("sources") or {}).values() if isinstance(s, dict)]
-    served = sorted({str(s["served_model"]) for s in calls if s.get("served_model")})
-    prints = sorted({str(s["system_fingerprint"]) for s in calls if s.get("system_fingerprint")})
-    out: dict[str, Any] = {}
-    if served:
-        out["served"] = ", ".join(served)
-    if prints:
-        out["fingerprint"] = ", ".join(prints)
-    return out
+    return {"served": {str(s["served_model"]) for s in calls if s.get("served_model")},
+            "fingerprint": {str(s["system_fingerprint"]) for s in calls if s.get("system_fingerprint")}}
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} ({n} records)" for k, n in sorted(counts.items()))
 
 
 def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str, Any]]:
@@ -71,7 +69,7 @@ def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str
     judges: dict[str, dict[str, Any]] = {}
     for name, recs in files:
         for r in recs:
-            ident = {**judge_identity(r.provenance or {}), **served_identity(r)}
+            ident = judge_identity(r.provenance or {})
             if not ident:
                 continue
             head = {k: ident[k] for k in _BACKEND_KEYS if k in ident}
@@ -83,4 +81,18 @@ def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str
             entry["n"] += 1
             if name not in entry["files"]:
                 entry["files"].append(name)
-    return [{**j, "rubrics": list(j["rubrics"].values())} for j in judges.values()]
+            # What really answered, counted per record: a server that switched snapshots mid-run
+            # shows both ids on its one line, each with its records.
+            for field, ids in answered_by(r).items():
+                tally = judge.setdefault(f"_{field}", {})
+                for x in ids:
+                    tally[x] = tally.get(x, 0) + 1
+    out = []
+    for j in judges.values():
+        served, prints = j.pop("_served", {}), j.pop("_fingerprint", {})
+        if served and "served" not in j:
+            j["served"] = _counted(served)
+        if prints:
+            j["fingerprint"] = _counted(prints)
+        out.append({**j, "rubrics": list(j["rubrics"].values())})
+    return out

@@ -590,7 +590,7 @@
       Object.entries(r.templates || {}).map(([t, h]) => ` · ${t} #${h}`).join("");
     for (const j of D.judges) {
       const parts = [el("span", {}, el("b", { text: j.backend || j.model || "judge" }), j.endpoint ? ` at ${j.endpoint}` : "")];
-      if (j.served) parts.push(`served ${j.served} (${j.rubrics.reduce((a, r) => a + r.n, 0)} records)`);
+      if (j.served) parts.push(`served ${j.served}`);
       if (j.fingerprint) parts.push(`fingerprint ${j.fingerprint}`);
       if (j.temperature !== undefined) parts.push(`temperature ${j.temperature}`);
       if (j.judgekit) parts.push(`judgekit ${j.judgekit}`);
