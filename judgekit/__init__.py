@@ -56,6 +56,7 @@ __all__ = [
     "apply_calibration",
     "calibrate",
     "calibration",
+    "drift_check",
     "generate_questions",
     "load_questions",
     "load_results",
@@ -77,4 +78,8 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(".report", __name__)
+    if name == "drift_check":  # lazily too: judgekit.drift sits above modules that import the package root
+        import importlib
+
+        return importlib.import_module(".drift", __name__).drift_check
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .io import iter_jsonl
+from .judge_card import build_card, mixed_note
+from .repeat_summary import repeat_lines, repeat_rows
 from .stats.bootstrap import DEFAULT_N_BOOT
 from .summaries import Summary, require_pandas, summarize
 from .types import Result
@@ -64,7 +66,24 @@ class Results:
             from .errors import ConfigError
 
             raise ConfigError(f"summary(over=...) takes 'seeds' or nothing; got over={over!r}")
-        return summarize(self.records, n_boot=n_boot, seed=seed)
+        records, modes_note = split_scoring_modes(self.records)
+        out = summarize(records, n_boot=n_boot, seed=seed)
+        if modes_note:
+            out.notes.append(modes_note)
+        mixed = mixed_note(self.records)  # answers from several served models are never mixed silently
+        if mixed:
+            out.notes.append(mixed)
+        out.notes.extend(repeat_lines(repeat_rows(self.records)))  # the judge's own noise, with --repeats
+        return out
+
+    def repeat_agreement(self) -> list[dict[str, Any]]:
+        """Per dimension, the judge's agreement with itself over ``--repeats K`` (empty without
+        repeats): ``judgekit.repeat_summary.repeat_rows``."""
+        return repeat_rows(self.records)
+
+    def card(self, results_file: str | None = None) -> dict[str, Any]:
+        """The judge card of these records: who answered, with counts (``judgekit.judge_card``)."""
+        return build_card(self.records, self.run_info, results_file)
 
     def to_pandas(self, long: bool = False) -> pandas.DataFrame:
         """One row per sample (``scores`` spread into ``score.<dimension>`` columns), or with
@@ -100,6 +119,37 @@ class Results:
             for r in self.records:
                 fh.write(r.model_dump_json() + "\n")
         os.replace(tmp, p)
+
+
+def mode_labelled(r: Result) -> Result:
+    """``r`` with its scoring mode in its model name (``sdxl [text]``)."""
+    return r.model_copy(update={"model": f"{r.model or '(none)'} [{(r.model_extra or {}).get('scoring_mode', 'unknown')}]"})
+
+
+def mixed_mode_rubrics(records: Iterable[Result]) -> dict[str, dict[str, int]]:
+    """The rubrics whose records carry more than one ``scoring_mode``, with counts per mode."""
+    modes: dict[str, dict[str, int]] = {}
+    for r in records:
+        mode = (r.model_extra or {}).get("scoring_mode")
+        if mode:
+            per = modes.setdefault(r.rubric, {})
+            per[mode] = per.get(mode, 0) + 1
+    return {rubric: per for rubric, per in modes.items() if len(per) > 1}
+
+
+def split_scoring_modes(records: list[Result]) -> tuple[list[Result], str | None]:
+    """Records of one rubric whose scores were read in different ways (``scoring_mode``: logprob
+    probabilities, text 0/1 answers) are never averaged together: when they are mixed, each
+    model of that rubric is summarised once per mode (``sdxl [text]``) and a note says so.
+    Records of other rubrics, or without a mode, are left as they are."""
+    mixed = mixed_mode_rubrics(records)
+    if not mixed:
+        return records, None
+    split = [mode_labelled(r) if r.rubric in mixed else r for r in records]
+    counts = "; ".join(f"{rubric}: " + ", ".join(f"{n} {m}" for m, n in sorted(per.items()))
+                       for rubric, per in sorted(mixed.items()))
+    return split, (f"note: the records were scored in different modes ({counts}); each model is summarised per mode, "
+                   "since a probability and a 0/1 text answer are not one scale")
 
 
 def load_results(path: str | Path) -> Results:

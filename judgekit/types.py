@@ -160,9 +160,13 @@ class ChatResponse:
     latency_s: float = 0.0
     raw: dict[str, Any] | None = None
     error: str | None = None
+    #: Who answered, as the reply says (``served_model``: the reply's ``model`` field,
+    #: ``system_fingerprint``): kept with a cached answer, so a replayed answer keeps the
+    #: identity it was answered with (judge_card.py).
+    served: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "text": self.text,
             "logprobs": None
             if self.logprobs is None
@@ -174,6 +178,9 @@ class ChatResponse:
             **({"raw": kept} if (kept := {k: v for k, v in (self.raw or {}).items()
                                           if k in ("finish_reason", "refusal") and v is not None}) else {}),
         }
+        if self.served:  # absent when unknown: entries written before identity was recorded read the same
+            out["served"] = dict(self.served)
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ChatResponse:
@@ -186,6 +193,7 @@ class ChatResponse:
             usage=d.get("usage") or {},
             latency_s=d.get("latency_s", 0.0),
             raw=d.get("raw"),
+            served=dict(d.get("served") or {}),
         )
 
 

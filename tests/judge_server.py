@@ -37,6 +37,9 @@ class Reply:
     top_logprobs: list[tuple[str, float]] | None = None
     finish_reason: str = "stop"  # "length": the reply was cut off at max_tokens
     refusal: str | None = None  # set: the model refused (content null, refusal text), as OpenAI answers
+    model: str | None = None  # the served model id the reply names (default: the requested one)
+    system_fingerprint: str | None = None  # sent only when set, as servers without one do
+    no_logprobs: bool = False  # ignore a request's `logprobs`, as many current API models do
 
 
 def _digest(body: dict) -> int:
@@ -168,7 +171,7 @@ class JudgeServer:
             "finish_reason": reply.finish_reason,
             "logprobs": None,
         }
-        if body.get("logprobs"):
+        if body.get("logprobs") and not reply.no_logprobs:
             top = reply.top_logprobs or [("Yes", -0.4), ("No", -1.2), (" yes", -3.0), ("no", -4.0), ("Maybe", -6.0)]
             k = body.get("top_logprobs") or 1
             first = {
@@ -178,14 +181,17 @@ class JudgeServer:
                 "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in top[:k]],
             }
             choice["logprobs"] = {"content": [first]}
-        return {
+        out = {
             "id": f"chatcmpl-{n}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": body.get("model", "judge"),
+            "model": reply.model or body.get("model", "judge"),
             "choices": [choice],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
         }
+        if reply.system_fingerprint:
+            out["system_fingerprint"] = reply.system_fingerprint
+        return out
 
     # --- lifecycle ----------------------------------------------------------------------------
 

@@ -144,7 +144,10 @@ def completion_response(completion: ChatCompletion, latency: float) -> ChatRespo
         raw["refusal"] = refusal  # kept as the reply's text too, so the result shows what the judge said
     return ChatResponse(text=choice.message.content or refusal or "", logprobs=logprobs,
                         usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
-                        raw=raw)
+                        raw=raw,
+                        # Who answered: an alias (gpt-4o) is served as a dated snapshot (judge_card.py).
+                        served={k: v for k, v in (("served_model", completion.model),
+                                                  ("system_fingerprint", completion.system_fingerprint)) if v})
 
 
 class OpenAIBackend:

@@ -9,6 +9,7 @@ Exit status:
   server that cannot be reached or does not serve the model), one line on stderr;
 - 3: the run finished but no sample succeeded (every sample failed, no reference to compare
   with, no question generated): the output holds only failures;
+- 4: ``judgekit drift`` found that the judge has changed (cli/drift.py);
 - 130: interrupted (completed calls are cached)."""
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ SUBCOMMANDS = [
     "judgekit.cli.edit",
     "judgekit.cli.cache",
     "judgekit.cli.merge",
+    "judgekit.cli.results",
+    "judgekit.cli.drift",
     "judgekit.cli.bench",
 ]
 

@@ -56,6 +56,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--repeats", type=int, default=1, metavar="K", help="judge each call K times (seeds 0..K-1) and "
+                   "report the judge's repeat agreement (pointwise rubrics; default 1)")
+    p.add_argument("--aggregate", choices=["mean", "median", "majority"], default="mean",
+                   help="how K repeats make the sample's score (default mean)")
+    p.add_argument("--answers", choices=["logprob", "text"], default="logprob",
+                   help="vqascore / probability answers: logprob (default; the judge must return top_logprobs, checked "
+                   "once) or text (yes/no read from the reply, scores 0/1, records say scoring_mode: text)")
+    p.add_argument("--pin-model", metavar="ID", help="fail (per sample) every reply whose served model id (the reply's "
+                   "`model`) is not ID, so a silently upgraded judge cannot mix into the run (docs/reproducibility.md)")
     add_scale_arguments(p)
     p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
@@ -103,6 +112,10 @@ async def _run(args: argparse.Namespace):
             shard=args.shard,
             retry_failed=args.retry_failed,
             max_image_pixels=args.max_image_pixels or None,
+            pin_model=args.pin_model,
+            repeats=args.repeats,
+            aggregate=args.aggregate,
+            answers=args.answers,
         )
     finally:
         await backend.aclose()
@@ -129,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in format_endpoint_counts(results.run_info):
         print(line)
+    from ..judge_card import card_path
+
+    print(f"judge card: {card_path(args.out)} (`judgekit results info {args.out}`)")
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)
