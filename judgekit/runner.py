@@ -32,6 +32,7 @@ from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
+from .usage import BUDGET_REACHED, DEFER, DEFERRED, SEND, Ledger, SampleUsage
 
 
 def default_cache_path() -> Path:
@@ -149,10 +150,12 @@ class Run:
         self.identity = backend_identity(backend)
         self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
         self.results: dict[int, Result] = {}
+        # Usage, cost, budget and diverted requests (usage/ledger.py); score_async sets its own.
+        self.ledger = Ledger(str(getattr(backend, "model", backend.spec)))
         self._fh: TextIO | None = None
         self._flushed = 0.0
 
-    async def _call(self, call: JudgeCall) -> CallOutcome:
+    async def _call(self, call: JudgeCall, usage: SampleUsage) -> CallOutcome:
         resp: ChatResponse | None = None
         reason = ""
         attempts = call.parse_retries + 1
@@ -164,9 +167,17 @@ class Run:
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
+                self.ledger.record(usage, resp, from_cache=True)
             else:
+                held = self.ledger.hold(key, call.request)
+                if held.decision != SEND:  # over the budget, or diverted to a dry run / batch
+                    error = DEFERRED if held.decision == DEFER else BUDGET_REACHED
+                    return CallOutcome(call.key, None, None, error, attempt + 1, None)
                 await self.gate.wait()
                 resp, source = await self.dispatcher.submit(call.request), self.fresh
+                self.ledger.settle(held, resp)
+                if resp.error is None:
+                    self.ledger.record(usage, resp, from_cache=False)
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
@@ -189,10 +200,14 @@ class Run:
             except (SampleError, JudgekitError) as exc:
                 result = self._failed(sample, str(exc))
             else:
-                outcomes = await asyncio.gather(*(self._call(c) for c in calls))
+                usage = SampleUsage()
+                outcomes = await asyncio.gather(*(self._call(c, usage) for c in calls))
+                if any(o.error in (BUDGET_REACHED, DEFERRED) for o in outcomes):
+                    return  # not judged in this run (budget, dry run, batch): a rerun judges it
                 result = self.method.combine(sample, {o.key: o for o in outcomes})
                 # Per call: answered now or replayed from the cache, and by which endpoint.
                 result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
+                result.details["usage"] = usage.to_json(self.ledger.prices is not None)
             result.provenance = self.provenance
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
@@ -222,7 +237,7 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
-                if self.gate.error is not None:
+                if self.gate.error is not None or self.ledger.stopped:
                     break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
@@ -234,7 +249,7 @@ class Run:
             if self._fh is not None:
                 self._fh.close()
             self.progress.close()
-        run_info = {"cache": self.cache.stats()}
+        run_info = {"cache": self.cache.stats(), "usage": self.ledger.run_info()}
         run_info.update(getattr(self.backend, "run_info", dict)())  # e.g. per-endpoint counts (backends/pool.py)
         results = Results([self.results[i] for i in sorted(self.results)], run_info)
         if self.out is not None:
@@ -276,6 +291,7 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    ledger: Ledger | None = None,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -285,6 +301,8 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
+    ``ledger`` (``judgekit.usage.Ledger``) prices the replies, keeps a budget or diverts the
+    requests (dry run, batch); by default usage is counted, unpriced.
     """
     rubric = load_rubric(rubric)
     if backend is None:
@@ -320,6 +338,8 @@ async def score_async(
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
+    if ledger is not None:
+        run.ledger = ledger
     try:
         return await run.run(it)
     finally:

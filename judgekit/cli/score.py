@@ -14,6 +14,7 @@ from ..manifest import load_samples
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
 from . import EXIT_ALL_FAILED
+from .cost_options import CostPlan, add_cost_arguments
 from .options import parse_key_values
 from .scale_options import add_scale_arguments, scale_settings
 
@@ -50,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_scale_arguments(p)
+    add_cost_arguments(p)
     p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
 
@@ -62,7 +64,7 @@ def _backend_spec(args: argparse.Namespace) -> str:
     return resolve_default_backend()
 
 
-async def _run(args: argparse.Namespace):
+async def _run(args: argparse.Namespace, plan: CostPlan):
     rubric = load_rubric(args.rubric)
     spec = _backend_spec(args)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
@@ -80,18 +82,23 @@ async def _run(args: argparse.Namespace):
         else:
             raise ConfigError(f"--data is required with backend {spec!r}")
         cache = False if args.no_cache else (args.cache or True)
+        plan.total = len(samples) if args.max_samples is None else min(len(samples), args.max_samples)
+        if plan.mode == "import_batch":
+            plan.import_outputs(backend, args.cache or default_cache_path())
+        plan.run_ledger = plan.ledger(backend)
         return await score_async(
             rubric,
             samples,
             backend,
             cache=cache,
-            out=args.out,
+            out=args.out if plan.writes_results else None,
             max_samples=args.max_samples,
             progress=None if not args.no_progress else False,
             parse_retries=args.parse_retries,
             concurrency=args.concurrency,
             method_options=method_options,
             shard=args.shard,
+            ledger=plan.run_ledger,
         )
     finally:
         await backend.aclose()
@@ -102,7 +109,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--max-samples must be at least 1")
     if args.data and not Path(args.data).is_file():
         raise ConfigError(f"manifest {args.data} does not exist")
-    results = asyncio.run(_run(args))
+    plan = CostPlan(args)
+    results = asyncio.run(_run(args, plan))
+    assert plan.run_ledger is not None  # built by _run
+    if not plan.writes_results:
+        return plan.report(results, plan.run_ledger)
     print(results.summary())
     failed = len(results.failures)
     cache = results.run_info.get("cache", {})
@@ -112,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in format_endpoint_counts(results.run_info):
         print(line)
+    stopped = plan.report(results, plan.run_ledger)
+    if stopped:
+        return stopped
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)
