@@ -167,7 +167,7 @@ class Run:
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
-                self.ledger.record(usage, resp, from_cache=True)
+                self.ledger.record(usage, resp, from_cache=True, key=key)
             else:
                 held = self.ledger.hold(key, call.request)
                 if held.decision != SEND:  # over the budget, or diverted to a dry run / batch

@@ -55,6 +55,7 @@ class CostPlan:
         self.counter: DryRunCount | None = None
         self.writer: BatchFileWriter | None = None
         self.imported = self.import_errors = 0
+        self.imported_keys: set[str] = set()
         self.missing = _MissingCount()
         self.total: int | None = None
         self.run_ledger: Ledger | None = None  # built by ``ledger`` once the backend exists
@@ -82,7 +83,9 @@ class CostPlan:
             divert = self.writer
         elif self.mode == "import_batch":
             divert = self.missing
-        return Ledger(model, self.prices, self.args.max_cost, self.args.max_tokens, divert)
+        ledger = Ledger(model, self.prices, self.args.max_cost, self.args.max_tokens, divert)
+        ledger.fresh_keys = self.imported_keys  # the import's replies are this run's
+        return ledger
 
     def import_outputs(self, backend: Any, cache_path: str | Path) -> None:
         """``--import-batch``: every answered line into the cache under its custom_id (the
@@ -92,6 +95,7 @@ class CostPlan:
             for custom_id, resp in read_output_lines(self.args.import_batch):
                 if resp.error is None:
                     cache.put(custom_id, identity, resp)
+                    self.imported_keys.add(custom_id)
                     self.imported += 1
                 else:
                     self.import_errors += 1

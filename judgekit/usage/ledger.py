@@ -61,6 +61,9 @@ class Ledger:
         self.spent_tokens = self.reserved_tokens = 0
         self.largest_completion: int | None = None
         self.sent = self.deferred = 0
+        #: Cache keys answered for this run outside it (an imported or downloaded batch output):
+        #: read back from the cache, but charged to this run, not "cost when first answered".
+        self.fresh_keys: set[str] = set()
 
     @property
     def budgeted(self) -> bool:
@@ -103,8 +106,9 @@ class Ledger:
         done = int(used.get("completion_tokens") or 0)
         self.largest_completion = max(self.largest_completion or 0, done)
 
-    def record(self, sample: SampleUsage, resp: ChatResponse, from_cache: bool) -> None:
+    def record(self, sample: SampleUsage, resp: ChatResponse, from_cache: bool, key: str = "") -> None:
         """Count one reply in the run's totals and in its sample's."""
+        from_cache = from_cache and key not in self.fresh_keys
         cost = self.totals.add(self.model, resp, from_cache)
         sample.add(resp.usage, cost, from_cache)
 

@@ -115,7 +115,7 @@ def format_usage(info: dict[str, Any]) -> list[str]:
     lines = []
     priced = info.get("priced")
     for model, books in info.get("models", {}).items():
-        for book, label in (("charged", "sent"), ("cached", "from cache")):
+        for book, label in (("charged", "this run"), ("cached", "from cache")):
             t = books[book]
             if not t["requests"]:
                 continue

@@ -59,7 +59,7 @@ def test_records_and_summary_carry_tokens_cached_tokens_and_cost(judge_server, m
     assert all(r["details"]["usage"]["batch_requests"] == 0 for r in recs)
     total = _usd(prompt, 9 * 40, completion)
     assert sum(r["details"]["usage"]["cost_usd"] for r in recs) == pytest.approx(total, abs=1e-7)
-    line = next(x for x in out.splitlines() if x.startswith("usage gpt-4o, sent"))
+    line = next(x for x in out.splitlines() if x.startswith("usage gpt-4o, this run"))
     assert f"9 requests, {prompt} prompt tokens (360 cached), {completion} completion tokens" in line
     assert f"${total:.4f}" in line
 
@@ -68,7 +68,7 @@ def test_records_and_summary_carry_tokens_cached_tokens_and_cost(judge_server, m
     assert _score(manifest_factory(3), tmp_path, judge_server.url, "--prices", str(prices)) == 0
     out = capsys.readouterr().out
     assert not _judge_calls(judge_server)
-    assert "usage gpt-4o, sent" not in out
+    assert "usage gpt-4o, this run" not in out
     line = next(x for x in out.splitlines() if x.startswith("usage gpt-4o, from cache"))
     assert f"cost when first answered ${total:.4f} (not charged again)" in line
     recs = _records(tmp_path / "r.jsonl")
@@ -80,7 +80,7 @@ def test_without_a_price_table_tokens_only_and_a_line_saying_so(judge_server, ma
     assert _score(manifest_factory(2), tmp_path, judge_server.url) == 0
     out = capsys.readouterr().out
     assert "cost: not computed (no price table" in out
-    assert "usage gpt-4o, sent: 6 requests" in out and "$" not in out.split("usage gpt-4o")[1]
+    assert "usage gpt-4o, this run: 6 requests" in out and "$" not in out.split("usage gpt-4o")[1]
     assert "cost_usd" not in _records(tmp_path / "r.jsonl")[0]["details"]["usage"]
 
 
