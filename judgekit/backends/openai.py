@@ -262,6 +262,10 @@ class OpenAIBackend:
         params.update(self.extra_body)  # server-specific fields (e.g. vLLM's guided decoding knobs)
         return params
 
+    def client(self) -> openai.AsyncOpenAI:
+        """The client bound to the running loop (the Batch API driver shares it: batch_api.py)."""
+        return self._ensure()[0]
+
     def request_body(self, req: ChatRequest) -> dict[str, Any]:
         """The JSON body this backend posts for ``req`` (a Batch API request line's ``body``)."""
         return self._params(req)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..backends.batch_files import BatchFileWriter, read_output_lines
+from ..backends.batch_files import MAX_BYTES, MAX_REQUESTS, BatchFileWriter, read_output_lines
 from ..cache import ResponseCache, backend_identity
 from ..errors import ConfigError
 from ..results import Results
@@ -35,6 +35,15 @@ def add_cost_arguments(p: argparse.ArgumentParser) -> None:
                    "file (also read by `vllm run-batch`), send nothing")
     g.add_argument("--import-batch", metavar="FILE", help="read a Batch API output file into the cache and write the "
                    "results of every sample it completes; send nothing")
+    g.add_argument("--batch", action="store_true", help="judge through the provider's Batch API (about half price, "
+                   "within 24 h): submit, poll, download; a killed run re-attaches to its pending batches")
+    g.add_argument("--batch-size", type=int, default=MAX_REQUESTS, metavar="N",
+                   help=f"requests per batch file (default {MAX_REQUESTS}, the OpenAI limit)")
+    g.add_argument("--batch-max-bytes", type=int, default=MAX_BYTES, metavar="BYTES",
+                   help=f"bytes per batch file (default {MAX_BYTES}, the OpenAI limit; images make requests large)")
+    g.add_argument("--batch-fallback", choices=["live", "batch"], default="live",
+                   help="requests a batch did not answer (expired, failed): send them live (default) or in the next batch")
+    g.add_argument("--batch-poll", type=float, default=30.0, metavar="SECONDS", help="seconds between status checks (default 30)")
 
 
 class CostPlan:
@@ -52,6 +61,8 @@ class CostPlan:
             raise ConfigError(f"--{self.mode.replace('_', '-')} needs the response cache (drop --no-cache)")
         if self.diverts and (args.max_cost is not None or args.max_tokens is not None):
             raise ConfigError("--max-cost / --max-tokens limit a run that sends requests; this one sends none")
+        if self.mode == "batch" and (args.max_cost is not None or args.max_tokens is not None):
+            raise ConfigError("--max-cost / --max-tokens do not limit --batch runs yet; price the run first with --dry-run")
         self.counter: DryRunCount | None = None
         self.writer: BatchFileWriter | None = None
         self.imported = self.import_errors = 0
@@ -86,6 +97,15 @@ class CostPlan:
         ledger = Ledger(model, self.prices, self.args.max_cost, self.args.max_tokens, divert)
         ledger.fresh_keys = self.imported_keys  # the import's replies are this run's
         return ledger
+
+    async def score_batch(self, cache_path: str | Path, **score_kwargs: Any) -> Results:
+        """``--batch``: the run through provider batch jobs (judgekit/batch_jobs.py)."""
+        from ..batch_jobs import BatchDriver, score_batch_async
+
+        a = self.args
+        driver = BatchDriver(score_kwargs["backend"], cache_path, a.batch_size, a.batch_max_bytes, a.batch_fallback, a.batch_poll)
+        assert self.run_ledger is not None
+        return await score_batch_async(driver, self.run_ledger, a.out, **score_kwargs)
 
     def import_outputs(self, backend: Any, cache_path: str | Path) -> None:
         """``--import-batch``: every answered line into the cache under its custom_id (the

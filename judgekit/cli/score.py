@@ -86,20 +86,20 @@ async def _run(args: argparse.Namespace, plan: CostPlan):
         if plan.mode == "import_batch":
             plan.import_outputs(backend, args.cache or default_cache_path())
         plan.run_ledger = plan.ledger(backend)
-        return await score_async(
-            rubric,
-            samples,
-            backend,
+        kwargs = dict(
             cache=cache,
-            out=args.out if plan.writes_results else None,
             max_samples=args.max_samples,
             progress=None if not args.no_progress else False,
             parse_retries=args.parse_retries,
             concurrency=args.concurrency,
             method_options=method_options,
             shard=args.shard,
-            ledger=plan.run_ledger,
         )
+        if plan.mode == "batch":  # provider batch jobs, then the same run from the cache
+            return await plan.score_batch(args.cache or default_cache_path(), rubric=rubric, samples=samples,
+                                          backend=backend, **kwargs)
+        return await score_async(rubric, samples, backend, out=args.out if plan.writes_results else None,
+                                 ledger=plan.run_ledger, **kwargs)
     finally:
         await backend.aclose()
 
