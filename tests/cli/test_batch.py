@@ -133,3 +133,37 @@ def test_sigkill_while_a_batch_is_pending_then_rerun_reattaches_without_resubmit
     assert len(batch_server.submissions) == 1  # exactly one submission for those requests
     assert len(_chat_calls(batch_server)) == 12
     assert _comparable(tmp_path / "r.jsonl") == live
+
+
+def test_batch_status_and_cancel_list_and_cancel_the_pending_jobs(batch_server, tmp_path, capsys):
+    import asyncio
+
+    from judgekit.backends.batch_api import BatchApi
+    from judgekit.backends.batch_store import BatchStore
+    from judgekit.backends.openai import OpenAIBackend
+
+    batch_server.steps_in_progress = 10_000
+    requests = tmp_path / "req.jsonl"
+    requests.write_text('{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}}\n')
+    cache = tmp_path / "c.sqlite"
+
+    async def submit():
+        be = OpenAIBackend("gpt-4o", base_url=batch_server.url)
+        api = BatchApi(be)
+        fid = await api.upload(requests)
+        store = BatchStore(cache)
+        store.uploaded(fid, api.endpoint, ["a"])
+        batch = await api.create(fid)
+        store.submitted(fid, batch.id, batch.status)
+        store.close()
+        await be.aclose()
+        return batch.id
+
+    bid = asyncio.run(submit())
+    assert main(["batch", "status", "--cache", str(cache)]) == 0
+    assert f"{bid}  in_progress  1 requests" in capsys.readouterr().out  # asked the server: validating -> in_progress
+    assert main(["batch", "cancel", "--cache", str(cache)]) == 0
+    assert batch_server.batches[bid]["status"] == "cancelled"
+    assert f"{bid}  cancelled" in capsys.readouterr().out
+    assert main(["batch", "cancel", "--cache", str(cache), "--batch-id", "batch_x"]) == 2
+    assert "records no batch 'batch_x'" in capsys.readouterr().err
