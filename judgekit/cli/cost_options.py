@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ class CostPlan:
 
     def ledger(self, backend: Any) -> Ledger:
         model = str(getattr(backend, "model", backend.spec))
-        divert = None
+        divert: Callable[[str, Any], None] | None = None
         if self.mode == "dry_run":
             count_text = load_local_tokenizer(model)
             self.counter = DryRunCount(model, count_text, "local" if count_text else "estimate")
