@@ -22,8 +22,9 @@ CHAT_URL = "/v1/chat/completions"
 
 def request_line(custom_id: str, body: dict[str, Any]) -> str:
     """One line of a batch request file (ends with a newline)."""
+    # ASCII escapes (the default): a third faster than ensure_ascii=False on base64 images.
     return json.dumps({"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": body},
-                      ensure_ascii=False, separators=(",", ":")) + "\n"
+                      separators=(",", ":")) + "\n"
 
 
 def output_response(line: dict[str, Any]) -> ChatResponse:

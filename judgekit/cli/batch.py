@@ -9,10 +9,14 @@ import argparse
 import asyncio
 import time
 
-from ..backends.batch_api import BatchApi
+from typing import TYPE_CHECKING
+
 from ..backends.batch_store import TERMINAL, BatchJob, BatchStore
 from ..errors import ConfigError
 from ..runner import default_cache_path
+
+if TYPE_CHECKING:  # the openai client takes seconds to import: only `batch` itself loads it
+    from ..backends.batch_api import BatchApi
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _api(endpoint: str) -> BatchApi:
+    from ..backends.batch_api import BatchApi
     from ..backends.openai import OpenAIBackend
 
     return BatchApi(OpenAIBackend("batch-admin", base_url=endpoint))
