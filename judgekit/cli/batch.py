@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-
 from typing import TYPE_CHECKING
 
 from ..backends.batch_store import TERMINAL, BatchJob, BatchStore
