@@ -34,7 +34,7 @@ from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, ImagePart, Result, Sample
-from .usage import BUDGET_REACHED, DEFER, DEFERRED, SEND, Ledger, SampleUsage
+from .usage import BUDGET_REACHED, DEFERRED, SEND, Ledger, SampleUsage
 from .verdict import explain_invalid
 
 
@@ -189,8 +189,7 @@ class Run:
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
         self.results: dict[int, Result] = {}
-        # Usage, cost, budget and diverted requests (usage/ledger.py); score_async sets its own.
-        self.ledger = Ledger(str(getattr(backend, "model", backend.spec)))
+        self.ledger = Ledger(str(getattr(backend, "model", backend.spec)))  # usage, cost, budget, diverting (usage/)
         self._fh: TextIO | None = None
         self._flushed = 0.0
 
@@ -210,12 +209,9 @@ class Run:
             else:
                 held = self.ledger.hold(key, call.request)
                 if held.decision != SEND:  # over the budget, or diverted to a dry run / batch
-                    error = DEFERRED if held.decision == DEFER else BUDGET_REACHED
-                    return CallOutcome(call.key, None, None, error, attempt + 1, None)
+                    return CallOutcome(call.key, None, None, held.error, attempt + 1, None)
                 resp = await self._ask(call.request)
-                self.ledger.settle(held, resp)
-                if resp.error is None:
-                    self.ledger.record(usage, resp, from_cache=False)
+                self.ledger.settle(held, resp, usage)
                 source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
@@ -401,8 +397,7 @@ async def score_async(
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
               retry_failed=retry_failed)
-    if ledger is not None:
-        run.ledger = ledger
+    run.ledger = ledger or run.ledger
     try:
         with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
             return await run.run(it)

@@ -36,6 +36,11 @@ class Hold:
     tokens: int = 0
     cost: float = 0.0
 
+    @property
+    def error(self) -> str:
+        """The call's error when it is not sent."""
+        return DEFERRED if self.decision == DEFER else BUDGET_REACHED
+
 
 class Ledger:
     """``Ledger(model, prices=None, max_cost=None, max_tokens=None, divert=None)``."""
@@ -94,12 +99,15 @@ class Ledger:
         self.sent += 1
         return Hold(SEND, tokens, cost)
 
-    def settle(self, hold: Hold, resp: ChatResponse) -> None:
-        """The reply to a held request came (or failed): its reservation becomes real spend."""
+    def settle(self, hold: Hold, resp: ChatResponse, sample: SampleUsage | None = None) -> None:
+        """The reply to a held request came (or failed): its reservation becomes real spend,
+        counted in the run's totals and in ``sample``'s."""
         self.reserved_tokens -= hold.tokens
         self.reserved_cost -= hold.cost
         if resp.error is not None:
             return  # a failed request is not billed by the providers judgekit knows
+        if sample is not None:
+            self.record(sample, resp, from_cache=False)
         used = resp.usage
         self.spent_tokens += int(used.get("prompt_tokens") or 0) + int(used.get("completion_tokens") or 0)
         self.spent_cost += self.totals.cost(self.model, resp) or 0.0
