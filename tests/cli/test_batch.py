@@ -167,3 +167,32 @@ def test_batch_status_and_cancel_list_and_cancel_the_pending_jobs(batch_server, 
     assert f"{bid}  cancelled" in capsys.readouterr().out
     assert main(["batch", "cancel", "--cache", str(cache), "--batch-id", "batch_x"]) == 2
     assert "records no batch 'batch_x'" in capsys.readouterr().err
+
+
+def test_a_run_killed_between_creating_a_batch_and_recording_its_id_finds_it(batch_server, manifest_factory, tmp_path):
+    import asyncio
+
+    from judgekit.backends.batch_api import BatchApi
+    from judgekit.backends.batch_store import BatchStore
+    from judgekit.backends.openai import OpenAIBackend
+
+    manifest = manifest_factory(2)
+    live = _live(manifest, tmp_path, batch_server)
+    requests = tmp_path / "req.jsonl"
+    assert main(_args(manifest, tmp_path, batch_server.url, "--export-batch", str(requests))) == 0
+    ids = [json.loads(x)["custom_id"] for x in requests.read_text().splitlines()]
+
+    async def upload_create_and_die():  # what a run did before a kill: upload recorded, batch id not
+        be = OpenAIBackend("gpt-4o", base_url=batch_server.url)
+        api = BatchApi(be)
+        fid = await api.upload(requests)
+        store = BatchStore(tmp_path / "c.sqlite")
+        store.uploaded(fid, api.endpoint, ids)
+        store.close()
+        await api.create(fid)
+        await be.aclose()
+
+    asyncio.run(upload_create_and_die())
+    assert main(_args(manifest, tmp_path, batch_server.url, "--batch", "--batch-poll", "0.01")) == 0
+    assert len(batch_server.submissions) == 1  # found by its input file, not created again
+    assert _comparable(tmp_path / "r.jsonl") == live

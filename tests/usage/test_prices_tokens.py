@@ -64,3 +64,15 @@ def test_unknown_model_gets_the_stated_per_image_estimate():
     assert est.images == DEFAULT_IMAGE_TOKENS and not est.images_by_formula
     assert est.text == 3 + 3 + text_tokens("one two three") == 3 + 3 + 4
     assert estimate_prompt(req, "gpt-4o").images == 255
+
+
+def test_a_local_model_directory_counts_text_with_its_own_tokenizer(tiny_vlm_dir):
+    from transformers import AutoTokenizer
+
+    from judgekit.usage.tokens import load_local_tokenizer
+
+    count = load_local_tokenizer(str(tiny_vlm_dir))
+    text = "a teddy bear reading a book, with a red scarf"
+    expected = len(AutoTokenizer.from_pretrained(str(tiny_vlm_dir)).encode(text, add_special_tokens=False))
+    assert count is not None and count(text) == expected
+    assert load_local_tokenizer("gpt-4o") is None  # not a directory: the documented estimate
