@@ -49,6 +49,7 @@ class BatchDriver:
         self.answered: set[str] = set()  # custom_ids downloaded by this run (charged to it)
         self.unanswered: set[str] = set()  # custom_ids a finished job did not answer
         self.submitted = 0
+        self.mine: set[str] = set()  # batch ids this process created
 
     async def run(self, score: Callable[..., Any], ledger: Ledger) -> Results:
         """``score(out_allowed: bool, ledger)`` runs the runner over the samples."""
@@ -91,6 +92,7 @@ class BatchDriver:
             store.uploaded(file_id, self.api.endpoint, keys)  # before the batch exists: see batch_store
             batch = await self.api.create(file_id)
             store.submitted(file_id, batch.id, batch.status)
+            self.mine.add(batch.id)
             self.submitted += 1
             self.say(f"batch {batch.id} submitted: {len(keys)} requests, {size} bytes")
             path.unlink()
@@ -108,23 +110,31 @@ class BatchDriver:
                 batch = found if found is not None else await self.api.create(job.input_file_id)
                 store.submitted(job.input_file_id, batch.id, batch.status)
                 job.batch_id = batch.id
-            self.say(f"batch {job.batch_id}: re-attached ({job.requests} requests)" if job.status != "uploaded" else
-                     f"batch {job.batch_id}: submitted ({job.requests} requests)")
+                self.say(f"batch {batch.id}: {'found' if found is not None else 'submitted'} ({job.requests} requests)")
+            elif job.batch_id not in self.mine:  # a job of an earlier (killed) run of this command
+                self.say(f"batch {job.batch_id}: re-attached ({job.requests} requests)")
         waiting = {j.batch_id: j for j in jobs}
+        total = sum(j.requests for j in jobs)
+        done: list[int] = []
         last = ""
         while waiting:
-            states: dict[str, int] = {}
+            states: dict[str, list[int]] = {}
             for bid, job in list(waiting.items()):
                 batch = await self.api.retrieve(str(bid))
                 store.set_status(str(bid), batch.status)
-                states[batch.status] = states.get(batch.status, 0) + job.requests
                 if batch.status in TERMINAL:
                     await self._download(store, job.input_file_id, batch)
                     store.set_status(str(bid), batch.status, downloaded=True)
+                    done.append(job.requests)
                     del waiting[bid]
-            line = ", ".join(f"{n} requests {s}" for s, n in sorted(states.items()))
+                else:
+                    states.setdefault(batch.status, []).append(job.requests)
+            # Progress: every job of the round with its request count, as the provider states it.
+            parts = [f"{len(n)} {s} ({sum(n)} requests)" for s, n in sorted(states.items())]
+            line = f"batches: {len(jobs)} submitted ({total} requests): " + ", ".join(
+                [*parts, f"{len(done)} done ({sum(done)} requests)"])
             if line != last:
-                self.say(f"batches: {line}")
+                self.say(line)
                 last = line
             if waiting:
                 await asyncio.sleep(self.poll_s)
@@ -152,7 +162,9 @@ class BatchDriver:
         self.unanswered |= missing
         done = len(expected) - len(missing)
         note = f", {len(missing)} not answered (fallback: {self.fallback})" if missing else ""
-        self.say(f"batch {batch.id} {batch.status}: {done} of {len(expected)} requests answered{note}")
+        errors = getattr(getattr(batch, "errors", None), "data", None) or []
+        why = f" ({errors[0].message})" if errors and getattr(errors[0], "message", None) else ""
+        self.say(f"batch {batch.id} {batch.status}{why}: {done} of {len(expected)} requests answered{note}")
 
 
 class _Unanswered:

@@ -74,7 +74,9 @@ def test_batch_run_equals_the_live_run_and_is_charged_at_batch_price(batch_serve
     assert len(ids) == len(set(ids)) == 12
     assert len(_chat_calls(batch_server)) == 12  # all answered by the batches, none live
     assert "usage gpt-4o, this run: 12 requests (12 by batch)" in captured.out
-    assert "submitted: 5 requests" in captured.err and "requests completed" in captured.err
+    assert "submitted: 5 requests" in captured.err and "re-attached" not in captured.err
+    assert "batches: 3 submitted (12 requests): 3 in_progress (12 requests), 0 done (0 requests)" in captured.err
+    assert "batches: 3 submitted (12 requests): 3 done (12 requests)" in captured.err
     # The charge is the batch price: half of the live price of the same tokens.
     recs = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
     u = [r["details"]["usage"] for r in recs]
