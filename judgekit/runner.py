@@ -28,7 +28,7 @@ from .cache import ResponseCache, answering_endpoint, backend_identity, request_
 from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
 from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
 from .images import max_image_pixels as image_pixel_limit
-from .manifest import iter_samples, load_samples
+from .manifest import iter_samples, load_samples, refuse_overwriting_input
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
@@ -356,13 +356,13 @@ async def score_async(
     validate (after the server or the rubric was fixed); valid cached replies are still used.
     ``max_image_pixels``: an image with more pixels is downscaled to fit before it is sent, and
     its result records the resize in ``details["resized_images"]`` (``None``: never downscale).
-    ``ledger`` (``judgekit.usage.Ledger``) prices the replies, keeps a budget or diverts the
-    requests (dry run, batch); by default usage is counted, unpriced.
+    ``ledger`` (``judgekit.usage.Ledger``): prices replies, keeps a budget, diverts requests (dry run, batch).
     """
     check_pixel_limit(max_image_pixels)
     if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
         raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
     rubric = load_rubric(rubric)
+    refuse_overwriting_input(samples, out)
     if backend is None:
         from .backends.vllm import resolve_default_backend
 

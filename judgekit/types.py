@@ -12,16 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field
 # --- inputs -------------------------------------------------------------------------------------
 
 #: Sample fields that name image files (resolved relative to the manifest).
-IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference", "reference_image", "mask", "subject_image")
+IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference", "reference_image", "mask", "subject_image",
+                "control_image")
 
 
 class Sample(BaseModel):
     """One item to judge. Pointwise samples carry ``image`` and ``model``; pairwise samples
     ``image_a``/``image_b`` and ``model_a``/``model_b``; editing samples ``source_image`` and
     ``instruction``; editing benchmarks add an optional ground-truth ``reference_image``, an edit
-    ``mask`` (white = the region to edit), a ``subject_image`` (subject-driven editing's token
-    subject), and the meta keys ``task_type`` and ``instruction_language``. Unknown manifest
-    keys land in ``meta`` and travel through to the results."""
+    ``mask`` (white = the region to edit), a ``subject_image`` (subject-driven editing's and
+    generation's token subject), a ``control_image`` (control-guided generation's guidance), and
+    the meta keys ``task_type`` and ``instruction_language``. Unknown manifest keys land in
+    ``meta`` and travel through to the results."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,7 +44,8 @@ class Sample(BaseModel):
     # ``meta`` so that every method carries them to the results unchanged (see the properties).
     reference_image: str | None = None  # a ground-truth edit, for reference-based metrics
     mask: str | None = None  # white where the edit should happen
-    subject_image: str | None = None  # the token subject of subject-driven editing
+    subject_image: str | None = None  # the token subject(s) of subject-driven editing and generation
+    control_image: str | None = None  # the guidance (edges, pose, depth) of control-guided generation
     meta: dict[str, Any] = Field(default_factory=dict)
 
     @property

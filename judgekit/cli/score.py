@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ..backends import make_backend
 from ..backends.pool import format_endpoint_counts, read_base_urls
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..images import DEFAULT_MAX_IMAGE_PIXELS
-from ..manifest import load_samples
+from ..manifest import load_samples, refuse_overwriting_input
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
 from . import EXIT_ALL_FAILED
@@ -88,6 +88,8 @@ async def _run(args: argparse.Namespace, plan: CostPlan):
             samples = list(backend.samples())
         else:
             raise ConfigError(f"--data is required with backend {spec!r}")
+        if not samples:  # "0 samples" with exit 0 would pass for a finished run
+            raise DataError(f"{args.data or spec}: no samples to judge")
         cache = False if args.no_cache else (args.cache or True)
         plan.total = len(samples) if args.max_samples is None else min(len(samples), args.max_samples)
         if plan.mode == "import_batch":
@@ -122,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--parse-retries must be 0 or more (extra calls for an invalid reply), got {args.parse_retries}")
     if args.data and not Path(args.data).is_file():
         raise ConfigError(f"manifest {args.data} does not exist")
+    if args.data:  # before any backend starts
+        refuse_overwriting_input(args.data, args.out)
     plan = CostPlan(args)
     results = asyncio.run(_run(args, plan))
     assert plan.run_ledger is not None  # built by _run
