@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import os
 import sys
 import time
@@ -39,6 +40,7 @@ from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, ImagePart, Result, Sample
+from .usage import BUDGET_REACHED, DEFERRED, SEND, Ledger, SampleUsage
 from .verdict import explain_invalid
 
 
@@ -147,10 +149,11 @@ class Run:
         # Who answered (judge_card.py): served ids recorded, an alias told once, --pin-model enforced.
         self.witness = JudgeWitness(run_judge(backend.describe() or {}, self.identity), pin_model)
         self.results: dict[int, Result] = {}
+        self.ledger = Ledger(str(getattr(backend, "model", backend.spec)))  # usage, cost, budget, diverting (usage/)
         self._fh: TextIO | None = None
         self._flushed = 0.0
 
-    async def _call(self, call: JudgeCall) -> CallOutcome:
+    async def _call(self, call: JudgeCall, usage: SampleUsage) -> CallOutcome:
         resp: ChatResponse | None = None
         reason = ""
         attempts = call.parse_retries + 1
@@ -163,8 +166,13 @@ class Run:
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
+                self.ledger.record(usage, resp, from_cache=True, key=key)
             else:
+                held = self.ledger.hold(key, call.request)
+                if held.decision != SEND:  # over the budget, or diverted to a dry run / batch
+                    return CallOutcome(call.key, None, None, held.error, attempt + 1, None)
                 resp = await self._ask(call.request)
+                self.ledger.settle(held, resp, usage)
                 source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
@@ -207,10 +215,15 @@ class Run:
                 calls = []
                 result = self._failed(sample, str(exc))
             else:
-                judged = await asyncio.gather(*(judge_call(self._call, c, self.repeats, self.aggregate) for c in calls))
+                usage = SampleUsage()
+                send = functools.partial(self._call, usage=usage)
+                judged = await asyncio.gather(*(judge_call(send, c, self.repeats, self.aggregate) for c in calls))
+                if any(r.error in (BUDGET_REACHED, DEFERRED) for _, reps, _ in judged for r in reps):
+                    return  # not judged in this run (budget, dry run, batch): a rerun judges it
                 result = self.method.combine(sample, {o.key: o for o, _, _ in judged})
                 # Per call (per repeat): answered now or replayed from the cache, and where.
                 record_calls(self.method, sample, result, list(judged))
+                result.details["usage"] = usage.to_json(self.ledger.prices is not None)
                 if resized := resized_images(calls):  # the judge saw these smaller than the files
                     result.details["resized_images"] = resized
             result.provenance = self.provenance
@@ -244,7 +257,7 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
-                if self.stopped is not None:
+                if self.stopped is not None or self.ledger.stopped:
                     break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
@@ -256,7 +269,7 @@ class Run:
             if self._fh is not None:
                 self._fh.close()
             self.progress.close()
-        run_info = {"cache": self.cache.stats()}
+        run_info = {"cache": self.cache.stats(), "usage": self.ledger.run_info()}
         run_info.update(getattr(self.backend, "run_info", dict)())  # e.g. per-endpoint counts (backends/pool.py)
         results = Results([self.results[i] for i in sorted(self.results)], run_info)
         if self.out is not None:
@@ -307,6 +320,7 @@ async def score_async(
     repeats: int = 1,
     aggregate: str = "mean",
     answers: str = "logprob",
+    ledger: Ledger | None = None,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -324,6 +338,7 @@ async def score_async(
     self-ensemble of K calls), ``answers="text"`` (yes/no read from text, for judges without
     logprobs) and ``recheck`` (a label: no cached answer is read, fresh ones are stored beside the
     earlier ones; ``judgekit drift``): docs/reproducibility.md.
+    ``ledger`` (``judgekit.usage.Ledger``): prices replies, keeps a budget, diverts requests (dry run, batch).
     """
     check_pixel_limit(max_image_pixels)
     if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
@@ -368,6 +383,7 @@ async def score_async(
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
               retry_failed=retry_failed, pin_model=pin_model, recheck=recheck, repeats=repeats, aggregate=aggregate)
+    run.ledger = ledger or run.ledger
     try:
         with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
             return await run.run(it)

@@ -81,6 +81,8 @@ class JudgeServer:
         #: any path ending in /models or /chat/completions is served.
         self.path_prefix: str | None = None
         self.headers_seen: list[dict[str, str]] = []
+        self.counted: list[tuple[int, int, int]] = []  # (text, image, completion) tokens of each reply
+        self.cached_tokens = 0  # prompt tokens reported as served from a prompt cache
         self._count = 0
         # Chat requests being answered right now, and the most there ever were at once: what a
         # client's concurrency limit really allowed, whatever the timings.
@@ -187,11 +189,22 @@ class JudgeServer:
             "created": int(time.time()),
             "model": reply.model or body.get("model", "judge"),
             "choices": [choice],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            "usage": self._usage(body, content),
         }
         if reply.system_fingerprint:
             out["system_fingerprint"] = reply.system_fingerprint
         return out
+
+    def _usage(self, body: dict, content: str) -> dict:
+        """Tokens counted as tests/token_counting.py documents; ``cached_tokens`` of the prompt
+        as the test sets it (a provider's prompt cache)."""
+        from tests.token_counting import count_text, prompt_tokens
+
+        text, images = prompt_tokens(body)
+        prompt, completion = text + images, count_text(content)
+        self.counted.append((text, images, completion))
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+                "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt)}}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -230,6 +243,7 @@ class JudgeServer:
     def reset(self, script: Callable[[dict, int], Reply] = default_reply) -> None:
         with self._lock:
             self.script, self.received, self.headers_seen, self._count = script, [], [], 0
+            self.counted, self.cached_tokens = [], 0
             self.in_flight = self.max_in_flight = 0
             self._generation += 1
             self.api_key, self.list_models, self.path_prefix = None, True, None

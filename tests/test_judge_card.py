@@ -61,9 +61,12 @@ def test_card_lists_every_served_id_with_counts_and_the_alias_is_told_once(judge
     sent = judge_server.received[0]
     assert sampling["temperature"] == sent["temperature"] == 0.0 and sampling["seed"] == sent["seed"] == 0
     assert sampling["max_tokens"] == sent["max_tokens"] and sampling["records"] == 8
-    # The server's usage (10 + 5 per reply), all fresh.
-    assert card["usage"]["prompt_tokens"] == 80 and card["usage"]["completion_tokens"] == 40
-    assert card["usage"]["fresh"] == {"prompt_tokens": 80, "completion_tokens": 40}
+    # The usage the server counted (tests/token_counting.py), summed over its 8 replies, all fresh.
+    assert len(judge_server.counted) == 8
+    prompt = sum(text + images for text, images, _ in judge_server.counted)
+    completion = sum(c for _, _, c in judge_server.counted)
+    assert card["usage"]["prompt_tokens"] == prompt and card["usage"]["completion_tokens"] == completion
+    assert card["usage"]["fresh"] == {"prompt_tokens": prompt, "completion_tokens": completion, "cached_tokens": 0}
 
     # Every record carries the identity: requested, served, fingerprint, host, sampling, hashes.
     res = jk.load_results(out)
@@ -129,7 +132,9 @@ def test_cached_answers_keep_their_identity_and_a_mixed_run_says_so(judge_server
     assert note in str(res.summary())
     card = read_card(second)
     assert card["served_models"][OLD] == {"calls": 4, "fresh": 0, "cache": 4}
-    assert card["usage"]["fresh"] == {"prompt_tokens": 40, "completion_tokens": 20}
+    fresh = judge_server.counted[-4:]  # what the server counted for the 4 fresh answers
+    assert card["usage"]["fresh"] == {"prompt_tokens": sum(t + i for t, i, _ in fresh),
+                                      "completion_tokens": sum(c for _, _, c in fresh), "cached_tokens": 0}
 
 
 def test_an_answer_cached_before_identity_was_recorded_is_unknown_and_refused_under_a_pin(judge_server, manifest_factory, tmp_path):

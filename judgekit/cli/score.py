@@ -15,6 +15,7 @@ from ..manifest import load_samples, refuse_overwriting_input
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
 from . import EXIT_ALL_FAILED
+from .cost_options import CostPlan, add_cost_arguments
 from .options import parse_key_values
 from .scale_options import add_scale_arguments, scale_settings
 
@@ -66,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pin-model", metavar="ID", help="fail (per sample) every reply whose served model id (the reply's "
                    "`model`) is not ID, so a silently upgraded judge cannot mix into the run (docs/reproducibility.md)")
     add_scale_arguments(p)
+    add_cost_arguments(p)
     p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
 
@@ -78,7 +80,7 @@ def _backend_spec(args: argparse.Namespace) -> str:
     return resolve_default_backend()
 
 
-async def _run(args: argparse.Namespace):
+async def _run(args: argparse.Namespace, plan: CostPlan):
     rubric = load_rubric(args.rubric)
     spec = _backend_spec(args)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
@@ -98,12 +100,12 @@ async def _run(args: argparse.Namespace):
         if not samples:  # "0 samples" with exit 0 would pass for a finished run
             raise DataError(f"{args.data or spec}: no samples to judge")
         cache = False if args.no_cache else (args.cache or True)
-        return await score_async(
-            rubric,
-            samples,
-            backend,
+        plan.total = len(samples) if args.max_samples is None else min(len(samples), args.max_samples)
+        if plan.mode == "import_batch":
+            plan.import_outputs(backend, args.cache or default_cache_path())
+        plan.run_ledger = plan.ledger(backend)
+        kwargs = dict(
             cache=cache,
-            out=args.out,
             max_samples=args.max_samples,
             progress=None if not args.no_progress else False,
             parse_retries=args.parse_retries,
@@ -117,6 +119,11 @@ async def _run(args: argparse.Namespace):
             aggregate=args.aggregate,
             answers=args.answers,
         )
+        if plan.mode == "batch":  # provider batch jobs, then the same run from the cache
+            return await plan.score_batch(args.cache or default_cache_path(), rubric=rubric, samples=samples,
+                                          backend=backend, **kwargs)
+        return await score_async(rubric, samples, backend, out=args.out if plan.writes_results else None,
+                                 ledger=plan.run_ledger, **kwargs)
     finally:
         await backend.aclose()
 
@@ -132,7 +139,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"manifest {args.data} does not exist")
     if args.data:  # before any backend starts
         refuse_overwriting_input(args.data, args.out)
-    results = asyncio.run(_run(args))
+    plan = CostPlan(args)
+    results = asyncio.run(_run(args, plan))
+    assert plan.run_ledger is not None  # built by _run
+    if not plan.writes_results:
+        return plan.report(results, plan.run_ledger)
     print(results.summary())
     failed = len(results.failures)
     cache = results.run_info.get("cache", {})
@@ -145,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
     from ..judge_card import card_path
 
     print(f"judge card: {card_path(args.out)} (`judgekit results info {args.out}`)")
+    stopped = plan.report(results, plan.run_ledger)
+    if stopped:
+        return stopped
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)
