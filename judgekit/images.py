@@ -16,13 +16,14 @@ from typing import cast
 from PIL import Image, UnidentifiedImageError
 
 from .errors import SampleError
+from .memory_images import InMemoryImage
 from .types import ImagePart
 
 # Formats whose original bytes can be sent as they are when the pixels are already 8-bit RGB.
 _PASSTHROUGH = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
-def _to_rgb(img: Image.Image, path: Path) -> Image.Image:
+def _to_rgb(img: Image.Image, path: Path | InMemoryImage) -> Image.Image:
     mode = img.mode
     if mode == "RGB":
         return img
@@ -54,16 +55,22 @@ def _to_rgb(img: Image.Image, path: Path) -> Image.Image:
     raise SampleError(f"image {path} has pixel mode {mode!r}, which judgekit cannot convert to RGB faithfully")
 
 
-def load_image_part(path: str | Path, label: str = "") -> ImagePart:
+def load_image_part(path: str | Path | InMemoryImage, label: str = "") -> ImagePart:
     """The bytes to send for ``path``: the original file when it is 8-bit RGB PNG/JPEG/WebP,
-    else a PNG of its faithful RGB conversion. Raises ``SampleError`` with path and reason."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise SampleError(f"image {p} does not exist") from None
-    except OSError as exc:
-        raise SampleError(f"image {p} cannot be read: {exc.strerror or exc}") from None
+    else a PNG of its faithful RGB conversion. Raises ``SampleError`` with path and reason.
+    An image given in memory (``InMemoryImage``) is read from its bytes by the same rules, so
+    it is sent exactly as the file holding those bytes would be."""
+    p: Path | InMemoryImage
+    if isinstance(path, InMemoryImage):
+        p, raw = path, path.data
+    else:
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+        except FileNotFoundError:
+            raise SampleError(f"image {p} does not exist") from None
+        except OSError as exc:
+            raise SampleError(f"image {p} cannot be read: {exc.strerror or exc}") from None
     try:
         img = Image.open(io.BytesIO(raw))
         if img.mode == "RGB" and img.format in _PASSTHROUGH:

@@ -27,6 +27,7 @@ from .backends.preflight import ReadyGate
 from .cache import ResponseCache, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
 from .manifest import iter_samples, load_samples
+from .memory_images import InMemoryImage
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
@@ -120,9 +121,11 @@ class _Progress:
             self.bar.close()
 
 
-def sample_inputs(sample: Sample) -> dict[str, str]:
-    """The prompt, instruction and image paths of a sample, as recorded in its result."""
-    return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
+def sample_inputs(sample: Sample) -> dict[str, Any]:
+    """The prompt, instruction and image paths of a sample, as recorded in its result; an image
+    given in memory is recorded by its SHA-256 (``{"sha256", "bytes"}``), never a made-up path."""
+    return {k: v.reference() if isinstance(v, InMemoryImage) else v
+            for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
 
 
 class Run:
@@ -149,6 +152,9 @@ class Run:
         self.identity = backend_identity(backend)
         self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
         self.results: dict[int, Result] = {}
+        # The in-memory images of samples the caller holds anyway (a list), kept so that
+        # ``Results.save(save_images=...)`` can write them; None for streamed sources.
+        self.images: dict[str, InMemoryImage] | None = None
         self._fh: TextIO | None = None
         self._flushed = 0.0
 
@@ -196,6 +202,10 @@ class Run:
             result.provenance = self.provenance
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
+            if self.images is not None:
+                for f in IMAGE_FIELDS:
+                    if isinstance(img := getattr(sample, f), InMemoryImage):
+                        self.images[img.sha256] = img
             self.results[index] = result
             if self._fh is not None:
                 self._fh.write(result.model_dump_json() + "\n")
@@ -236,7 +246,7 @@ class Run:
             self.progress.close()
         run_info = {"cache": self.cache.stats()}
         run_info.update(getattr(self.backend, "run_info", dict)())  # e.g. per-endpoint counts (backends/pool.py)
-        results = Results([self.results[i] for i in sorted(self.results)], run_info)
+        results = Results([self.results[i] for i in sorted(self.results)], run_info, images=self.images)
         if self.out is not None:
             results.save(self.out)  # final file in manifest order
         return results
@@ -320,6 +330,8 @@ async def score_async(
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
+    if total is not None:  # the samples are a list in memory: their images may be kept too
+        run.images = {}
     try:
         return await run.run(it)
     finally:
