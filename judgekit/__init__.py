@@ -24,7 +24,6 @@ from .errors import (
     TemplateError,
     VerdictParseError,
 )
-from .manifest import load_samples
 from .pairs import plan_pairs
 from .questions.generate import generate_questions
 from .questions.graph import Question, QuestionGraph
@@ -32,6 +31,7 @@ from .questions.scoring import score_graph
 from .results import Results, load_results
 from .rubric import Rubric, load_rubric
 from .runner import score, score_async
+from .tables import load_samples  # JSONL, Parquet, save_to_disk folders, datasets.Dataset, lists
 from .types import Result, Sample, Verdict
 
 __all__ = [

@@ -16,7 +16,7 @@ import concurrent.futures
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,12 +26,13 @@ from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
 from .cache import ResponseCache, backend_identity, request_key
 from .errors import JudgekitError, SampleError, VerdictParseError
-from .manifest import iter_samples, load_samples
+from .manifest import load_samples
 from .memory_images import InMemoryImage
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
+from .tables import is_dataset_object, open_samples
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
 
 
@@ -252,9 +253,11 @@ class Run:
         return results
 
 
-def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None) -> tuple[Iterable[Sample], int | None]:
-    if isinstance(samples, str | Path):
-        it: Iterable[Sample] = iter_samples(samples)
+def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None,
+                  columns: Mapping[str, str] | None = None) -> tuple[Iterable[Sample], int | None]:
+    if isinstance(samples, str | Path) or is_dataset_object(samples):
+        # streamed: a JSONL manifest, a Parquet/Arrow table or a datasets.Dataset (tables.py)
+        it: Iterable[Sample] = open_samples(samples, columns)
         total = None
     else:
         lst = load_samples(samples)
@@ -286,6 +289,7 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -295,6 +299,9 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
+    ``samples`` may also be a Parquet file or folder, a ``save_to_disk`` folder or a
+    ``datasets.Dataset`` (streamed; ``columns`` maps sample fields to their columns, see
+    ``judgekit.tables``), and image fields may hold images in memory (``judgekit.memory_images``).
     """
     rubric = load_rubric(rubric)
     if backend is None:
@@ -316,7 +323,7 @@ async def score_async(
             await be.aclose()
         raise
     store = ResponseCache(default_cache_path() if cache is True else (cache or None))
-    it, total = _samples_iter(samples, max_samples, part)
+    it, total = _samples_iter(samples, max_samples, part, columns)
     provenance = {
         **method.provenance(),
         "kind": rubric.kind,
