@@ -220,6 +220,25 @@ def iter_table_samples(source: Any, columns: Mapping[str, str] | None = None) ->
             yield sample
 
 
+def iter_table_rows(source: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The rows of a table as dicts, each with where it was read (``file: row N``); image
+    cells become their bytes (or their path, made absolute against the table's folder when
+    relative). For benchmark loaders that build their samples themselves."""
+    base = None if is_dataset_object(source) else (Path(source).resolve() if Path(source).is_dir() else Path(source).resolve().parent)
+    row = 0
+    for name, batch in _record_batches(source):
+        images = {n for n in batch.schema.names if _is_image_type(batch.schema.field(n).type)}
+        data = batch.to_pydict()
+        for i in range(batch.num_rows):
+            d = {c: data[c][i] for c in data}
+            for c in images:
+                d[c] = _image_value(d[c])
+                if isinstance(d[c], str) and base is not None:
+                    d[c] = os.path.normpath(os.path.join(base, d[c]))
+            yield f"{name}: row {row}", d
+            row += 1
+
+
 def open_samples(source: Any, columns: Mapping[str, str] | None = None) -> Iterator[Sample]:
     """Stream samples from any source: a JSONL manifest, a table (see the module), or a
     ``datasets.Dataset``. ``columns`` applies to tables only."""
