@@ -29,6 +29,7 @@ from .questions.generate import generate_questions
 from .questions.graph import Question, QuestionGraph
 from .questions.scoring import score_graph
 from .results import Results, load_results
+from .reward import Reward
 from .rubric import Rubric, load_rubric
 from .runner import score, score_async
 from .tables import load_samples  # JSONL, Parquet, save_to_disk folders, datasets.Dataset, lists
@@ -44,6 +45,7 @@ __all__ = [
     "QuestionGraph",
     "Result",
     "Results",
+    "Reward",
     "Rubric",
     "RubricError",
     "Sample",
