@@ -9,7 +9,7 @@ Same engine, same N images (numpy arrays in memory), the same verdict requests, 
 
 Goals: reward at least 5x the loop's images/s; at most 1.1x the raw batched call's time.
 
-    python bench/bench_reward.py [--n 256] [--repeats 2] [--max-tokens 48]
+    python bench/bench_reward.py [--n 256] [--repeats 5] [--max-tokens 48]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=256)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=5, help="turns of raw and reward (the loop runs once)")
     ap.add_argument("--max-tokens", type=int, default=48, help="verdict length cap (the rubric's is 384)")
     ap.add_argument("--model", help="a model directory (default: build the tiny test VLM)")
     args = ap.parse_args()
@@ -73,11 +73,13 @@ def main() -> None:
 
         texts = raw()
         scores = judged()
-        per_reply = [r.details.get("raw_replies", {}) for r in reward.last_results or []]
         failed = int(np.isnan(scores).sum())
         times: dict[str, list[float]] = {"loop": [], "raw": [], "reward": []}
-        for _ in range(args.repeats):  # taking turns: a burst of load elsewhere hits all alike
-            for name, fn in (("loop", loop), ("raw", raw), ("reward", judged)):
+        t0 = time.perf_counter()
+        loop()  # once: 10x slower than the others, its best-of would not change the verdict
+        times["loop"].append(time.perf_counter() - t0)
+        for _ in range(args.repeats):  # taking turns: a burst of load elsewhere hits both alike
+            for name, fn in (("raw", raw), ("reward", judged)):
                 t0 = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t0)
@@ -86,13 +88,13 @@ def main() -> None:
     t = {k: min(v) for k, v in times.items()}
     n = args.n
     print(f"tiny VLM on the CPU vLLM build, N={n} in-memory 64x64 images, rubric aesthetics-simple "
-          f"(max_tokens {args.max_tokens}), best of {args.repeats}")
+          f"(max_tokens {args.max_tokens}); raw and reward best of {args.repeats}, loop once")
     print(f"  reward scores: {n - failed} numbers, {failed} NaN (random weights: malformed verdicts fail)")
     for name in ("loop", "raw", "reward"):
         print(f"  {name:7s} {t[name]:8.2f} s   {n / t[name]:7.1f} images/s")
     print(f"speedup reward vs per-image loop: {t['loop'] / t['reward']:.2f}x (goal >= 5x)")
     print(f"overhead reward vs raw batched LLM.chat: {t['reward'] / t['raw']:.3f}x (goal <= 1.1x)")
-    assert len(texts) == len(reqs) and not math.isnan(t["reward"]) and per_reply is not None
+    assert len(texts) == len(reqs) and not math.isnan(t["reward"])
 
 
 if __name__ == "__main__":  # vLLM spawns workers that re-import this file
