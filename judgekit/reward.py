@@ -159,13 +159,13 @@ class Reward:
     def __call__(self, images: Any, prompts: Sequence[str | None] | None = None, **fields: Sequence[Any]) -> np.ndarray:
         """One float per image (NaN where the judge failed). ``fields``: other sample fields, one
         value per image (``instruction=[...]``, ``source_image=[...]`` for editing rubrics)."""
-        return self._sync(self.acall_on_loop(images, prompts, **fields))
+        return self._sync(self._pointwise(images, prompts, **fields))
 
     async def acall(self, images: Any, prompts: Sequence[str | None] | None = None, **fields: Sequence[Any]) -> np.ndarray:
         """``await reward.acall(images, prompts)``: the same as calling the Reward, from a running loop."""
-        return await self._async(self.acall_on_loop(images, prompts, **fields))
+        return await self._async(self._pointwise(images, prompts, **fields))
 
-    async def acall_on_loop(self, images: Any, prompts: Sequence[str | None] | None = None,
+    async def _pointwise(self, images: Any, prompts: Sequence[str | None] | None = None,
                             **fields: Sequence[Any]) -> np.ndarray:
         if self._judged.kind == "pairwise":
             raise ConfigError(f"rubric {self.rubric.name!r} is pairwise: use reward.compare(images_a, images_b, prompts)")
@@ -185,13 +185,13 @@ class Reward:
     def compare(self, images_a: Any, images_b: Any, prompts: Sequence[str | None] | None = None,
                 **fields: Sequence[Any]) -> np.ndarray:
         """P(A better) per pair, from both orders (see the module docstring); NaN where a verdict failed."""
-        return self._sync(self.acompare_on_loop(images_a, images_b, prompts, **fields))
+        return self._sync(self._pairwise(images_a, images_b, prompts, **fields))
 
     async def acompare(self, images_a: Any, images_b: Any, prompts: Sequence[str | None] | None = None,
                        **fields: Sequence[Any]) -> np.ndarray:
-        return await self._async(self.acompare_on_loop(images_a, images_b, prompts, **fields))
+        return await self._async(self._pairwise(images_a, images_b, prompts, **fields))
 
-    async def acompare_on_loop(self, images_a: Any, images_b: Any, prompts: Sequence[str | None] | None = None,
+    async def _pairwise(self, images_a: Any, images_b: Any, prompts: Sequence[str | None] | None = None,
                                **fields: Sequence[Any]) -> np.ndarray:
         if self._judged.kind != "pairwise":
             raise ConfigError(f"compare needs a pairwise rubric (e.g. pairwise-t2i); {self.rubric.name!r} is {self.rubric.kind}")

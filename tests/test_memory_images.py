@@ -162,3 +162,16 @@ def test_save_images_writes_each_image_once_and_records_name_the_file(judge_serv
     # reloaded results hold hashes only: writing their images is a clear error, not a silent skip
     with pytest.raises(DataError, match="judged from memory"):
         plain.save(tmp_path / "again.jsonl", save_images=tmp_path / "images2")
+
+
+def test_report_of_in_memory_results_shows_saved_images_and_skips_hashes(judge_server, tmp_path):
+    from judgekit.cli import main
+
+    a = np.random.default_rng(3).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    res = jk.score("viescore-t2i", [jk.Sample(id="s0", prompt="p", image=a, model="m")], backend="openai:judge",
+                   base_url=judge_server.url, cache=False)
+    res.save(tmp_path / "hashes.jsonl")  # images named by hash only: the report has no file to show
+    assert main(["report", str(tmp_path / "hashes.jsonl"), "-o", str(tmp_path / "a.html")]) == 0
+    res.save(tmp_path / "files.jsonl", save_images=tmp_path / "img")
+    assert main(["report", str(tmp_path / "files.jsonl"), "-o", str(tmp_path / "b.html")]) == 0
+    assert (tmp_path / "b.html").stat().st_size > (tmp_path / "a.html").stat().st_size  # the thumbnail is in
