@@ -32,6 +32,7 @@ from .results import Results, load_results
 from .reward import Reward
 from .rubric import Rubric, load_rubric
 from .runner import score, score_async
+from .summaries import SmallSampleWarning
 from .tables import load_samples  # JSONL, Parquet, save_to_disk folders, datasets.Dataset, lists
 from .types import Result, Sample, Verdict
 
@@ -49,6 +50,7 @@ __all__ = [
     "Rubric",
     "RubricError",
     "Sample",
+    "SmallSampleWarning",
     "TemplateError",
     "VerdictParseError",
     "Verdict",
