@@ -117,13 +117,17 @@ class Reward:
     @staticmethod
     def _rubric_for(rubric: Rubric, dimension: str | None) -> Rubric:
         """The rubric actually judged: a pointwise rubric narrowed to ``dimension`` (one call per
-        image instead of one per dimension; that dimension's requests are unchanged)."""
+        image instead of one per dimension; that dimension's requests are unchanged). A rubric
+        that judges all dimensions in one call (``per_call: all``) is kept whole: narrowing it
+        would change the one request it makes."""
         if dimension is None or rubric.kind != "pointwise":
             return rubric
         dims = [d for d in rubric.dimensions if d.name == dimension]
         if not dims:
             names = ", ".join(["overall", *(d.name for d in rubric.dimensions)])
             raise ConfigError(f"rubric {rubric.name!r} has no dimension {dimension!r}; choose one of {names}")
+        if rubric.per_call == "all":
+            return rubric
         return rubric.model_copy(update={"dimensions": dims, "combine": Combine(rule="single")})
 
     # --- running -------------------------------------------------------------------------------

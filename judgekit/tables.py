@@ -7,7 +7,8 @@
 
 What is read:
 
-- ``FILE.parquet``, or a folder of ``*.parquet`` shards (read in name order);
+- ``FILE.parquet``, a folder of ``*.parquet`` shards (read in name order; a Hub download's
+  ``data/`` below it is found when it holds one split), or a glob (``DIR/data/train-*.parquet``);
 - a folder written by ``datasets.Dataset.save_to_disk`` (``state.json`` and ``*.arrow`` files),
   read with pyarrow alone: the ``datasets`` package is not needed;
 - a ``datasets.Dataset`` object (in the library), read through its Arrow format;
@@ -26,6 +27,7 @@ table larger than memory is never materialised.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -73,10 +75,37 @@ def is_dataset_object(obj: Any) -> bool:
     return type(obj).__module__.split(".")[0] == "datasets" and hasattr(obj, "with_format")
 
 
+def parquet_files(source: str | Path) -> list[Path]:
+    """The Parquet files of ``source``: the file itself, the ``*.parquet`` of a folder, else those
+    anywhere below it (a Hub download keeps them in ``data/``) when they are all one split, or the
+    files a glob pattern (``DIR/data/train-*.parquet``) matches; in name order."""
+    text = str(source)
+    if any(c in text for c in "*?["):
+        return sorted(Path(f) for f in glob.glob(text, recursive=True) if f.lower().endswith(".parquet"))
+    p = Path(source)
+    if p.is_file():
+        return [p]
+    top = sorted(p.glob("*.parquet"))
+    if top:
+        return top
+    below = sorted(p.rglob("*.parquet"))
+    # Hub layouts name a split by the file (data/train-00000-of-00002.parquet) or the folder
+    # (default/train/0000.parquet): rows of two splits must not be judged as one set.
+    splits = {(f.parent, f.name.split("-")[0] if "-of-" in f.name else "") for f in below}
+    if len(splits) > 1:
+        examples = sorted({str(d / (f"{name}-*.parquet" if name else "*.parquet")) for d, name in splits})
+        raise DataError(f"{p} holds the Parquet files of several splits; pass one of: {', '.join(examples)}")
+    return below
+
+
 def table_kind(source: str | Path) -> str | None:
     """``"parquet"``, ``"arrow"`` (a ``save_to_disk`` folder or ``.arrow`` file) or None (not a
     table: a JSONL manifest). A missing path that looks like a Hub name is a ``DataError``."""
     p = Path(source)
+    if any(c in str(source) for c in "*?["):
+        if not parquet_files(source):
+            raise DataError(f"no Parquet file matches {source}")
+        return "parquet"
     if p.is_file():
         suffix = p.suffix.lower()
         return "parquet" if suffix == ".parquet" else "arrow" if suffix == ".arrow" else None
@@ -86,7 +115,7 @@ def table_kind(source: str | Path) -> str | None:
             raise DataError(f"{p} holds several splits ({', '.join(splits)}); pass one of them, e.g. {p / (splits or ['train'])[0]}")
         if (p / "state.json").is_file():
             return "arrow"
-        if any(p.glob("*.parquet")):
+        if parquet_files(p):
             return "parquet"
         raise DataError(f"{p} is a folder with neither Parquet files nor a save_to_disk dataset (state.json)")
     if _HUB_NAME.match(str(source)) and not p.suffix:
@@ -129,7 +158,7 @@ def _record_batches(source: Any) -> Iterator[tuple[str, Any]]:
     p = Path(source)
     kind = table_kind(p)
     if kind == "parquet":
-        for f in [p] if p.is_file() else sorted(p.glob("*.parquet")):
+        for f in parquet_files(source):
             try:
                 pf = pa.parquet.ParquetFile(f)
             except (pa.ArrowInvalid, OSError) as exc:
@@ -181,6 +210,15 @@ def resolve_columns(schema: Any, columns: Mapping[str, str] | None, where: str) 
     return chosen, meta
 
 
+def _base_dir(source: Any) -> Path | None:
+    """What a relative image path in a table is relative to: the folder, or the file's folder."""
+    if is_dataset_object(source):
+        return None
+    files = parquet_files(source) if any(c in str(source) for c in "*?[") else [Path(source)]
+    p = files[0] if files else Path(source)
+    return p.resolve() if p.is_dir() else p.resolve().parent
+
+
 def _image_value(cell: Any) -> Any:
     """An image cell as what a sample's image field takes: bytes, a path string, or None."""
     if isinstance(cell, dict):  # the Hugging Face Image layout
@@ -193,7 +231,7 @@ def _image_value(cell: Any) -> Any:
 def iter_table_samples(source: Any, columns: Mapping[str, str] | None = None) -> Iterator[Sample]:
     """Stream the samples of a Parquet file or folder, a ``save_to_disk`` folder or a
     ``datasets.Dataset``. Rows without an id column are numbered from 0; duplicate ids are an error."""
-    base = None if is_dataset_object(source) else (Path(source).resolve() if Path(source).is_dir() else Path(source).resolve().parent)
+    base = _base_dir(source)
     plan: tuple[dict[str, str], list[str]] | None = None
     seen: set[str] = set()
     row = 0
@@ -224,7 +262,7 @@ def iter_table_rows(source: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """The rows of a table as dicts, each with where it was read (``file: row N``); image
     cells become their bytes (or their path, made absolute against the table's folder when
     relative). For benchmark loaders that build their samples themselves."""
-    base = None if is_dataset_object(source) else (Path(source).resolve() if Path(source).is_dir() else Path(source).resolve().parent)
+    base = _base_dir(source)
     row = 0
     for name, batch in _record_batches(source):
         images = {n for n in batch.schema.names if _is_image_type(batch.schema.field(n).type)}

@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +156,22 @@ def test_compare_gives_p_a_better_from_both_orders(judge_server, reward_factory)
         reward(a_imgs, PROMPTS[:4])
     with pytest.raises(ConfigError, match="compare needs a pairwise rubric"):
         reward_factory().compare(a_imgs, b_imgs, PROMPTS[:4])
+
+
+def test_editing_reward_and_a_one_call_rubric_keep_the_requests_of_score(judge_server, reward_factory, tmp_path):
+    edited, sources = _images(3, seed=20), _images(3, seed=21)
+    instructions = ["make it red", "add a hat", "remove the dog"]
+    samples = [jk.Sample(id=str(i), image=e, source_image=s, instruction=t)
+               for i, (e, s, t) in enumerate(zip(edited, sources, instructions))]
+    want = _score(judge_server, samples, "viescore-edit")
+    got = reward_factory("viescore-edit")(edited, instruction=instructions, source_image=sources)
+    assert got.tolist() == [r.overall for r in want]
+    # per_call: all judges every dimension in one request; a dimension reward keeps that request
+    text = Path(jk.load_rubric("viescore-t2i").source).read_text()
+    (tmp_path / "all.yaml").write_text(text.replace("name: viescore-t2i", "name: all-in-one") + "\nper_call: all\n")
+    t2i = [jk.Sample(id=str(i), image=e, prompt=p) for i, (e, p) in enumerate(zip(edited, PROMPTS))]
+    want_all = _score(judge_server, t2i, str(tmp_path / "all.yaml"))
+    judge_server.received.clear()
+    sc = reward_factory(str(tmp_path / "all.yaml"), dimension="semantic_consistency")(edited, PROMPTS[:3])
+    assert len(judge_server.received) == 3
+    assert sc.tolist() == [r.scores["semantic_consistency"] for r in want_all]

@@ -211,3 +211,22 @@ def test_a_real_datasets_object_and_its_save_to_disk_folder(judge_server, tmp_pa
     want = _comparable(_score(judge_server, str(manifest)))
     assert _comparable(_score(judge_server, ds, columns=COLUMNS)) == want
     assert _comparable(_score(judge_server, str(tmp_path / "saved"), columns=COLUMNS)) == want
+
+
+def test_a_hub_download_folder_its_splits_and_glob_patterns(tmp_path):
+    manifest = make_manifest(tmp_path / "m", 6)
+    table = _hf_table(manifest)
+    hub = tmp_path / "hub"
+    (hub / "data").mkdir(parents=True)
+    (hub / "README.md").write_text("---\nconfigs: ...\n---\n")
+    pq.write_table(table.slice(0, 3), hub / "data" / "train-00000-of-00002.parquet")
+    pq.write_table(table.slice(3, 2), hub / "data" / "train-00001-of-00002.parquet")
+    assert [s.id for s in jk.load_samples(hub, columns=COLUMNS)] == ["s0", "s1", "s2", "s3", "s4"]
+    pq.write_table(table.slice(5), hub / "data" / "test-00000-of-00001.parquet")
+    with pytest.raises(DataError, match=r"several splits; pass one of: .*data/test-\*\.parquet, .*data/train-\*\.parquet"):
+        jk.load_samples(hub, columns=COLUMNS)
+    train = jk.load_samples(str(hub / "data" / "train-*.parquet"), columns=COLUMNS)
+    assert [s.id for s in train] == ["s0", "s1", "s2", "s3", "s4"]
+    assert [s.id for s in jk.load_samples(str(hub / "data" / "test-*.parquet"), columns=COLUMNS)] == ["s5"]
+    with pytest.raises(DataError, match="no Parquet file matches"):
+        jk.load_samples(str(hub / "data" / "validation-*.parquet"))
