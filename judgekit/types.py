@@ -16,7 +16,8 @@ from .memory_images import InMemoryImage, to_in_memory
 
 #: Sample fields that hold images: a file path (resolved relative to the manifest) or an image in
 #: memory (PIL, numpy, torch, encoded bytes; see ``memory_images``).
-IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference", "reference_image", "mask", "subject_image")
+IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference", "reference_image", "mask", "subject_image",
+                "control_image")
 
 #: What an image field holds once its sample is built: a path, or the image's encoded bytes.
 ImageSource = str | InMemoryImage
@@ -26,9 +27,10 @@ class Sample(BaseModel):
     """One item to judge. Pointwise samples carry ``image`` and ``model``; pairwise samples
     ``image_a``/``image_b`` and ``model_a``/``model_b``; editing samples ``source_image`` and
     ``instruction``; editing benchmarks add an optional ground-truth ``reference_image``, an edit
-    ``mask`` (white = the region to edit), a ``subject_image`` (subject-driven editing's token
-    subject), and the meta keys ``task_type`` and ``instruction_language``. Unknown manifest
-    keys land in ``meta`` and travel through to the results.
+    ``mask`` (white = the region to edit), a ``subject_image`` (subject-driven editing's and
+    generation's token subject), a ``control_image`` (control-guided generation's guidance), and
+    the meta keys ``task_type`` and ``instruction_language``. Unknown manifest keys land in
+    ``meta`` and travel through to the results.
 
     Every image field takes a path or an image in memory (``PIL.Image``, numpy HxWx3 array,
     torch CxHxW/HxWxC tensor, encoded bytes), converted once here to ``InMemoryImage``."""
@@ -52,7 +54,8 @@ class Sample(BaseModel):
     # ``meta`` so that every method carries them to the results unchanged (see the properties).
     reference_image: ImageSource | None = None  # a ground-truth edit, for reference-based metrics
     mask: ImageSource | None = None  # white where the edit should happen
-    subject_image: ImageSource | None = None  # the token subject of subject-driven editing
+    subject_image: ImageSource | None = None  # the token subject(s) of subject-driven editing and generation
+    control_image: ImageSource | None = None  # the guidance (edges, pose, depth) of control-guided generation
     meta: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator(*IMAGE_FIELDS, mode="before")
@@ -100,6 +103,9 @@ class ImagePart:
     data: bytes
     media_type: str = "image/png"
     label: str = ""  # the input's name (e.g. "image_a"); shown by `rubrics render`
+    #: ((width, height) of the file, (width, height) sent) when the image was downscaled to the
+    #: judge's pixel budget (``judgekit.images.max_image_pixels``); the result records it.
+    resized: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def sha256(self) -> str:
@@ -186,6 +192,10 @@ class ChatResponse:
             else [[t.token, t.logprob, [list(x) for x in t.top]] for t in self.logprobs],
             "usage": self.usage,
             "latency_s": self.latency_s,
+            # Why the reply ended (cut off at max_tokens, a refusal): a replayed reply explains
+            # a failed parse the way the fresh one did.
+            **({"raw": kept} if (kept := {k: v for k, v in (self.raw or {}).items()
+                                          if k in ("finish_reason", "refusal") and v is not None}) else {}),
         }
 
     @classmethod
@@ -198,6 +208,7 @@ class ChatResponse:
             else [TokenLogprob(t, lp, [(a, b) for a, b in top]) for t, lp, top in lps],
             usage=d.get("usage") or {},
             latency_s=d.get("latency_s", 0.0),
+            raw=d.get("raw"),
         )
 
 

@@ -43,11 +43,24 @@ SUBCOMMANDS = [
     "judgekit.cli.edit",
     "judgekit.cli.cache",
     "judgekit.cli.merge",
+    "judgekit.cli.bench",
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse leaves an argument a subcommand does not know to the top-level parser, which then
+    prints its own usage (``judgekit [-h] COMMAND ...``) instead of the subcommand's. Each parser
+    of this class (subcommand parsers inherit it) reports what it was left itself."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="judgekit",
         description="Judge text-to-image and image-editing outputs with a multimodal LLM, "
         "and measure how well the judge agrees with people.",

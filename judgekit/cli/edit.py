@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_manifest(args: argparse.Namespace) -> int:
     from ..editing import write_manifest
-    from ..errors import ConfigError
+    from ..errors import ConfigError, DataError
 
     if args.benchmark == "gedit":
         from ..datasets.gedit import load_gedit
@@ -73,6 +73,10 @@ def run_manifest(args: argparse.Namespace) -> int:
         from ..datasets.imagenhub_tasks import load_imagenhub_task
 
         samples = load_imagenhub_task(args.path, args.model)
+    samples = list(samples)
+    if not samples:  # an empty manifest would only fail later, as "no samples to judge"
+        only = f" of model(s) {args.model}" if args.model else ""
+        raise DataError(f"{args.path}: no {args.benchmark} samples{only} found; nothing written to {args.out}")
     n = write_manifest(samples, args.out)
     print(f"wrote {n} samples to {args.out}", file=sys.stderr)
     return 0

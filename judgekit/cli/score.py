@@ -8,8 +8,9 @@ import sys
 
 from ..backends import make_backend
 from ..backends.pool import format_endpoint_counts, read_base_urls
-from ..errors import ConfigError
-from ..manifest import load_samples
+from ..errors import ConfigError, DataError
+from ..images import DEFAULT_MAX_IMAGE_PIXELS
+from ..manifest import load_samples, refuse_overwriting_input
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
 from ..tables import check_data_source, parse_columns, table_kind
@@ -43,11 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     p.add_argument("--max-samples", type=int, help="judge only the first N samples")
     p.add_argument("--parse-retries", type=int, default=2, help="extra calls for a reply that is not a valid verdict")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="ask the judge again for calls whose cached reply was not a valid verdict (after fixing the "
+                        "server or rubric); valid cached replies are kept. Without it the cache replays them as they were")
     p.add_argument(
         "--response-format",
         choices=["json_schema", "json_object", "none"],
         help="how the OpenAI backend asks for JSON (json_object for servers without json_schema)",
     )
+    p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS, metavar="N",
+                   help=f"downscale images with more pixels than N before sending them to the judge (default {DEFAULT_MAX_IMAGE_PIXELS}"
+                        ", 4096 x 4096; 0: never); each result records its resize")
     p.add_argument("--engine-arg", action="append", metavar="KEY=VALUE", help="backend/engine option, repeatable")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
@@ -84,6 +91,8 @@ async def _run(args: argparse.Namespace):
             samples = list(backend.samples())
         else:
             raise ConfigError(f"--data is required with backend {spec!r}")
+        if not samples:  # "0 samples" with exit 0 would pass for a finished run
+            raise DataError(f"{args.data or spec}: no samples to judge")
         cache = False if args.no_cache else (args.cache or True)
         return await score_async(
             rubric,
@@ -98,6 +107,8 @@ async def _run(args: argparse.Namespace):
             method_options=method_options,
             shard=args.shard,
             columns=parse_columns(args.columns),
+            retry_failed=args.retry_failed,
+            max_image_pixels=args.max_image_pixels or None,
         )
     finally:
         await backend.aclose()
@@ -106,8 +117,14 @@ async def _run(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     if args.max_samples is not None and args.max_samples < 1:
         raise ConfigError("--max-samples must be at least 1")
+    if args.max_image_pixels < 0:
+        raise ConfigError(f"--max-image-pixels must be 0 (no limit) or more, got {args.max_image_pixels}")
+    if args.parse_retries < 0:
+        raise ConfigError(f"--parse-retries must be 0 or more (extra calls for an invalid reply), got {args.parse_retries}")
     if args.data:
         check_data_source(args.data)  # a missing file, or a Hub name (never downloaded), stops here
+    if args.data:  # before any backend starts
+        refuse_overwriting_input(args.data, args.out)
     results = asyncio.run(_run(args))
     print(results.summary())
     failed = len(results.failures)

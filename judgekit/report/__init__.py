@@ -10,8 +10,9 @@ The page opens from disk with no network: thumbnails are embedded (or linked wit
 time. See docs/report.md.
 
 Modules: ``records`` (result records -> page rows, per rubric kind), ``thumbs`` (images),
-``summary`` (groups, disagreement, CIs), ``plots`` (plotly figures), ``sources`` (leaderboard
-and calibration files), ``methods`` (safety, seeds and bias sections), ``html`` (assembly and escaping).
+``summary`` (groups, disagreement, CIs, failures by reason), ``plots`` (plotly figures), ``sources``
+(leaderboard and calibration files), ``methods`` (safety, seeds and bias sections), ``identity``
+(who judged), ``html`` (assembly and escaping).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def report(
     instead of embedding thumbnails.
     """
     from . import html, methods, plots, sources, summary
+    from .identity import judge_identities
     from .records import build_rows
 
     t0 = time.perf_counter()
@@ -128,7 +130,7 @@ def report(
             if (r.provenance or {}).get("kind") == "pairwise":
                 pair_recs.setdefault(r.rubric, []).append(r)
     scores = summary.score_summary(rows, n_boot=n_boot, seed=seed)
-    wins = summary.pairwise_summary(pair_recs, n_boot=n_boot, seed=seed)
+    wins, pair_titles = summary.pairwise_summary(pair_recs, n_boot=n_boot, seed=seed)
     position = summary.position_summary(rows, n_boot=n_boot, seed=seed)
     models = sorted({m for r in rows for m in r["ms"]} | {r["model"] for r in (lb or {}).get("rows", [])})
     colors = plots.model_colors(models)
@@ -144,7 +146,8 @@ def report(
     data = {
         "files": [name for name, _ in files], "rows": rows, "groups": groups, "images": images,
         "summary": scores, "wins": wins, "position": position, "leaderboard": lb, "calibration": cals, "plots": figs,
-        "safety": safety, "seeds": seeds, "bias": bias,
+        "safety": safety, "seeds": seeds, "bias": bias, "pair_titles": pair_titles,
+        "failures": summary.failure_table(rows), "judges": judge_identities(files),
         "rubrics": sorted({r["r"] for r in rows}), "kinds": sorted({r["k"] for r in rows}), "models": models,
         "dims": sorted({d for r in rows for d in r["sc"]}),
     }

@@ -16,9 +16,11 @@ Keys are short because a 10,000-sample report carries 10,000 of these rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..seed_summary import record_seed
 from ..types import IMAGE_FIELDS, Result, Sample
 from .textdiff import text_diff
 from .thumbs import ImageTable
@@ -122,6 +124,21 @@ def _num(v: Any) -> float | None:
     return f if f == f and f not in (float("inf"), float("-inf")) else None
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+_PATHLIKE = re.compile(r"(?:[A-Za-z]:)?[\w.~-]*[/\\][^\s:,;()]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def failure_kind(error: str | None) -> str:
+    """An error message with what varies from sample to sample (paths, quoted values, numbers)
+    blanked, so the overview can count failures by reason: "image … does not exist"."""
+    text = (error or "no reason recorded").strip().splitlines()[0] if (error or "").strip() else "no reason recorded"
+    text = _QUOTED.sub("…", text)
+    text = _PATHLIKE.sub("…", text)
+    text = _NUMBER.sub("N", text)
+    return " ".join(text.split())[:160]
+
+
 def to_row(r: Result, file_index: int, images: ImageTable, sample: Sample | None = None) -> dict[str, Any]:
     """One page row for one result record (see the module docstring for the layout)."""
     kind = kind_of(r)
@@ -150,6 +167,11 @@ def to_row(r: Result, file_index: int, images: ImageTable, sample: Sample | None
         row["ins"] = inputs["instruction"]
     if r.error:
         row["e"] = r.error
+    if r.status == "failed":
+        row["fk"] = failure_kind(r.error)
+    seed = record_seed(r)
+    if seed is not None:
+        row["sd"] = seed
     raw = _raw_replies(r.details or {})
     if raw:
         row["raw"] = raw
