@@ -131,8 +131,7 @@ class _Progress:
 
 
 def sample_inputs(sample: Sample) -> dict[str, Any]:
-    """The prompt, instruction and image paths of a sample, as recorded in its result; an image
-    given in memory is recorded by its SHA-256 (``{"sha256", "bytes"}``), never a made-up path."""
+    """What a result records of its sample's inputs; an image in memory by its hash, not a path."""
     return {k: v.reference() if isinstance(v, InMemoryImage) else v
             for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
 
@@ -192,8 +191,7 @@ class Run:
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
         self.results: dict[int, Result] = {}
-        # The in-memory images of samples the caller holds anyway (a list), kept so that
-        # ``Results.save(save_images=...)`` can write them; None for streamed sources.
+        # In-memory images of samples the caller holds anyway (a list), for Results.save(save_images=).
         self.images: dict[str, InMemoryImage] | None = None
         self._fh: TextIO | None = None
         self._flushed = 0.0
@@ -257,9 +255,7 @@ class Run:
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
             if self.images is not None:
-                for f in IMAGE_FIELDS:
-                    if isinstance(img := getattr(sample, f), InMemoryImage):
-                        self.images[img.sha256] = img
+                self.images.update(sample.in_memory_images())
             self.results[index] = result
             if self._fh is not None:
                 self._fh.write(result.model_dump_json() + "\n")
@@ -354,9 +350,8 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
-    ``samples`` may also be a Parquet file or folder, a ``save_to_disk`` folder or a
-    ``datasets.Dataset`` (streamed; ``columns`` maps sample fields to their columns, see
-    ``judgekit.tables``), and image fields may hold images in memory (``judgekit.memory_images``).
+    ``samples`` may be a Parquet/Arrow table or ``datasets.Dataset`` (streamed; ``columns``: see
+    ``judgekit.tables``); image fields may hold images in memory (``judgekit.memory_images``).
     ``retry_failed=True`` asks the judge again for every call whose cached reply did not
     validate (after the server or the rubric was fixed); valid cached replies are still used.
     ``max_image_pixels``: an image with more pixels is downscaled to fit before it is sent, and

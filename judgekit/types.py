@@ -71,6 +71,10 @@ class Sample(BaseModel):
     def _image_json(self, value: ImageSource | None) -> Any:
         return value.reference() if isinstance(value, InMemoryImage) else value
 
+    def in_memory_images(self) -> dict[str, InMemoryImage]:
+        """The sample's images given in memory, by SHA-256."""
+        return {v.sha256: v for f in IMAGE_FIELDS if isinstance(v := getattr(self, f), InMemoryImage)}
+
     @property
     def task_type(self) -> str | None:
         """An editing benchmark's task category (``meta["task_type"]``: background_change, ...)."""
