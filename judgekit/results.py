@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .io import iter_jsonl
 from .judge_card import build_card, mixed_note
+from .memory_images import InMemoryImage, write_image_file
 from .repeat_summary import repeat_lines, repeat_rows
 from .stats.bootstrap import DEFAULT_N_BOOT
 from .summaries import Summary, require_pandas, summarize
@@ -26,9 +27,12 @@ if TYPE_CHECKING:
 class Results:
     """The records of a run, in manifest order, plus what produced them."""
 
-    def __init__(self, records: Iterable[Result], run_info: dict[str, Any] | None = None):
+    def __init__(self, records: Iterable[Result], run_info: dict[str, Any] | None = None,
+                 images: Mapping[str, InMemoryImage] | None = None):
         self.records: list[Result] = list(records)
         self.run_info = run_info or {}
+        # Images judged from memory, by SHA-256: what ``save(save_images=...)`` writes out.
+        self.images: dict[str, InMemoryImage] = dict(images or {})
 
     def __len__(self) -> int:
         return len(self.records)
@@ -111,14 +115,40 @@ class Results:
                 rows.append({**base, **extra, **{f"score.{k}": v for k, v in r.scores.items()}})
         return pd.DataFrame(rows)
 
-    def save(self, path: str | Path) -> None:
-        """Write JSONL atomically (a crash never leaves half a file under the final name)."""
+    def save(self, path: str | Path, save_images: str | Path | None = None) -> None:
+        """Write JSONL atomically (a crash never leaves half a file under the final name).
+
+        Images judged from memory are recorded by their SHA-256; with ``save_images=DIR`` each
+        is written there once (``<sha256>.png``, or the format of the bytes given) and the
+        saved records name that file instead."""
         p = Path(path)
+        records = self.records
+        if save_images is not None:
+            records = [self._with_image_files(r, Path(save_images)) for r in records]
         tmp = p.with_name(p.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as fh:
-            for r in self.records:
+            for r in records:
                 fh.write(r.model_dump_json() + "\n")
         os.replace(tmp, p)
+
+    def _with_image_files(self, r: Result, folder: Path) -> Result:
+        inputs = (r.model_extra or {}).get("inputs")
+        if not isinstance(inputs, dict) or not any(isinstance(v, dict) for v in inputs.values()):
+            return r
+        new = dict(inputs)
+        for field, ref in inputs.items():
+            if not isinstance(ref, dict) or "sha256" not in ref:
+                continue
+            img = self.images.get(ref["sha256"])
+            if img is None:
+                raise DataError(
+                    f"sample {r.sample_id!r}: its {field} was judged from memory and these results no longer hold it "
+                    "(images are kept only for samples given as a list, not for streamed or reloaded results)"
+                )
+            new[field] = str(write_image_file(img, folder))
+        out = r.model_copy()
+        setattr(out, "inputs", new)  # noqa: B010
+        return out
 
 
 def mode_labelled(r: Result) -> Result:

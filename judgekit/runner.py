@@ -17,7 +17,7 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,13 +32,15 @@ from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
 from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
 from .images import max_image_pixels as image_pixel_limit
 from .judge_card import JudgeWitness, build_card, card_path, run_judge, write_card
-from .manifest import iter_samples, load_samples, refuse_overwriting_input
+from .manifest import load_samples, refuse_overwriting_input
+from .memory_images import InMemoryImage
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .methods.repeats import check_repeats, judge_call, record_calls, repeated_calls
 from .methods.vqascore import answers_options
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
+from .tables import is_dataset_object, open_samples
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, ImagePart, Result, Sample
 from .usage import BUDGET_REACHED, DEFERRED, SEND, Ledger, SampleUsage
 from .verdict import explain_invalid
@@ -76,9 +78,10 @@ class _Progress:
             self.bar.close()
 
 
-def sample_inputs(sample: Sample) -> dict[str, str]:
-    """The prompt, instruction and image paths of a sample, as recorded in its result."""
-    return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
+def sample_inputs(sample: Sample) -> dict[str, Any]:
+    """What a result records of its sample's inputs; an image in memory by its hash, not a path."""
+    return {k: v.reference() if isinstance(v, InMemoryImage) else v
+            for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
 
 
 def resized_images(calls: Iterable[JudgeCall]) -> dict[str, dict[str, list[int]]]:
@@ -150,6 +153,8 @@ class Run:
         self.witness = JudgeWitness(run_judge(backend.describe() or {}, self.identity), pin_model)
         self.results: dict[int, Result] = {}
         self.ledger = Ledger(str(getattr(backend, "model", backend.spec)))  # usage, cost, budget, diverting (usage/)
+        # In-memory images of samples the caller holds anyway (a list), for Results.save(save_images=).
+        self.images: dict[str, InMemoryImage] | None = None
         self._fh: TextIO | None = None
         self._flushed = 0.0
 
@@ -231,6 +236,8 @@ class Run:
             setattr(result, "judge", self.witness.record(sent, result.details.get("sources") or {}))  # noqa: B010
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
+            if self.images is not None:
+                self.images.update(sample.in_memory_images())
             self.results[index] = result
             if self._fh is not None:
                 self._fh.write(result.model_dump_json() + "\n")
@@ -271,7 +278,7 @@ class Run:
             self.progress.close()
         run_info = {"cache": self.cache.stats(), "usage": self.ledger.run_info()}
         run_info.update(getattr(self.backend, "run_info", dict)())  # e.g. per-endpoint counts (backends/pool.py)
-        results = Results([self.results[i] for i in sorted(self.results)], run_info)
+        results = Results([self.results[i] for i in sorted(self.results)], run_info, images=self.images)
         if self.out is not None:
             results.save(self.out)  # final file in manifest order
             # The judge card beside the results (judge_card.py): who answered, with counts.
@@ -279,9 +286,11 @@ class Run:
         return results
 
 
-def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None) -> tuple[Iterable[Sample], int | None]:
-    if isinstance(samples, str | Path):
-        it: Iterable[Sample] = iter_samples(samples)
+def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None,
+                  columns: Mapping[str, str] | None = None) -> tuple[Iterable[Sample], int | None]:
+    if isinstance(samples, str | Path) or is_dataset_object(samples):
+        # streamed: a JSONL manifest, a Parquet/Arrow table or a datasets.Dataset (tables.py)
+        it: Iterable[Sample] = open_samples(samples, columns)
         total = None
     else:
         lst = load_samples(samples)
@@ -313,6 +322,7 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    columns: Mapping[str, str] | None = None,
     retry_failed: bool = False,
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
     pin_model: str | None = None,
@@ -330,6 +340,8 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
+    ``samples`` may be a Parquet/Arrow table or ``datasets.Dataset`` (streamed; ``columns``: see
+    ``judgekit.tables``); image fields may hold images in memory (``judgekit.memory_images``).
     ``retry_failed=True`` asks the judge again for every call whose cached reply did not
     validate (after the server or the rubric was fixed); valid cached replies are still used.
     ``max_image_pixels``: an image with more pixels is downscaled to fit before it is sent, and
@@ -366,7 +378,7 @@ async def score_async(
         if owned:
             await be.aclose()
         raise
-    it, total = _samples_iter(samples, max_samples, part)
+    it, total = _samples_iter(samples, max_samples, part, columns)
     provenance = {
         **method.provenance(),
         "kind": rubric.kind,
@@ -384,6 +396,8 @@ async def score_async(
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
               retry_failed=retry_failed, pin_model=pin_model, recheck=recheck, repeats=repeats, aggregate=aggregate)
     run.ledger = ledger or run.ledger
+    if total is not None:  # the samples are a list in memory: their images may be kept too
+        run.images = {}
     try:
         with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
             return await run.run(it)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from ..backends import make_backend
 from ..backends.pool import format_endpoint_counts, read_base_urls
@@ -14,6 +13,7 @@ from ..images import DEFAULT_MAX_IMAGE_PIXELS
 from ..manifest import load_samples, refuse_overwriting_input
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
+from ..tables import check_data_source, parse_columns, table_kind
 from . import EXIT_ALL_FAILED
 from .cost_options import CostPlan, add_cost_arguments
 from .options import parse_key_values
@@ -28,7 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Completed judge calls are cached: rerunning an interrupted command resumes it.",
     )
     p.add_argument("--rubric", required=True, help="built-in rubric name (see `judgekit rubrics list`) or a YAML file")
-    p.add_argument("--data", help="JSONL manifest of samples (optional with replay: backends that list their samples)")
+    p.add_argument("--data", help="JSONL manifest of samples, a Parquet file or folder of shards, or a Hugging Face "
+                   "save_to_disk folder (optional with replay: backends that list their samples)")
+    p.add_argument("--columns", metavar="FIELD=COLUMN,...", help="Parquet/Arrow columns of the sample fields, e.g. "
+                   "image=edited_image,source_image=input_image,prompt=instruction (default: the usual names)")
     p.add_argument(
         "--backend",
         help="openai:MODEL | vllm:MODEL | hf:MODEL | ray-vllm:MODEL | replay:PATH (default: the embedded vLLM judge)",
@@ -91,7 +94,9 @@ async def _run(args: argparse.Namespace, plan: CostPlan):
         method_options["questions"] = args.questions
     backend = make_backend(spec, settings=settings, **opts)
     try:
-        if args.data:
+        if args.data and table_kind(args.data) is not None:
+            samples = args.data  # a table streams: rows are read as they are judged
+        elif args.data:
             samples = load_samples(args.data)
         elif hasattr(backend, "samples"):
             samples = list(backend.samples())
@@ -112,6 +117,7 @@ async def _run(args: argparse.Namespace, plan: CostPlan):
             concurrency=args.concurrency,
             method_options=method_options,
             shard=args.shard,
+            columns=parse_columns(args.columns),
             retry_failed=args.retry_failed,
             max_image_pixels=args.max_image_pixels or None,
             pin_model=args.pin_model,
@@ -135,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--max-image-pixels must be 0 (no limit) or more, got {args.max_image_pixels}")
     if args.parse_retries < 0:
         raise ConfigError(f"--parse-retries must be 0 or more (extra calls for an invalid reply), got {args.parse_retries}")
-    if args.data and not Path(args.data).is_file():
-        raise ConfigError(f"manifest {args.data} does not exist")
+    if args.data:
+        check_data_source(args.data)  # a missing file, or a Hub name (never downloaded), stops here
     if args.data:  # before any backend starts
         refuse_overwriting_input(args.data, args.out)
     plan = CostPlan(args)
