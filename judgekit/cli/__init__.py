@@ -7,8 +7,10 @@ Exit status:
   results file with their reason);
 - 2: a usage or configuration error (``JudgekitError``: a bad option, a missing file, a judge
   server that cannot be reached or does not serve the model), one line on stderr;
+- 5: ``score`` stopped at its budget (``--max-cost`` / ``--max-tokens``; rerun to continue);
 - 3: the run finished but no sample succeeded (every sample failed, no reference to compare
   with, no question generated): the output holds only failures;
+- 4: ``judgekit drift`` found that the judge has changed (cli/drift.py);
 - 130: interrupted (completed calls are cached)."""
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ SUBCOMMANDS = [
     "judgekit.cli.edit",
     "judgekit.cli.cache",
     "judgekit.cli.merge",
+    "judgekit.cli.results",
+    "judgekit.cli.drift",
     "judgekit.cli.bench",
+    "judgekit.cli.batch",
 ]
 
 

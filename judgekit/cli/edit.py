@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     m = esub.add_parser("manifest", help="write a manifest from an editing benchmark's files")
     m.add_argument("benchmark", choices=["gedit", "imgedit", "imagenhub"])
-    m.add_argument("path", help="gedit: the rows (JSON/JSONL); imgedit: basic_edit.json; imagenhub: a task folder")
+    m.add_argument("path", help="gedit: the dataset's Parquet/Arrow file or folder, or rows as JSON/JSONL; imgedit: basic_edit.json; "
+                   "imagenhub: a task folder")
     m.add_argument("--results", help="gedit: RESULTS holding MODEL/fullset/TASK/LANG/KEY.png; imgedit: a folder of model folders")
     m.add_argument("--origin-root", help="imgedit: the original-images root")
     m.add_argument("--model", action="append", help="only these models (repeatable)")

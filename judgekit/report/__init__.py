@@ -119,6 +119,14 @@ def report(
     files = _as_files(results)
     if not any(recs for _, recs in files):
         raise DataError("report: the results are empty; there is nothing to show")
+    # Probabilities and 0/1 text answers are never averaged together (results.split_scoring_modes).
+    from ..results import mixed_mode_rubrics, mode_labelled, split_scoring_modes
+
+    everything = [r for _, recs in files for r in recs]
+    _, modes_note = split_scoring_modes(everything)
+    mixed = mixed_mode_rubrics(everything)
+    if mixed:  # label the records of the mixed rubrics in every file alike
+        files = [(name, [mode_labelled(r) if r.rubric in mixed else r for r in recs]) for name, recs in files]
     lb = sources.load_leaderboard(leaderboard)
     cals = sources.load_calibration(calibration)
     rows, table = build_rows(((i, recs) for i, (_, recs) in enumerate(files)), _as_samples(samples))
@@ -156,6 +164,15 @@ def report(
     title = title or f"judgekit report: {', '.join(sorted({r['r'] for r in rows}))}"
     subtitle = (f"{len(rows):,} samples · {n_failed:,} failed · {', '.join(name for name, _ in files)} · "
                 f"judgekit {__version__} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    if modes_note:
+        subtitle += " · " + modes_note.removeprefix("note: ")
+    from ..judge_card import build_card
+
+    data["judge_card"] = build_card(r for _, recs in files for r in recs)  # the whole card (judge_card.py)
+    from ..repeat_summary import repeat_rows
+
+    repeat_tables = [(name, repeat_rows(recs)) for name, recs in files]
+    data["repeats"] = [{"file": name, "rows": table_rows} for name, table_rows in repeat_tables if table_rows]
     text = html.page(data, title, subtitle, link_images)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

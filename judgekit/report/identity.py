@@ -51,6 +51,18 @@ def judge_identity(prov: dict[str, Any]) -> dict[str, Any]:
 _BACKEND_KEYS = ("backend", "model", "endpoint", "temperature", "seed", "served", "judgekit")
 
 
+def answered_by(r: Result) -> dict[str, set[str]]:
+    """What answered this record's calls, from its judge card fields (judge_card.py): the served
+    model ids and system fingerprints of ``details["sources"]`` (empty for older records)."""
+    calls = [s for s in ((r.details or {}).get("sources") or {}).values() if isinstance(s, dict)]
+    return {"served": {str(s["served_model"]) for s in calls if s.get("served_model")},
+            "fingerprint": {str(s["system_fingerprint"]) for s in calls if s.get("system_fingerprint")}}
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} ({n} records)" for k, n in sorted(counts.items()))
+
+
 def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str, Any]]:
     """Distinct judges (backend, model, endpoint, decoding, what was served) over all files, each
     with the rubrics it applied: name, version, hashes, the files and the number of records."""
@@ -69,4 +81,18 @@ def judge_identities(files: Sequence[tuple[str, list[Result]]]) -> list[dict[str
             entry["n"] += 1
             if name not in entry["files"]:
                 entry["files"].append(name)
-    return [{**j, "rubrics": list(j["rubrics"].values())} for j in judges.values()]
+            # What really answered, counted per record: a server that switched snapshots mid-run
+            # shows both ids on its one line, each with its records.
+            for field, ids in answered_by(r).items():
+                tally = judge.setdefault(f"_{field}", {})
+                for x in ids:
+                    tally[x] = tally.get(x, 0) + 1
+    out = []
+    for j in judges.values():
+        served, prints = j.pop("_served", {}), j.pop("_fingerprint", {})
+        if served and "served" not in j:
+            j["served"] = _counted(served)
+        if prints:
+            j["fingerprint"] = _counted(prints)
+        out.append({**j, "rubrics": list(j["rubrics"].values())})
+    return out

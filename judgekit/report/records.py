@@ -36,11 +36,13 @@ def kind_of(r: Result) -> str:
 def _inputs(r: Result, sample: Sample | None) -> dict[str, str]:
     """What was judged: as recorded in the result (``inputs``), with the manifest's values on
     top when one is given (results written before ``inputs`` existed, or images that moved)."""
-    got = dict((r.model_extra or {}).get("inputs") or {})
+    # An image judged from memory is recorded by its hash (no file to show) unless
+    # ``Results.save(save_images=...)`` wrote it out: only paths are kept.
+    got = {k: v for k, v in ((r.model_extra or {}).get("inputs") or {}).items() if isinstance(v, str)}
     if sample is not None:
         for k in ("prompt", "instruction", *IMAGE_FIELDS):
             v = getattr(sample, k)
-            if v is not None:
+            if isinstance(v, str):
                 got[k] = v
     return got
 

@@ -506,3 +506,24 @@ def test_a_degenerate_bootstrap_warning_sits_beside_the_leaderboard(chromium, zo
     assert "7 of 50 bootstrap resamples" in box.find_element(By.CSS_SELECTOR, ".jk-warn").text  # ... and its warning
     t, w = (box.find_element(By.CSS_SELECTOR, s).rect for s in ("table.jk-table", ".jk-warn"))
     assert w["x"] >= t["x"] + t["width"] - 1 and abs(w["y"] - t["y"]) < 40  # beside it, not pages below
+
+
+def test_repeat_agreement_and_the_judge_identity_render(chromium, judge_server, tmp_path):
+    """Issue 19: the judge's repeat agreement beside the score CIs, and its identity in the header."""
+    from tests.fixtures_spine import make_manifest
+    from tests.test_repeats import noisy
+
+    judge_server.script = noisy
+    res = jk.score("aesthetics-simple", str(make_manifest(tmp_path, 12)), backend="openai:judge",
+                   base_url=judge_server.url, cache=False, repeats=3)
+    info = jk.report(res, tmp_path / "repeats.html", n_boot=50)
+    open_page(chromium, info.path)
+    [head] = chromium.find_elements(By.CSS_SELECTOR, "h2.jk-sec-repeats")
+    assert "K=3" in head.text
+    text = chromium.find_element(By.CSS_SELECTOR, "h2.jk-sec-repeats + div table").text
+    [row] = res.repeat_agreement()
+    icc = f"{row['icc_1_1']:.3f} [{row['icc_1_1_ci'][0]:.3f}, {row['icc_1_1_ci'][1]:.3f}]"
+    assert "ICC(1,1)" in text and icc in text
+    line = chromium.find_element(By.CSS_SELECTOR, "#jk-judges .jk-judge").text
+    assert "served judge (12 records)" in line and "aesthetics-simple" in line
+    assert console_errors(chromium) == []

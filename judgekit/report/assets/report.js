@@ -390,6 +390,14 @@
       // Where a dimension and overall were scored on different samples, say so under the table.
       for (const r of D.summary.filter((x) => x.note)) box.append(el("p", { class: "jk-muted jk-sumnote", text: `${r.rubric} · ${r.model}: ${r.note}` }));
     }
+    // The judge's own noise (--repeats K), beside the score CIs: a model difference smaller than it is not one.
+    for (const sec of D.repeats || []) {
+      const icc = (r, k) => ci({ value: r[k], ci_low: r[k + "_ci"][0], ci_high: r[k + "_ci"][1] });
+      box.append(el("h2", { class: "jk-sec-repeats", text: `Judge repeat agreement: K=${sec.rows[0].k} judgments per sample (ICC one-way random effects, 95% F interval) · ${sec.file}` }));
+      box.append(table([["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"], ["all K agree", (r) => fmt(r.share_agreeing, 3, true), "jk-num"],
+        ["mean within-sample SD", (r) => fmt(r.mean_within_sd, 3, true), "jk-num"], ["ICC(1,1)", (r) => icc(r, "icc_1_1"), "jk-num"],
+        ["ICC(1,k)", (r) => icc(r, "icc_1_k"), "jk-num"]], sec.rows));
+    }
     if (D.wins.length) {
       box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
       for (const [rubric, title] of Object.entries(D.pair_titles || {})) {
@@ -583,6 +591,7 @@
     for (const j of D.judges) {
       const parts = [el("span", {}, el("b", { text: j.backend || j.model || "judge" }), j.endpoint ? ` at ${j.endpoint}` : "")];
       if (j.served) parts.push(`served ${j.served}`);
+      if (j.fingerprint) parts.push(`fingerprint ${j.fingerprint}`);
       if (j.temperature !== undefined) parts.push(`temperature ${j.temperature}`);
       if (j.judgekit) parts.push(`judgekit ${j.judgekit}`);
       const line = el("div", { class: "jk-judge" }, "judge: ");
