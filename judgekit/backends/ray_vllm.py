@@ -307,7 +307,10 @@ class RayVLLMBackend:
             batch = await self._take()
             if not batch:
                 continue
-            replies = await self._judge(index, [(r, limit) for r, limit, _ in batch])
+            try:
+                replies = await self._judge(index, [(r, limit) for r, limit, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - a bug here must fail this batch, not hang the run
+                replies = [ChatResponse(error=f"ray-vllm: {type(exc).__name__}: {exc}")] * len(batch)
             for (_, _, fut), resp in zip(batch, replies):
                 if not fut.done():
                     fut.set_result(resp)

@@ -113,3 +113,20 @@ def test_workers_read_local_images_by_path_and_refuse_other_bytes(tmp_path):
     assert read_images(shipped) is None  # the driver sends the bytes instead
     path.unlink()
     assert read_images(shipped) is None
+
+
+def test_an_unexpected_error_fails_its_batch_instead_of_hanging_the_run():
+    be = _backend(1, 4, [])
+
+    def broken(requests):
+        raise TypeError("cannot pickle this request")
+
+    be.actors[0].remote = broken
+
+    async def go():
+        out = await asyncio.wait_for(asyncio.gather(*(be.generate([_req(i)]) for i in range(3))), 5)
+        await be.aclose()
+        return out
+
+    out = asyncio.run(go())
+    assert [r[0].error for r in out] == ["ray-vllm: TypeError: cannot pickle this request"] * 3
