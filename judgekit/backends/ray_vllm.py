@@ -83,7 +83,9 @@ def by_path(request: ChatRequest, max_pixels: int | None) -> ChatRequest:
     whose ``source`` is an ``ImageByPath`` (the bytes stay on the driver)."""
     def part(p: Any) -> Any:
         if isinstance(p, ImagePart) and p.source and "://" not in p.source:
-            return dataclasses.replace(p, data=b"", source=ImageByPath(p.source, p.sha256, max_pixels))  # type: ignore[arg-type]
+            # Absolute: a worker's working directory is not the driver's.
+            ref = ImageByPath(os.path.abspath(p.source), p.sha256, max_pixels)
+            return dataclasses.replace(p, data=b"", source=ref)  # type: ignore[arg-type]
         return p
 
     messages = tuple(Message(m.role, tuple(part(p) for p in m.content)) for m in request.messages)

@@ -94,7 +94,7 @@ def test_single_requests_are_batched_over_the_replicas_and_each_answered_once():
     assert be.run_info()["ray"]["engines_started"] == 2
 
 
-def test_workers_read_local_images_by_path_and_refuse_other_bytes(tmp_path):
+def test_workers_read_local_images_by_path_and_refuse_other_bytes(tmp_path, monkeypatch):
     from PIL import Image
 
     from judgekit.backends.ray_vllm import ImageByPath, by_path, read_images
@@ -102,11 +102,14 @@ def test_workers_read_local_images_by_path_and_refuse_other_bytes(tmp_path):
 
     path = tmp_path / "a.png"
     Image.new("RGB", (8, 8), (200, 10, 10)).save(path)
-    part = load_image_part(path, "image")
+    monkeypatch.chdir(tmp_path)  # the driver reads a relative path; the worker's cwd differs
+    part = load_image_part("a.png", "image")
     req = ChatRequest(messages=(Message("user", (TextPart("q"), part)),))
     shipped = by_path(req, None)
     sent = shipped.messages[0].content[1]
     assert sent.data == b"" and isinstance(sent.source, ImageByPath)  # the path travels, not the bytes
+    assert sent.source.path == str(path)
+    monkeypatch.chdir("/")
     assert read_images(shipped).fingerprint() == req.fingerprint()  # the worker reads the same image
 
     Image.new("RGB", (8, 8), (0, 0, 255)).save(path)  # the file changed since the driver read it
