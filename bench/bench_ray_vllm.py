@@ -11,7 +11,7 @@ are against the in-process engine measured in the same process. On a CPU machine
 share the same cores, so per-replica rates fall as replicas are added; on a GPU node each
 replica has its own GPU.
 
-    python bench/bench_ray_vllm.py [--model DIR] [--samples 96] [--replicas 2]
+    python bench/bench_ray_vllm.py [--model DIR] [--samples 667] [--replicas 2]
     python bench/bench_ray_vllm.py --model /models/Qwen2.5-VL-7B-Instruct --gpu --replicas 8
 """
 
@@ -42,9 +42,9 @@ TINY = {"dtype": "float32", "max_model_len": 4096, "enforce_eager": True, "limit
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", help="model directory (default: build the tiny test VLM)")
-    ap.add_argument("--samples", type=int, default=96)
+    ap.add_argument("--samples", type=int, default=667, help="samples (x 3 requests each: 2,001 by default)")
     ap.add_argument("--replicas", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=32, help="requests per engine call in a replica")
+    ap.add_argument("--batch-size", type=int, default=256, help="requests per engine call in a replica")
     ap.add_argument("--gpu", action="store_true", help="one GPU per replica, engine defaults instead of the tiny ones")
     args = ap.parse_args()
     try:

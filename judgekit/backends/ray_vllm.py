@@ -155,7 +155,8 @@ class EngineReplica:
 
 class RayVLLMBackend:
     """Options: ``replicas`` (default 1), ``tensor_parallel`` (GPUs per replica; default 1 on a
-    GPU cluster, 0 GPUs on CPU), ``batch_size`` (most requests per engine call, default 64),
+    GPU cluster, 0 GPUs on CPU), ``batch_size`` (most requests per engine call, default 256, as
+    ``vllm:``'s ``max_batch_size``: small engine calls waste a CPU engine's batching, bench/),
     ``ray_address`` (``auto`` for a running cluster; default: the running or a new local one),
     ``num_cpus`` per replica (default 1), ``gather_s`` (how long a free replica waits for its batch
     to fill, default 0.05), ``worker_reads_images`` (default true), ``batch_retries`` (default 3);
@@ -163,7 +164,7 @@ class RayVLLMBackend:
 
     max_batch_size = 1  # single requests, gathered here into per-replica batches (see _serve)
 
-    def __init__(self, model: str, replicas: int = 1, tensor_parallel: int | None = None, batch_size: int = 64,
+    def __init__(self, model: str, replicas: int = 1, tensor_parallel: int | None = None, batch_size: int = 256,
                  ray_address: str | None = None, num_cpus: float = 1, gather_s: float = 0.05,
                  worker_reads_images: bool = True, batch_retries: int = 3, **engine_options: Any):
         replicas, batch_size = int(_coerce(replicas)), int(_coerce(batch_size))
