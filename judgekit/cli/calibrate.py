@@ -134,9 +134,12 @@ def _one(args, cal, labels, baselines, dim) -> dict:
     if len(args.judge) > 1:
         raise ConfigError("several --judge files: add --compare to rank them (or pass the others as --baseline)")
     name, src = _named(args.judge[0])
-    if labels.value_type == "winner" and args.ppi:
-        # Pairwise labels have no item-level agreement table; their use is PPI win rates.
-        data: dict = {}
+    if labels.value_type == "winner":
+        # Pairwise labels: tie-aware pairwise accuracy (calibration/pairwise.py), not the item-level table.
+        pair_report = cal.calibrate_pairwise(_source(src), labels, baselines, judge_name=name or "judge",
+                                             judge_column=args.judge_column, **kw)
+        print(pair_report.table())
+        data: dict = pair_report.to_dict()
     else:
         report = cal.calibrate(_source(src), labels, baselines, judge_column=args.judge_column,
                                judge_name=name or "judge", on=args.on, matched=args.matched, **kw)

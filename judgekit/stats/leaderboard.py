@@ -21,7 +21,15 @@ from ..io import jsonable
 from .battles import BattleCounts, Battles
 from .bootstrap import one_blas_thread, percentile_intervals
 from .estimates import Estimate
-from .ratings import _bt_fit, _bt_from_counts, _bt_to_ratings, _elo_lanes, elo, identifiability_problems, start_theta
+from .ratings import (
+    _bt_fit,
+    _bt_from_counts,
+    _bt_to_ratings,
+    _elo_lanes,
+    elo,
+    identifiability_problems,
+    start_theta,
+)
 
 # --- win rates --------------------------------------------------------------------------------
 
