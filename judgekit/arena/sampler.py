@@ -16,7 +16,7 @@ noise than wins; the bootstrap over prompts (the stopping rule) sees both. ``inf
 per model, the ratio of the bootstrap variance to the Fisher variance at the last bootstrap, and
 scales the targets so that the sampler aims at what the stopping rule measures.
 
-Each pick then goes to the prompt with the fewest battles so far among those where both models
+Each pick then goes to the prompt with the fewest battles so far (at random among equals) where both models
 have an image and the pair has not met (ties broken at random), so no prompt dominates and a
 bootstrap over prompts has many of them to resample.
 """
@@ -33,6 +33,8 @@ from scipy import stats as sps
 #: Prior precision per model on the rating scale (a standard deviation of 1000 points): keeps the
 #: information matrix invertible for a model with no battle yet, and is negligible after one.
 PRIOR_PRECISION = 1.0 / 1000.0**2
+#: Exponent on each model's relative predicted variance in the gain (0: total excess variance).
+WIDEST_FIRST = 8.0
 
 
 @dataclass
@@ -171,7 +173,11 @@ def plan_batch(
         cols = np.arange(pi.size)
         dsd = sd[pi, cols] - sd[pj, cols]
         q = wk * sd * sd / (1.0 + wk * dsd)
-        gain = np.minimum(q, excess[:, None]).sum(axis=0)
+        # Widest first: a model's share of the gain grows steeply with its predicted width, so
+        # the batch goes to the models that hold the stopping rule back (a minimax allocation,
+        # which needs fewer battles than spreading variance reduction evenly).
+        wide = (var * inflation) / max(float((var * inflation).max()), 1e-300)
+        gain = (np.minimum(q, excess[:, None]) * (wide**WIDEST_FIRST)[:, None]).sum(axis=0)
         gain = np.where(avail, gain * (1 + 1e-9 * rng.random(gain.size)), -1.0)
         k = int(np.argmax(gain))
         u = sd[:, k].copy()
@@ -187,15 +193,16 @@ def plan_batch(
 
 
 def _place(cands: Candidates, picks: list[int], rng: np.random.Generator) -> list[tuple[int, int, int]]:
-    """Put each picked pair on its least-used open prompt; marks ``met`` and ``load``."""
+    """Put each picked pair on a random one of its least-used open prompts; marks ``met`` and ``load``."""
     out = []
     for k in picks:
         i, j = int(cands.pair_i[k]), int(cands.pair_j[k])
         open_p = cands.has_image[i] & cands.has_image[j] & ~cands.met[k]
-        score = np.where(open_p, cands.load + rng.random(cands.load.size) * 0.5, np.inf)
-        p = int(np.argmin(score))
-        if not np.isfinite(score[p]):  # pragma: no cover - capacity was checked by the caller
+        if not open_p.any():  # pragma: no cover - capacity was checked by the caller
             continue
+        least = cands.load[open_p].min()
+        choice = np.flatnonzero(open_p & (cands.load == least))
+        p = int(choice[rng.integers(choice.size)])
         cands.met[k, p] = True
         cands.load[p] += 1
         out.append((i, j, p))
