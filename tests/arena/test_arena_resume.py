@@ -19,15 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_killed_run_resumes_without_judging_twice(tmp_path, judge_server):
-    world = make_world(6, 40, spread=600.0, seed=5)
+    world = make_world(5, 30, spread=600.0, seed=5)
     answer = judge_script(world)
-    judge_server.reset(lambda body, n: Reply(content=answer(body, n).content, delay=0.02))
+    judge_server.reset(lambda body, n: Reply(content=answer(body, n).content, delay=0.01))
     board = Board.init(tmp_path / "board", rubric="pairwise-t2i", backend="openai:judge", base_url=judge_server.url,
                        anchor="m02", concurrency=4, n_boot=50)
     for f in write_manifests(world, tmp_path / "img").values():
         board.add(f)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "test"}
-    proc = subprocess.Popen([sys.executable, "-m", "judgekit", "arena", "run", str(board.path), "--target-ci", "120",
+    proc = subprocess.Popen([sys.executable, "-m", "judgekit", "arena", "run", str(board.path), "--target-ci", "160",
                              "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # Kill it once a batch is stored and the next one is being judged.
     deadline = time.monotonic() + 120
@@ -44,7 +44,7 @@ def test_killed_run_resumes_without_judging_twice(tmp_path, judge_server):
     done_before = {(r["prompt_id"], r["model_a"], r["model_b"]) for r in board.store.battle_rows() if r["status"] == "ok"}
     sent_before = [request_key(world, b) for b in judge_server.received]
 
-    run = run_arena(board, target_ci=120, api_key="test")
+    run = run_arena(board, target_ci=160, api_key="test")
     assert run.stopped == "target"
     rows = board.store.battle_rows()
     after = board.store.counts()

@@ -14,7 +14,7 @@ from scipy import stats as sps
 from judgekit.arena import Board, run_arena
 from tests.arena_world import add_model, judge_script, make_world, request_key, sim_judge, write_manifests
 
-TARGET = 200.0
+TARGET = 300.0
 ANCHOR = "m03"
 
 
@@ -28,7 +28,7 @@ def make_board(folder, world, url, files):
 
 @pytest.fixture(scope="module")
 def world():
-    return make_world(12, 60, spread=900.0, seed=3)
+    return make_world(12, 50, spread=1100.0, seed=3)
 
 
 @pytest.fixture(scope="module")
