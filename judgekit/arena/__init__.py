@@ -2,7 +2,7 @@
 CI is within a target, with an anchor whose rating never moves, and models that come and go.
 
     >>> from judgekit.arena import Board, run_arena                        # doctest: +SKIP
-    >>> board = Board.init("board", rubric="pairwise-t2i", backend="openai:judge", anchor="sdxl")
+    >>> board = Board.init("board", rubric="pairwise-t2i", backend="openai:judge", anchor="sdxl")  # doctest: +SKIP
     >>> board.add("sdxl.jsonl"); board.add("flux.jsonl")                   # doctest: +SKIP
     >>> run = run_arena(board, target_ci=15, max_battles=20000)            # doctest: +SKIP
     >>> print(run.leaderboard.format())                                    # doctest: +SKIP

@@ -4,8 +4,9 @@ Each round refits Bradley-Terry (warm-started from the last fit) and predicts ev
 width from the Fisher information (``sampler``). When the prediction comes near the target (or
 every few rounds) the bootstrap over prompts, the same one ``judgekit leaderboard`` runs, decides:
 the run stops when every scheduled model's CI is within the target, or when ``max_battles`` have
-been judged, or when no battle is left to judge. Every round leaves a snapshot of the ratings
-(and the CIs when the bootstrap ran) for the rating-over-battles plot.
+been judged, or when no battle is left to judge, or when every battle of a batch failed (a judge
+that fails everything will not do better on the next batch). Every round leaves a snapshot of the
+ratings (and the CIs when the bootstrap ran) for the rating-over-battles plot.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class ArenaRun:
     judged: int  # battles judged by this run (both orders each)
     failed: int
     batches: int
-    stopped: str  # "target" | "budget" | "exhausted"
+    stopped: str  # "target" | "budget" | "exhausted" | "failing" (a whole batch failed)
     widths: dict[str, float]  # each scheduled model's CI width at the last check (the anchor's is 0)
     target: float
     leaderboard: Leaderboard | None
@@ -118,13 +119,17 @@ async def run_arena_async(
     return run
 
 
-async def _judge_pending(board: Board, judge: Judge, run: ArenaRun) -> None:
+async def _judge_pending(board: Board, judge: Judge, run: ArenaRun) -> bool:
+    """Judge the pending battles; False when there were some and every one failed."""
     pending = board.store.pending()
-    if pending:
-        judged = await judge(pending)
-        board.store.complete(judged)
-        run.judged += len(judged)
-        run.failed += sum(jb.winner is None for jb in judged)
+    if not pending:
+        return True
+    judged = await judge(pending)
+    board.store.complete(judged)
+    failed = sum(jb.winner is None for jb in judged)
+    run.judged += len(judged)
+    run.failed += failed
+    return failed < len(judged)
 
 
 async def _loop(
@@ -195,7 +200,10 @@ async def _loop(
             return
         store.plan(batch_no, [(cands.prompts[p], models[i], models[jj]) for i, jj, p in plan.battles])
         run.batches += 1
-        await _judge_pending(board, judge, run)
+        if not await _judge_pending(board, judge, run):
+            # A judge that failed every battle of a batch will not do better on the next one.
+            run.stopped = "failing"
+            return
 
 
 def run_arena(board: Board, **kwargs: Any) -> ArenaRun:

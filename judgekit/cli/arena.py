@@ -51,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = asub.add_parser("run", help="judge battles until the target CI or the budget")
     r.add_argument("board")
     r.add_argument("--target-ci", type=float, help="full width of every model's CI to stop at (default: the board's)")
-    r.add_argument("--max-battles", type=int, help="judge at most this many battles in this run")
+    r.add_argument("--max-battles", type=int,
+                   help="judge at most this many battles in this run (a killed run's pending battles included)")
     r.add_argument("--batch-size", type=int, help="battles per batch (default: adaptive)")
     r.add_argument("--quiet", action="store_true", help="no line per batch")
     r.set_defaults(func=_run)
@@ -113,15 +114,23 @@ def _run(args: argparse.Namespace) -> int:
         run = run_arena(board, target_ci=args.target_ci, max_battles=args.max_battles, batch_size=args.batch_size,
                         api_key=os.environ.get("OPENAI_API_KEY"), on_round=None if args.quiet else line)
         why = {"target": f"every model's CI is within {run.target:g}", "budget": "the --max-battles budget is spent",
-               "exhausted": "no battle is left to judge (add prompts or models)"}[run.stopped]
+               "exhausted": "no battle is left to judge (add prompts or models)",
+               "failing": "every battle of the last batch failed (see the reasons below)"}[run.stopped]
         print(f"stopped: {why}. This run judged {run.judged} battles ({run.judgments} judgments, {run.failed} failed) "
               f"in {run.batches} batches, {run.seconds:.1f} s")
         if run.leaderboard is not None:
             print(run.leaderboard.format())
+        board_failures = [f"{a} vs {b} on {p}: {e}" for p, a, b, e in board.store.failures(3)]
         wide = {m: w for m, w in run.widths.items() if not w <= run.target}
         if wide:
             print("still wider than the target: " + ", ".join(f"{m} {w:.1f}" if math.isfinite(w) else f"{m} (too few battles)"
                                                             for m, w in sorted(wide.items())))
+    if run.stopped == "failing":
+        print("failed battles: " + "; ".join(board_failures), file=sys.stderr)
+    if run.judged and run.failed == run.judged:
+        from . import EXIT_ALL_FAILED
+
+        return EXIT_ALL_FAILED
     return 0
 
 

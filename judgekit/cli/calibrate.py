@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="agreement of a judge with human labels, next to baselines and the human ceiling",
         description="Join judge scores (and baseline scores) with human labels and report Pearson, Spearman, "
         "Kendall tau-b/c, quadratic-weighted kappa, Krippendorff's alpha and pairwise accuracy with bootstrap CIs "
-        "over prompts, the human ceiling (each rater vs the mean of the others) first. With --compare, rank several "
+        "over prompts, the human ceiling (each rater vs the mean of the others) first. With pairwise (a/b/tie winner) "
+        "labels: tie-aware pairwise accuracy (optimised tie threshold for a pointwise judge) next to human vs human. "
+        "With --compare, rank several "
         "judges against the same labels. With --ppi, prediction-powered per-model estimates. "
         "See docs/calibration.md.",
     )

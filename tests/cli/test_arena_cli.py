@@ -7,6 +7,7 @@ import re
 
 from judgekit.cli import main
 from tests.arena_world import judge_script, make_world, write_manifests
+from tests.judge_server import Reply
 
 
 def test_arena_commands(tmp_path, judge_server, monkeypatch, capsys):
@@ -49,3 +50,19 @@ def test_arena_commands(tmp_path, judge_server, monkeypatch, capsys):
     assert main(["arena", "show", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
     assert "the anchor" in err and "already on the board" in err and "not an arena board" in err
+
+
+def test_a_judge_that_fails_everything_stops_the_run(tmp_path, judge_server, monkeypatch, capsys):
+    world = make_world(3, 10, seed=4)
+    judge_server.reset(lambda body, n: Reply(content="I cannot compare these images."))
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    files = write_manifests(world, tmp_path / "img")
+    board = str(tmp_path / "board")
+    assert main(["arena", "init", board, "--backend", "openai:judge", "--base-url", judge_server.url, "--anchor", "m00"]) == 0
+    for f in files.values():
+        assert main(["arena", "add", board, "--data", str(f)]) == 0
+    assert main(["arena", "run", board, "--quiet"]) == 3  # one batch, all failed: stop, exit status 3
+    out, err = capsys.readouterr()
+    assert "every battle of the last batch failed" in out and "invalid reply" in err
+    assert main(["arena", "show", board]) == 0
+    assert "failed" in capsys.readouterr().out
