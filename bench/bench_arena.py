@@ -1,6 +1,7 @@
 """Judgments needed to bring every model's 95% CI within a target (default 15 Elo) on a simulated
 world of 12 models: the arena's adaptive sampler vs fixed plans (``random:K`` pairs per prompt,
-and all pairs), averaged over seeds; and the time of one refit at 100,000 battles.
+and all pairs) and a GenArena-like sampler, averaged over seeds; and the time of one refit at
+100,000 battles.
 
     PYTHONPATH=. python bench/bench_arena.py [--target 15] [--seeds 5] [--quick]
 
@@ -13,7 +14,9 @@ Fixed plans judge prompts in order, K uniformly drawn distinct pairs each (what 
 "random:K" does; "all" is every pair), and are stopped by the *same* rule (every model's bootstrap
 CI over prompts within the target, anchor fixed, same prior and draws), checked at the best
 moment found by a search over the number of prompts, which favours the fixed plans (an online
-run must check as it goes, as the adaptive one does). Judgments are judge calls: two per battle.
+run must check as it goes, as the adaptive one does). "genarena-like" follows GenArena's documented
+adaptive mode (uniform over pairs in rounds of 100 battles per pair, checked after each round;
+written here from its description, not its code). Judgments are judge calls: two per battle.
 """
 
 from __future__ import annotations
@@ -99,6 +102,25 @@ def fixed(world: World, k: int | None, target: float) -> int:
     return hi * per_prompt
 
 
+def genarena_like(world: World, target: float, per_round: int = 100) -> int:
+    """A reimplementation, from its documented behaviour, of GenArena's adaptive mode: every pair
+    gets ``per_round`` battles on randomly drawn prompts it has not met on, round after round,
+    until the widest CI meets the target (checked after each round, as GenArena does)."""
+    m = len(world.models)
+    pi, pj = np.triu_indices(m, 1)
+    rng = np.random.default_rng(world.seed + 11)
+    order = np.argsort(rng.random((pi.size, len(world.prompts))), axis=1)  # each pair's prompt order
+    rounds = 1
+    while True:
+        take = order[:, : rounds * per_round]
+        i, j, p = np.repeat(pi, take.shape[1]), np.repeat(pj, take.shape[1]), take.ravel()
+        if converged(world, i, j, p, target):
+            return int(i.size)
+        rounds += 1
+        if rounds * per_round > len(world.prompts):
+            raise SystemExit("genarena-like: not enough prompts; raise --prompts")
+
+
 def refit_time(world: World, n: int = 100_000) -> tuple[float, float]:
     """(seconds of one warm-started point refit, seconds of one bootstrap check) at ``n`` battles."""
     i, j, p = fixed_order(world, 4, world.seed)
@@ -122,17 +144,18 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--prompts", type=int, default=120_000, help="prompts in the world (random:1 needs one per battle)")
     ap.add_argument("--plans", default="1,4,16,all", help="fixed plans: K of random:K, or all")
+    ap.add_argument("--spread", type=float, default=600.0, help="Elo points between the weakest and the strongest model")
     ap.add_argument("--quick", action="store_true", help="target 40, 2 seeds: a smoke run")
     args = ap.parse_args()
     if args.quick:
         args.target, args.seeds, args.prompts = 40.0, 2, 30_000
     plans: list[int | None] = [None if x == "all" else int(x) for x in args.plans.split(",")]
-    print(f"target: every model's 95% CI <= {args.target:g} Elo; 12 models, anchor {ANCHOR}; {args.seeds} seeds; "
+    print(f"target: every model's 95% CI <= {args.target:g} Elo; 12 models over {args.spread:g} Elo, anchor {ANCHOR}; {args.seeds} seeds; "
           f"judgments = 2 per battle (both orders)")
     rows: dict[str, list[int]] = {"adaptive": []}
     rho_all = []
     for seed in range(args.seeds):
-        world = make_world(12, args.prompts, seed=seed)
+        world = make_world(12, args.prompts, seed=seed, spread=args.spread)
         n, rho, secs = adaptive(world, args.target)
         rows["adaptive"].append(n)
         rho_all.append(rho)
@@ -142,13 +165,18 @@ def main() -> None:
             nk = fixed(world, k, args.target)
             rows.setdefault(name, []).append(nk)
             line.append(f"{name} {2 * nk}")
+        ng = genarena_like(world, args.target)
+        rows.setdefault("genarena-like", []).append(ng)
+        line.append(f"genarena-like {2 * ng}")
         print("; ".join(line), flush=True)
     mean = {k: float(np.mean(v)) for k, v in rows.items()}
-    best = min((k for k in mean if k != "adaptive"), key=lambda k: mean[k])
+    best = min((k for k in mean if k not in ("adaptive", "genarena-like")), key=lambda k: mean[k])
     print("\nmean judgments to the target:")
     for k, v in mean.items():
         print(f"  {k:<11} {2 * v:>10.0f}   (sd {2 * np.std(rows[k]):.0f})")
     print(f"adaptive / best fixed plan ({best}): {mean['adaptive'] / mean[best]:.2f}x   (goal <= 0.5x)")
+    print(f"adaptive / genarena-like (uniform over pairs, rounds of 100 per pair): "
+          f"{mean['adaptive'] / mean['genarena-like']:.2f}x")
     print(f"adaptive Spearman with the true strengths: min {min(rho_all):.3f}")
     point, boot = refit_time(make_world(12, 30_000, seed=0))
     print(f"refit at 100,000 battles: warm-started point fit {1000 * point:.1f} ms; bootstrap check "
