@@ -48,6 +48,9 @@ class ArenaRun:
     leaderboard: Leaderboard | None
     seconds: float
     log: list[dict[str, Any]] = field(default_factory=list)
+    #: Models that share no open prompt with any other and have no battle: they cannot be placed,
+    #: so the stopping rule leaves them out (add their images on the board's prompts).
+    unplaceable: list[str] = field(default_factory=list)
 
     @property
     def judgments(self) -> int:
@@ -139,6 +142,11 @@ async def _loop(
     s, store = board.settings, board.store
     await _judge_pending(board, judge, run)  # a killed run's batch first
     cands = Candidates.build(models, set(store.images()), store.taken())
+    battled = {m for _, a, b, _ in store.outcomes() for m in (a, b)}
+    cap = cands.capacity()
+    run.unplaceable = [m for k, m in enumerate(models) if m not in battled and m != s.anchor
+                       and not cap[(cands.pair_i == k) | (cands.pair_j == k)].any()]
+    scored = [m for m in models if m not in run.unplaceable]
     anchor = models.index(s.anchor)
     active = np.ones(len(models), dtype=bool)
     inflation = np.ones(len(models))
@@ -165,7 +173,7 @@ async def _loop(
             lb = board.leaderboard(start=start)
             assert lb is not None  # the point fit above existed
             run.leaderboard = lb
-            run.widths = ci_widths(lb, models, s.anchor, s.min_battles)
+            run.widths = ci_widths(lb, scored, s.anchor, s.min_battles)
             ci = {row.model: [row.ci_low, row.ci_high] for row in lb.rows}
             for i, m in enumerate(models):
                 w = run.widths.get(m, 0.0)
@@ -196,7 +204,7 @@ async def _loop(
             if ci is None and battles is not None:  # report CIs that match the final data
                 run.leaderboard = board.leaderboard(start=start)
                 if run.leaderboard is not None:
-                    run.widths = ci_widths(run.leaderboard, models, s.anchor, s.min_battles)
+                    run.widths = ci_widths(run.leaderboard, scored, s.anchor, s.min_battles)
             return
         store.plan(batch_no, [(cands.prompts[p], models[i], models[jj]) for i, jj, p in plan.battles])
         run.batches += 1

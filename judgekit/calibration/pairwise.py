@@ -52,7 +52,7 @@ class PairwiseCalibration:
             eps = e.extra.get("epsilon")
             rows.append([name, self.kinds[name], _f(e.value), _ci(e), "" if eps is None else f"|d| <= {eps:g}", f"{e.n} labels"])
         widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-        lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
+        lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths)).rstrip(), "  ".join("-" * w for w in widths)]
         lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         lines.append(f"{self.n_labels} human pairwise labels on {self.n_items} pairs, {self.prompts} prompts; "
                      f"accuracy with ties (Deutsch et al. 2023): A / B / tie must match; a pointwise scorer ties "

@@ -120,6 +120,9 @@ def _run(args: argparse.Namespace) -> int:
               f"in {run.batches} batches, {run.seconds:.1f} s")
         if run.leaderboard is not None:
             print(run.leaderboard.format())
+        if run.unplaceable:
+            print(f"warning: {', '.join(run.unplaceable)} share(s) no prompt with the other models and cannot be "
+                  "placed: add their images on the board's prompts", file=sys.stderr)
         board_failures = [f"{a} vs {b} on {p}: {e}" for p, a, b, e in board.store.failures(3)]
         wide = {m: w for m, w in run.widths.items() if not w <= run.target}
         if wide:

@@ -83,3 +83,17 @@ def test_warm_start_gives_the_same_ratings():
     cold = bradley_terry(b, anchor="a", prior=0.01)
     warm = bradley_terry(b, anchor="a", prior=0.01, start={"a": 1000.0, "b": 1150.0, "c": 900.0})  # d missing
     np.testing.assert_allclose(warm.ratings, cold.ratings, atol=1e-6)
+
+
+def test_a_model_without_shared_prompts_is_reported_not_waited_for(tmp_path):
+    from judgekit.arena import Board, run_arena
+    from tests.arena_world import make_world, sim_judge
+
+    world = make_world(4, 40, spread=400.0, seed=1)
+    board = Board.init(tmp_path / "b", rubric="pairwise-t2i", backend="openai:judge", anchor="m00", cache=None, n_boot=50)
+    for name in world.models[:3]:
+        board.store.add_model(name, "sim", [(p, None, f"/sim/{p}.png", f"{name}-{p}") for p in world.prompts])
+    board.store.add_model("m03", "sim", [("elsewhere", None, "/sim/x.png", "m03-x")])  # no prompt in common
+    run = run_arena(board, target_ci=250, judge=sim_judge(world))
+    assert run.unplaceable == ["m03"] and run.stopped == "target" and "m03" not in run.widths
+    board.close()
