@@ -143,12 +143,12 @@ async def _loop(
     await _judge_pending(board, judge, run)  # a killed run's batch first
     cands = Candidates.build(models, set(store.images()), store.taken())
     battled = {m for _, a, b, _ in store.outcomes() for m in (a, b)}
-    cap = cands.capacity()
+    open_pairs = cands.capacity()
     run.unplaceable = [m for k, m in enumerate(models) if m not in battled and m != s.anchor
-                       and not cap[(cands.pair_i == k) | (cands.pair_j == k)].any()]
+                       and not open_pairs[(cands.pair_i == k) | (cands.pair_j == k)].any()]
     scored = [m for m in models if m not in run.unplaceable]
     anchor = models.index(s.anchor)
-    active = np.ones(len(models), dtype=bool)
+    active = np.array([m in scored for m in models])
     inflation = np.ones(len(models))
     z = z_value(s.level)
     c = np.log(10.0) / 400.0
