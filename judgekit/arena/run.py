@@ -33,6 +33,8 @@ CHECK_MARGIN = 1.25
 CHECK_EVERY = 4
 #: The most battles one round plans (the first rounds of a big board are capped here).
 MAX_BATCH = 2000
+#: The first round knows no rating, so it plans at most this many battles per pair.
+FIRST_PER_PAIR = 4
 
 
 @dataclass
@@ -190,6 +192,8 @@ async def _loop(
         if stop is None:
             rng = np.random.default_rng([s.seed, batch_no])
             cap = MAX_BATCH if budget is None else max(1, min(MAX_BATCH, budget))
+            if battles is None:  # nothing known yet: a first look (a few battles a pair), then aim
+                cap = min(cap, FIRST_PER_PAIR * len(models) * (len(models) - 1) // 2)
             size = None if batch_size is None else min(batch_size, cap)
             plan = plan_batch(cands, r, n_pair, anchor, active, target_width=target, inflation=inflation,
                               level=s.level, batch_size=size, max_batch=cap, min_batch=min(2 * len(models), cap), rng=rng)
