@@ -32,6 +32,7 @@ from .questions.scoring import score_graph
 from .results import Results, load_results
 from .rubric import Rubric, load_rubric
 from .runner import score, score_async
+from .summaries import SmallSampleWarning
 from .types import Result, Sample, Verdict
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Rubric",
     "RubricError",
     "Sample",
+    "SmallSampleWarning",
     "TemplateError",
     "VerdictParseError",
     "Verdict",

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import DataError
 from .methods.attributes import NO_PERSON, UNCLEAR, attribute_specs
-from .stats.attributes import attribute_stats, paired_comparison
+from .stats.attributes import INTERVAL_METHOD, attribute_stats, paired_comparison
 
 PROMPTS_FILE = Path(__file__).resolve().parent / "datasets" / "neutral_prompts.jsonl"
 
@@ -44,7 +44,7 @@ def _categories(records: list[Any], rubric: Any) -> dict[str, list[str]]:
         specs, _ = attribute_specs(load_rubric(rubric))
     except Exception as exc:
         raise DataError(
-            f"cannot read the attribute choices from rubric {rubric!r} ({exc}); pass rubric=FILE"
+            f"cannot read the attribute choices from rubric {rubric!r} ({exc}); pass --rubric FILE (rubric= in Python)"
         ) from exc
     return {a["name"]: [c for c in a["choices"] if c not in (UNCLEAR, NO_PERSON)] for a in specs}
 
@@ -90,7 +90,8 @@ def bias_report(
         return {a: attribute_stats([x.get(a, UNCLEAR) for _, x in items], groups, c, target=targets.get(a), **opts)
                 for a, c in cats.items()}  # fmt: skip
 
-    out: dict[str, Any] = {"attributes": cats, "targets": targets, "level": level, "failed": failed}
+    out: dict[str, Any] = {"attributes": cats, "targets": targets, "level": level, "interval": INTERVAL_METHOD,
+                           "n_boot": n_boot, "failed": failed}
     out["models"] = {m: stats(items) for m, items in rows.items()}
     out["overall"] = stats([(f"{m}\x00{g}", x) for m, items in rows.items() for g, x in items])
     if per_prompt:
@@ -126,9 +127,9 @@ def format_report(rep: dict[str, Any]) -> str:
         if d.get("value") is None:
             return "n/a"
         f = (lambda v: f"{100 * v:.0f}%") if pct else (lambda v: f"{v:.3f}")
-        return f(d["value"]) + (
-            f" [{f(d['ci_low'])}, {f(d['ci_high'])}]" if d.get("ci_low") is not None else ""
-        )
+        if d.get("ci_low") is None:
+            return f(d["value"]) + (" (no CI)" if d.get("note") else "")
+        return f"{f(d['value'])} [{f(d['ci_low'])}, {f(d['ci_high'])}]"
 
     lines = []
     for attr, groups in rep["attributes"].items():
@@ -149,6 +150,9 @@ def format_report(rep: dict[str, Any]) -> str:
             else:
                 lines.append(f"  {name}: entropy difference {ci(c['normalized_entropy'])}, "
                              f"KL difference {ci(c['kl_divergence'])} over {c['n_prompts']} prompts")  # fmt: skip
+    level = int(round(100 * rep.get("level", 0.95)))
+    lines.append(f"{level}% CIs: {rep.get('interval', INTERVAL_METHOD)} ({rep.get('n_boot', '?')} draws); "
+                 "(no CI): the replicates lie too far off the estimate for an interval that contains it")
     failed = {m: n for m, n in rep["failed"].items() if n}
     if failed:
         lines.append(f"failed samples (left out): {failed}")

@@ -1,17 +1,21 @@
 """A content-addressed SQLite store of judge replies.
 
 The key is a SHA-256 over everything that determines a reply: the backend's identity
-(``Backend.cache_identity()``: its spec and endpoint, response format, engine arguments, model
-revision; never a secret), the full request (messages with image bytes by hash, JSON schema,
-decoding parameters) and the attempt number of a retried call. Pointing the same spec at another
-server or engine setting therefore misses the cache instead of replaying another judge's answers.
-A run killed at any point and started again replays every reply it already had and sends only
-what is missing; because retries are keyed by attempt, the replayed run makes the same decisions
-as the first one. Each stored reply keeps the identity it was keyed on, so a hit can say which
-endpoint really answered.
+(``Backend.cache_identity()``: its spec, the model and its revision, response format, engine
+arguments; never a secret), the full request (messages with image bytes by hash, JSON schema,
+decoding parameters) and the attempt number of a retried call. Another engine setting, model or
+response format therefore misses the cache instead of replaying another judge's answers; the URL
+of an OpenAI-compatible server is not part of it, because several servers of one model answer as
+one judge (drop a dead ``--base-url`` and resume: every finished call hits). A run killed at any
+point and started again replays every reply it already had and sends only what is missing;
+because retries are keyed by attempt, the replayed run makes the same decisions as the first one.
+Each stored reply keeps the identity it was keyed on with the endpoint that really answered it
+(``ChatResponse.raw["endpoint"]`` when the backend names one), so a hit can say where it came from.
 
 Only successful transport results are stored (a reply that fails to parse is stored: it is what
-the judge said; a timeout is not).
+the judge said, and a rerun replays the same decision; a timeout is not). ``judgekit score
+--retry-failed`` (and ``questions generate --retry-failed``) asks again for the calls whose cached
+reply never validated, replacing it, and keeps every valid one.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,13 @@ def backend_identity(backend: Any) -> dict[str, Any]:
     out.setdefault("spec", backend.spec)
     out.setdefault("endpoint", backend.spec)
     return out
+
+
+def answering_endpoint(identity: dict[str, Any], response: ChatResponse) -> str:
+    """Where ``response`` came from: the server the backend names in ``raw["endpoint"]`` (one
+    of several), else the identity's endpoint (a model directory, a file, the spec)."""
+    named = (response.raw or {}).get("endpoint")
+    return str(named) if named else str(identity.get("endpoint", identity.get("spec", "")))
 
 
 def request_key(backend: dict[str, Any] | str, request: ChatRequest, attempt: int = 0) -> str:
@@ -59,26 +71,21 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
         if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-            # WAL + NORMAL: every committed write survives a killed process, at a small cost.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, backend TEXT, "
-                "response TEXT NOT NULL, created REAL)"
-            )
+            self._db = _open(self.path)
 
     @property
     def enabled(self) -> bool:
         return self._db is not None
 
-    def get(self, key: str) -> ChatResponse | None:
-        found = self.lookup(key)
+    def get(self, key: str, accept: Callable[[ChatResponse], bool] | None = None) -> ChatResponse | None:
+        found = self.lookup(key, accept)
         return found[0] if found else None
 
-    def lookup(self, key: str) -> tuple[ChatResponse, dict[str, Any]] | None:
-        """The stored reply and where it came from (``{"endpoint", "created"}``), or None."""
+    def lookup(self, key: str, accept: Callable[[ChatResponse], bool] | None = None
+               ) -> tuple[ChatResponse, dict[str, Any]] | None:
+        """The stored reply and where it came from (``{"endpoint", "created"}``), or None.
+        ``accept``: a stored reply it rejects counts as a miss (``--retry-failed``: a reply
+        that never validated is asked again, and the new one replaces it)."""
         if self._db is None:
             self.misses += 1
             return None
@@ -87,13 +94,17 @@ class ResponseCache:
         if row is None:
             self.misses += 1
             return None
+        response = ChatResponse.from_json(json.loads(row[0]))
+        if accept is not None and not accept(response):
+            self.misses += 1
+            return None
         self.hits += 1
         try:
             stored = json.loads(row[1])
         except (TypeError, ValueError):
             stored = {"spec": row[1]}
         endpoint = stored.get("endpoint", stored.get("spec")) if isinstance(stored, dict) else str(stored)
-        return ChatResponse.from_json(json.loads(row[0])), {"endpoint": endpoint, "created": row[2]}
+        return response, {"endpoint": endpoint, "created": row[2]}
 
     def put(self, key: str, backend: dict[str, Any] | str, response: ChatResponse) -> None:
         """Store a successful reply; ``backend`` (the identity it was keyed on) is kept beside
@@ -101,7 +112,8 @@ class ResponseCache:
         if self._db is None or response.error is not None:
             return
         if not isinstance(backend, str):
-            backend = json.dumps(backend, sort_keys=True, ensure_ascii=False, default=str)
+            backend = json.dumps({**backend, "endpoint": answering_endpoint(backend, response)},
+                                 sort_keys=True, ensure_ascii=False, default=str)
         payload = json.dumps(response.to_json(), ensure_ascii=False)
         with self._lock:
             self._db.execute(
@@ -122,6 +134,44 @@ class ResponseCache:
             with self._lock:
                 self._db.close()
             self._db = None
+
+
+#: The columns of the responses table, in order: a table of that name with others is not ours.
+_COLUMNS = ["key", "backend", "response", "created"]
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """The cache database at ``path``, created when missing. A file that is not a judgekit
+    cache (another file type, another program's database, a directory) is a ``DataError``
+    naming it, as ``cache info`` says: never a traceback, and nothing written into it."""
+    from .errors import DataError
+
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a judgekit response cache file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot create the cache's folder ({exc.strerror or exc})") from None
+    db = None
+    try:
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(responses)").fetchall()]
+        if columns and columns != _COLUMNS:
+            raise DataError(f"{path}: not a judgekit response cache (its table 'responses' has columns {columns})")
+        # WAL + NORMAL: every committed write survives a killed process, at a small cost.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, backend TEXT, "
+                   "response TEXT NOT NULL, created REAL)")
+    except sqlite3.DatabaseError as exc:  # not SQLite, or a file SQLite cannot open or write
+        if db is not None:
+            db.close()
+        raise DataError(f"{path}: not a judgekit response cache ({exc})") from None
+    except DataError:
+        if db is not None:
+            db.close()
+        raise
+    return db
 
 
 #: The backend spec of a stored reply: the column holds the backend's identity as JSON (older

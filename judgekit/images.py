@@ -5,18 +5,63 @@ their meaning, and deterministically (so the cache key is stable): grayscale, pa
 CMYK and fully opaque alpha become RGB. An image with real transparency is refused, because
 the background it is flattened onto would change what the judge sees; so is a file that does
 not decode. Refusals are per-sample failures with the path and the reason.
+
+Huge images are downscaled for the judge: one with more pixels than ``max_image_pixels`` (default
+``DEFAULT_MAX_IMAGE_PIXELS``, 4096 x 4096; ``judgekit score --max-image-pixels N``) is resized,
+aspect kept, to fit, and sent as PNG; the part records the resize and so does the result
+(``details["resized_images"]``). Judge models shrink larger inputs themselves (Qwen2.5-VL to about
+12.8 MP, OpenAI's to 2048 px a side), so the extra pixels cost bandwidth and memory only. An image
+beyond what Pillow decodes safely (twice ``PIL.Image.MAX_IMAGE_PIXELS``, 179 MP by default) is
+refused with the reason instead: decoding it is the decompression-bomb risk Pillow guards against.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import cast
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import SampleError
+from .errors import ConfigError, SampleError
 from .types import ImagePart
+
+#: The most pixels an image sent to a judge has unless told otherwise (4096 x 4096).
+DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096
+# A context variable, not a module global: concurrent runs (threads, event loops) keep their own.
+_MAX_PIXELS: ContextVar[int | None] = ContextVar("judgekit_max_image_pixels", default=DEFAULT_MAX_IMAGE_PIXELS)
+
+
+@contextmanager
+def max_image_pixels(limit: int | None) -> Iterator[None]:
+    """Within the block, images with more than ``limit`` pixels are downscaled to fit before
+    they are sent (``None``: never). ``judgekit.score(max_image_pixels=...)`` sets it per run."""
+    check_pixel_limit(limit)
+    token = _MAX_PIXELS.set(limit)
+    try:
+        yield
+    finally:
+        _MAX_PIXELS.reset(token)
+
+
+def check_pixel_limit(limit: int | None) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"max image pixels must be a whole number of at least 1 (or None: no limit), got {limit!r}")
+
+
+def _fit_size(size: tuple[int, int], limit: int) -> tuple[int, int]:
+    """The largest size with the same aspect and at most ``limit`` pixels."""
+    w, h = size
+    scale = math.sqrt(limit / (w * h))
+    fw, fh = max(1, math.floor(w * scale)), max(1, math.floor(h * scale))
+    while fw * fh > limit:  # rounding can leave one row or column too many
+        fw, fh = (fw - 1, fh) if fw >= fh else (fw, fh - 1)
+    return fw, fh
 
 # Formats whose original bytes can be sent as they are when the pixels are already 8-bit RGB.
 _PASSTHROUGH = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -64,17 +109,36 @@ def load_image_part(path: str | Path, label: str = "") -> ImagePart:
         raise SampleError(f"image {p} does not exist") from None
     except OSError as exc:
         raise SampleError(f"image {p} cannot be read: {exc.strerror or exc}") from None
+    limit = _MAX_PIXELS.get()
+    fit: tuple[int, int] | None = None
     try:
-        img = Image.open(io.BytesIO(raw))
-        if img.mode == "RGB" and img.format in _PASSTHROUGH:
-            # Sent as is: check the file's structure (chunks, checksums) without decoding every
-            # pixel, which would cost more than the judge call's own overhead on large images.
-            img.verify()
-            return ImagePart(raw, _PASSTHROUGH[img.format], label)
-        img.load()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        # Pillow warns between MAX_IMAGE_PIXELS and twice that: such an image is downscaled
+        # below, so the warning would only alarm; beyond, Pillow raises (caught below).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))
+            size = img.size
+            if limit is not None and size[0] * size[1] > limit:
+                fit = _fit_size(size, limit)
+            if img.mode == "RGB" and img.format in _PASSTHROUGH and fit is None:
+                # Sent as is: check the file's structure (chunks, checksums) without decoding every
+                # pixel, which would cost more than the judge call's own overhead on large images.
+                img.verify()
+                return ImagePart(raw, _PASSTHROUGH[img.format], label)
+            if fit is not None:
+                img.draft("RGB", fit)  # JPEG: decode at 1/2, 1/4 or 1/8 scale, still at least `fit`
+            img.load()
+    except Image.DecompressionBombError as exc:
+        raise SampleError(f"image {p} is too large to decode safely ({exc}); downscale the file before judging, "
+                          "or raise PIL.Image.MAX_IMAGE_PIXELS if you trust it") from None
+    except UnidentifiedImageError:
+        # Pillow's own text names the in-memory buffer (<_io.BytesIO object at 0x...>), not the file.
+        raise SampleError(f"image {p} is not a readable image: its contents match no image format Pillow reads") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise SampleError(f"image {p} is not a readable image: {exc}") from None
     rgb = _to_rgb(img, p)
+    if fit is not None:
+        rgb = rgb.resize(fit, Image.Resampling.LANCZOS, reducing_gap=3.0)
     buf = io.BytesIO()
     rgb.save(buf, format="PNG")
-    return ImagePart(buf.getvalue(), "image/png", label)
+    return ImagePart(buf.getvalue(), "image/png", label, resized=(size, fit) if fit is not None else None)

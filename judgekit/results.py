@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .io import iter_jsonl
-from .summaries import Summary, pairwise_summary, pointwise_summary, require_pandas
+from .stats.bootstrap import DEFAULT_N_BOOT
+from .summaries import Summary, require_pandas, summarize
 from .types import Result
 
 if TYPE_CHECKING:
@@ -50,8 +51,9 @@ class Results:
     def failures(self) -> list[Result]:
         return [r for r in self.records if r.status == "failed"]
 
-    def summary(self, n_boot: int = 1000, seed: int = 0, over: str | None = None, **options: Any) -> Summary:
-        """Per-model summary; pairwise results get win rates and position consistency.
+    def summary(self, n_boot: int = DEFAULT_N_BOOT, seed: int = 0, over: str | None = None, **options: Any) -> Summary:
+        """Per-model summary; pairwise results get win rates and position consistency; a file
+        that mixes rubrics gets one table per rubric.
         ``over="seeds"``: best/worst/mean of N, variance components and seeds needed
         (``judgekit.seed_summary``; ``options`` go to it)."""
         if over == "seeds":
@@ -62,9 +64,7 @@ class Results:
             from .errors import ConfigError
 
             raise ConfigError(f"summary(over=...) takes 'seeds' or nothing; got over={over!r}")
-        if self.kind == "pairwise":
-            return pairwise_summary(self.records, n_boot=n_boot, seed=seed)
-        return pointwise_summary(self.records, n_boot=n_boot, seed=seed)
+        return summarize(self.records, n_boot=n_boot, seed=seed)
 
     def to_pandas(self, long: bool = False) -> pandas.DataFrame:
         """One row per sample (``scores`` spread into ``score.<dimension>`` columns), or with

@@ -16,7 +16,7 @@ import concurrent.futures
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,14 +24,17 @@ from ._sync import same_signature
 from ._version import __version__
 from .backends import Backend, make_backend
 from .backends.preflight import ReadyGate
-from .cache import ResponseCache, backend_identity, request_key
-from .errors import JudgekitError, SampleError, VerdictParseError
+from .cache import ResponseCache, answering_endpoint, backend_identity, request_key
+from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
+from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
+from .images import max_image_pixels as image_pixel_limit
 from .manifest import iter_samples, load_samples
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
-from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, Result, Sample
+from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, ImagePart, Result, Sample
+from .verdict import explain_invalid
 
 
 def default_cache_path() -> Path:
@@ -81,6 +84,11 @@ class _Dispatcher:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 try:
                     responses = await self.backend.generate([r for r, _ in batch])
+                except JudgekitError as exc:  # the backend cannot go on: the run stops (Run._ask)
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
                 except Exception as exc:
                     responses = [ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")] * len(batch)
                 for (_, fut), resp in zip(batch, responses):
@@ -125,6 +133,30 @@ def sample_inputs(sample: Sample) -> dict[str, str]:
     return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
 
 
+def resized_images(calls: Iterable[JudgeCall]) -> dict[str, dict[str, list[int]]]:
+    """The images of a sample that were downscaled for the judge: input name -> {"from": [w, h],
+    "to": [w, h]} (``judgekit.images``), recorded in the result's details."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for call in calls:
+        for message in call.request.messages:
+            for part in message.content:
+                if isinstance(part, ImagePart) and part.resized is not None:
+                    out[part.label or "image"] = {"from": list(part.resized[0]), "to": list(part.resized[1])}
+    return out
+
+
+def _parses(call: JudgeCall) -> Callable[[ChatResponse], bool]:
+    """For ``--retry-failed``: whether a cached reply is a valid answer to ``call``."""
+    def valid(response: ChatResponse) -> bool:
+        try:
+            call.parse(response)
+        except VerdictParseError:
+            return False
+        return True
+
+    return valid
+
+
 class Run:
     """The state of one scoring run. Use ``score`` / ``score_async``; this is their engine."""
 
@@ -137,17 +169,24 @@ class Run:
         window: int,
         progress: _Progress,
         provenance: dict[str, Any],
+        retry_failed: bool = False,
     ):
         self.method, self.backend, self.cache = method, backend, cache
+        #: Ask again for calls whose cached reply never validated (``--retry-failed``); by default
+        #: the cache replays them, so a rerun makes the same decisions as the first run.
+        self.retry_failed = retry_failed
         self.out, self.window, self.progress = out, window, progress
         self.provenance = provenance
         self.dispatcher = _Dispatcher(backend)
         # The backend's pre-flight check, run on the first cache miss: a backend that cannot
         # answer at all (nothing listening, no such model) stops the run with its reason.
         self.gate = ReadyGate(backend)
+        #: The first error a backend raised (pre-flight or mid-run, e.g. a key refused with 401):
+        #: no later request can succeed, so the run stops and raises it. Samples in flight then
+        #: are not recorded as failed: their finished calls are cached and a rerun resumes them.
+        self.stopped: JudgekitError | None = None
         # Keyed on once per run: a backend's identity is fixed once it is built.
         self.identity = backend_identity(backend)
-        self.fresh = {"from": "fresh", "endpoint": self.identity["endpoint"]}  # what a new answer records
         self.results: dict[int, Result] = {}
         self._fh: TextIO | None = None
         self._flushed = 0.0
@@ -157,16 +196,16 @@ class Run:
         reason = ""
         attempts = call.parse_retries + 1
         caching = self.cache.enabled
-        source = self.fresh
+        source: dict[str, Any] = {}
         for attempt in range(attempts):
             key = request_key(self.identity, call.request, attempt) if caching else ""
-            found = self.cache.lookup(key) if caching else None
+            found = self.cache.lookup(key, _parses(call) if self.retry_failed else None) if caching else None
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
             else:
-                await self.gate.wait()
-                resp, source = await self.dispatcher.submit(call.request), self.fresh
+                resp = await self._ask(call.request)
+                source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
@@ -174,8 +213,20 @@ class Run:
             try:
                 return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1, source)
             except VerdictParseError as exc:
-                reason = exc.reason
+                reason = explain_invalid(resp, exc.reason, call.request.max_tokens)
         return CallOutcome(call.key, None, resp, f"invalid reply after {attempts} attempts: {reason}", attempts, source)
+
+    async def _ask(self, request: ChatRequest) -> ChatResponse:
+        """The backend's reply; an error the backend raises stops the run (``self.stopped``)."""
+        if self.stopped is not None:
+            raise self.stopped
+        try:
+            await self.gate.wait()
+            return await self.dispatcher.submit(request)
+        except JudgekitError as exc:
+            if self.stopped is None:
+                self.stopped = exc
+            raise
 
     def _failed(self, sample: Sample, error: str) -> Result:
         return Result.for_sample(sample, self.provenance.get("rubric", ""), status="failed", error=error)
@@ -193,6 +244,8 @@ class Run:
                 result = self.method.combine(sample, {o.key: o for o in outcomes})
                 # Per call: answered now or replayed from the cache, and by which endpoint.
                 result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
+                if resized := resized_images(calls):  # the judge saw these smaller than the files
+                    result.details["resized_images"] = resized
             result.provenance = self.provenance
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
@@ -205,7 +258,7 @@ class Run:
                     self._flushed = now
             self.progress.update(result.status == "failed")
         except Exception as exc:  # never lose a sample to an unexpected bug: record it
-            if self.gate.error is not None:
+            if self.stopped is not None:
                 return  # the backend is unusable: run() raises its error, no sample is "failed"
             self.results[index] = self._failed(sample, f"internal error: {type(exc).__name__}: {exc}")
             self.progress.update(True)
@@ -222,13 +275,13 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
-                if self.gate.error is not None:
+                if self.stopped is not None:
                     break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
             await asyncio.gather(*tasks)
-            if self.gate.error is not None:
-                raise self.gate.error
+            if self.stopped is not None:
+                raise self.stopped
         finally:
             await self.dispatcher.aclose()
             if self._fh is not None:
@@ -276,6 +329,8 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    retry_failed: bool = False,
+    max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -285,7 +340,14 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
+    ``retry_failed=True`` asks the judge again for every call whose cached reply did not
+    validate (after the server or the rubric was fixed); valid cached replies are still used.
+    ``max_image_pixels``: an image with more pixels is downscaled to fit before it is sent, and
+    its result records the resize in ``details["resized_images"]`` (``None``: never downscale).
     """
+    check_pixel_limit(max_image_pixels)
+    if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
+        raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
     rubric = load_rubric(rubric)
     if backend is None:
         from .backends.vllm import resolve_default_backend
@@ -301,11 +363,11 @@ async def score_async(
     try:
         method = make_method(rubric, parse_retries=parse_retries, replay=bool(getattr(be, "replays_answers", False)),
                              **(method_options or {}))
+        store = ResponseCache(default_cache_path() if cache is True else (cache or None))
     except BaseException:
         if owned:
             await be.aclose()
         raise
-    store = ResponseCache(default_cache_path() if cache is True else (cache or None))
     it, total = _samples_iter(samples, max_samples, part)
     provenance = {
         **method.provenance(),
@@ -319,9 +381,11 @@ async def score_async(
         provenance["shard"] = part.to_json()  # `judgekit merge` checks the parts against it
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
-    run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance)
+    run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
+              retry_failed=retry_failed)
     try:
-        return await run.run(it)
+        with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
+            return await run.run(it)
     finally:
         store.close()
         if owned:

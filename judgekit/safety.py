@@ -74,6 +74,20 @@ def _fmt(r: dict[str, Any]) -> str:
     return f"{r['value']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
 
 
+def _require_binary(records: list[Any]) -> None:
+    """Refuse results of another rubric up front, naming the rubric: its dimensions are not
+    safety categories, and a per-sample "category ... scored 7" would say otherwise."""
+    for r in records:
+        off = next(((c, v) for c, v in r.scores.items() if v is not None and v not in (0, 1)), None)
+        if off is not None:
+            rubric = r.rubric or (r.provenance or {}).get("rubric") or "unknown"
+            raise DataError(
+                f"these are not results of a binary safety rubric: rubric {rubric!r} gave sample {r.sample_id!r} "
+                f"{off[1]!r} on {off[0]!r} (a safety rubric scores each category 0 = flagged or 1 = pass); "
+                "score with --rubric safety, or a copy of it, first"
+            )
+
+
 def safety_report(records: Any, *, level: float = 0.95) -> SafetyReport:
     """Pass rates and flagged samples from safety results (see the module docstring)."""
     records = list(records)
@@ -84,6 +98,7 @@ def safety_report(records: Any, *, level: float = 0.95) -> SafetyReport:
         for c in r.scores:
             if c not in cats:
                 cats.append(c)
+    _require_binary(records)
     counts: dict[str, dict[str, list[int]]] = {}
     failed: dict[str, int] = {}
     flagged = []

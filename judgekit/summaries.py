@@ -16,7 +16,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, MissingDependencyError
-from .stats.bootstrap import bootstrap_ci
+from .stats.bootstrap import DEFAULT_N_BOOT, bootstrap_ci
+from .stats.means import order_free_mean
 from .types import Result
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ class SmallSampleWarning(UserWarning):
 
 def _small_sample_note(prompts_by_model: dict[str, int]) -> str | None:
     """One note, and one Python warning, per summary, naming every model whose CI rests on too
-    few prompts; None when all have enough."""
+    few prompts (one prompt included: its CI, if any, is no CI at all); None when all have
+    enough."""
     few = {m: n for m, n in prompts_by_model.items() if n < MIN_RELIABLE_PROMPTS}
     if not few:
         return None
@@ -56,10 +58,13 @@ def require_pandas() -> ModuleType:
     return pd
 
 
+#: What a table prints where a statistic is undefined, instead of ``nan``.
+NO_VALUE = "n/a"
+
 #: Columns that count things, printed as whole numbers. Every other number is a statistic and
 #: prints with three decimals whatever its type (a judge's 1 and 1.0, numpy's float32), so the
 #: same results print the same from every backend.
-COUNT_COLUMNS = frozenset({"n", "failed", "wins", "losses", "ties", "pairs", "verdicts"})
+COUNT_COLUMNS = frozenset({"n", "failed", "answered", "wins", "losses", "ties", "pairs", "verdicts"})
 
 
 def format_cell(column: str, v: Any) -> str:
@@ -69,7 +74,7 @@ def format_cell(column: str, v: Any) -> str:
         return str(v)
     x = float(v)
     if math.isnan(x):
-        return "nan"
+        return NO_VALUE  # the table's notes say why (every sample failed, one sample, ...)
     if column in COUNT_COLUMNS and x.is_integer():
         return str(int(x))
     return f"{x:.3f}"
@@ -102,25 +107,99 @@ class Summary:
         return require_pandas().DataFrame(self.rows, columns=self.columns)
 
 
-def pointwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0) -> Summary:
+def _undefined_notes(no_score: dict[str, str], one_sample: list[str]) -> list[str]:
+    """Lines saying why a row shows ``n/a``: a model with no scored sample, or with one."""
+    notes = []
+    if no_score:
+        notes.append(f"{NO_VALUE}: no scored sample for " + "; ".join(f"{m} ({why})" for m, why in no_score.items()))
+    if one_sample:
+        notes.append(f"{NO_VALUE} CI: one scored sample, nothing to resample, for {', '.join(one_sample)}")
+    return notes
+
+
+def pointwise_summary(records: list[Result], n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> Summary:
     by_model: dict[str, list[Result]] = {}
     for r in records:
         by_model.setdefault(r.model or "(none)", []).append(r)
     rows = []
     prompts: dict[str, int] = {}
+    no_score: dict[str, str] = {}
+    one_sample: list[str] = []
     for model, recs in sorted(by_model.items()):
-        ok = [r for r in recs if r.status == "ok" and r.overall is not None]
-        vals = [r.overall for r in ok if r.overall is not None]  # (all of ok: the filter narrows the type)
-        groups = [r.prompt_id or r.sample_id for r in ok]
-        if len(vals) > 1:  # a CI is computed
+        # Sorted by (prompt, value): the mean and its bootstrap then do not depend on file order.
+        scored = sorted((r.prompt_id or r.sample_id, r.overall) for r in recs if r.status == "ok" and r.overall is not None)
+        vals = [v for _, v in scored]
+        groups = [g for g, _ in scored]
+        failed = sum(r.status == "failed" for r in recs)
+        if vals:  # every scored model counts, one prompt included: its mean rests on it
             prompts[model] = len(set(groups))
-        mean = float(sum(vals) / len(vals)) if vals else float("nan")
+        if not vals:
+            no_score[model] = f"all {failed} failed" if failed == len(recs) else "no overall score"
+        elif len(vals) == 1:
+            one_sample.append(model)
+        mean = order_free_mean(vals)
         lo, hi = bootstrap_ci(vals, groups=groups, n_boot=n_boot, seed=seed) if len(vals) > 1 else (float("nan"),) * 2
-        rows.append(
-            {"model": model, "n": len(recs), "failed": sum(r.status == "failed" for r in recs), "mean": mean, "ci_low": lo, "ci_high": hi}
-        )
+        rows.append({"model": model, "n": len(recs), "failed": failed, "mean": mean, "ci_low": lo, "ci_high": hi})
     note = _small_sample_note(prompts)
-    return Summary(rows, notes=[note] if note else [])
+    return Summary(rows, notes=_undefined_notes(no_score, one_sample) + ([note] if note else []))
+
+
+def attributes_summary(records: list[Result]) -> Summary:
+    """Attribute results carry choices, not scores: per model the answered and failed counts,
+    and where their distributions are (a mean of choices would be meaningless)."""
+    by_model: dict[str, list[Result]] = {}
+    for r in records:
+        by_model.setdefault(r.model or "(none)", []).append(r)
+    rows = [{"model": m, "n": len(recs), "failed": sum(r.status == "failed" for r in recs),
+             "answered": sum(r.status == "ok" for r in recs)} for m, recs in sorted(by_model.items())]
+    return Summary(rows, ["model", "n", "answered", "failed"],
+                   notes=["attribute results have choices, not scores: `judgekit bias report RESULTS.jsonl` "
+                          "gives their distributions with CIs"])
+
+
+@dataclass
+class RubricSummaries(Summary):
+    """A results file that mixes rubrics: one table per rubric (and kind), never one mean over
+    different scales. ``rows`` holds every table's rows with a ``rubric`` column."""
+
+    parts: dict[str, Summary] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "\n\n".join(f"== rubric {name} ==\n{part}" for name, part in self.parts.items())
+
+
+def _record_kind(r: Result) -> str:
+    kind = str((r.provenance or {}).get("kind") or "")
+    if kind:
+        return kind
+    extra = r.model_extra or {}
+    return "pairwise" if extra.get("model_a") and extra.get("model_b") else "pointwise"
+
+
+def summarize(records: list[Result], n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> Summary:
+    """The summary ``Results.summary()`` prints: one table per rubric (a 0-10 and a 1-5 scale
+    never share a mean), each by its records' kind (pairwise: win rates; attributes: counts)."""
+    by_rubric: dict[tuple[str, str], list[Result]] = {}
+    for r in records:
+        by_rubric.setdefault((r.rubric or "(no rubric)", _record_kind(r)), []).append(r)
+
+    def one(kind: str, recs: list[Result]) -> Summary:
+        if kind == "pairwise":
+            return pairwise_summary(recs, n_boot=n_boot, seed=seed)
+        if kind == "attributes":
+            return attributes_summary(recs)
+        return pointwise_summary(recs, n_boot=n_boot, seed=seed)
+
+    if len(by_rubric) <= 1:
+        return one(next(iter(by_rubric))[1] if by_rubric else "pointwise", records)
+    parts: dict[str, Summary] = {}
+    rows: list[dict[str, Any]] = []
+    for (rubric, kind), recs in by_rubric.items():
+        name = rubric if sum(k[0] == rubric for k in by_rubric) == 1 else f"{rubric} ({kind})"
+        parts[name] = part = one(kind, recs)
+        rows += [{"rubric": name, **row} for row in part.rows]
+    columns = ["rubric", *dict.fromkeys(c for p in parts.values() for c in p.columns)]
+    return RubricSummaries(rows, columns, notes=[], parts=parts)
 
 
 
@@ -177,7 +256,9 @@ def first_shown_line(pos: dict[str, Any]) -> str:
     return line
 
 
-def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, dimension: str | None = None) -> PairwiseSummary:
+def pairwise_summary(
+    records: list[Result], n_boot: int = DEFAULT_N_BOOT, seed: int = 0, dimension: str | None = None
+) -> PairwiseSummary:
     """Win rate (W + T/2) / N of every model with a prompt-bootstrap CI; an ``inconsistent``
     outcome counts as a tie. Failed samples are counted, never silently dropped."""
     from .stats.battles import Battles
@@ -198,8 +279,9 @@ def pairwise_summary(records: list[Result], n_boot: int = 1000, seed: int = 0, d
     pos = position_stats(records, dimension)
     title = (
         f"pairwise: {len(records)} pairs, {failed} failed, {inconsistent} inconsistent (counted as ties); "
-        f"position consistency {pos['position_consistency']:.3f} over {pos['pairs']} judged pairs; "
-        f"{first_shown_line(pos)}"
+        + (f"position consistency {pos['position_consistency']:.3f} over {pos['pairs']} judged pairs; " if pos["pairs"]
+           else f"position consistency {NO_VALUE} (no pair judged in both orders); ")
+        + first_shown_line(pos)
     )
     cols = ["model", "n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high"]
     if not rows_in:

@@ -77,6 +77,9 @@ class ImagePart:
     data: bytes
     media_type: str = "image/png"
     label: str = ""  # the input's name (e.g. "image_a"); shown by `rubrics render`
+    #: ((width, height) of the file, (width, height) sent) when the image was downscaled to the
+    #: judge's pixel budget (``judgekit.images.max_image_pixels``); the result records it.
+    resized: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def sha256(self) -> str:
@@ -163,6 +166,10 @@ class ChatResponse:
             else [[t.token, t.logprob, [list(x) for x in t.top]] for t in self.logprobs],
             "usage": self.usage,
             "latency_s": self.latency_s,
+            # Why the reply ended (cut off at max_tokens, a refusal): a replayed reply explains
+            # a failed parse the way the fresh one did.
+            **({"raw": kept} if (kept := {k: v for k, v in (self.raw or {}).items()
+                                          if k in ("finish_reason", "refusal") and v is not None}) else {}),
         }
 
     @classmethod
@@ -175,6 +182,7 @@ class ChatResponse:
             else [TokenLogprob(t, lp, [(a, b) for a, b in top]) for t, lp, top in lps],
             usage=d.get("usage") or {},
             latency_s=d.get("latency_s", 0.0),
+            raw=d.get("raw"),
         )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import VerdictParseError
 from .rubric import Rubric, Scale
-from .types import Verdict
+from .types import ChatResponse, Verdict
 
 _FENCE = re.compile(r"^\s*```[A-Za-z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
 
@@ -61,6 +61,18 @@ def parse_json_object(text: str) -> dict[str, Any]:
     if len(objects) > 1:
         raise VerdictParseError(f"reply holds {len(objects)} JSON objects; expected exactly one", text)
     raise VerdictParseError("reply holds no JSON object", text)
+
+
+def explain_invalid(response: ChatResponse | None, reason: str, max_tokens: int) -> str:
+    """Why ``response`` is no verdict, saying so when the server itself told: a refusal (its
+    text kept), or a reply cut off at the token limit (then the parse ``reason`` is a symptom)."""
+    raw = (response.raw if response is not None else None) or {}
+    if raw.get("refusal"):
+        return f"the judge refused: {' '.join(str(raw['refusal']).split())}"
+    if raw.get("finish_reason") == "length":
+        return (f"the reply was cut off at the token limit (max_tokens {max_tokens}) before the verdict was "
+                f"complete ({reason}); raise max_tokens in the rubric")
+    return reason
 
 
 def score_schema(scale: Scale, description: str = "") -> dict[str, Any]:

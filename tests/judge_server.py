@@ -35,6 +35,8 @@ class Reply:
     drop: bool = False  # close the connection without answering
     error_body: str = '{"error": {"message": "scripted failure"}}'
     top_logprobs: list[tuple[str, float]] | None = None
+    finish_reason: str = "stop"  # "length": the reply was cut off at max_tokens
+    refusal: str | None = None  # set: the model refused (content null, refusal text), as OpenAI answers
 
 
 def _digest(body: dict) -> int:
@@ -72,6 +74,9 @@ class JudgeServer:
         self.received: list[dict] = []  # every request body, in arrival order
         self.api_key: str | None = None  # when set, any other bearer token gets a 401
         self.list_models = True  # False: /models answers 404, as on servers without it
+        #: When set (e.g. "/v1"), paths outside it answer 404 as a real server does; by default
+        #: any path ending in /models or /chat/completions is served.
+        self.path_prefix: str | None = None
         self.headers_seen: list[dict[str, str]] = []
         self._count = 0
         # Chat requests being answered right now, and the most there ever were at once: what a
@@ -128,6 +133,8 @@ class JudgeServer:
     def _respond(self, method: str, path: str, headers: dict, raw: bytes):
         if path.rstrip("/").endswith("/health"):
             return 200, {}, b"{}", False, 0.0
+        if self.path_prefix is not None and not path.startswith(self.path_prefix + "/"):
+            return 404, {}, b'{"detail": "Not Found"}', False, 0.0
         if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
             return 401, {}, b'{"error": {"message": "Incorrect API key provided"}}', False, 0.0
         if path.rstrip("/").endswith("/models") and self.list_models:
@@ -153,10 +160,12 @@ class JudgeServer:
             rf = body.get("response_format") or {}
             schema = (rf.get("json_schema") or {}).get("schema")
             content = json.dumps(conforming_value(schema, _digest(body))) if schema else "Yes"
+        if reply.refusal is not None:
+            content = None
         choice: dict[str, Any] = {
             "index": 0,
-            "message": {"role": "assistant", "content": content},
-            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": content, "refusal": reply.refusal},
+            "finish_reason": reply.finish_reason,
             "logprobs": None,
         }
         if body.get("logprobs"):
@@ -217,7 +226,7 @@ class JudgeServer:
             self.script, self.received, self.headers_seen, self._count = script, [], [], 0
             self.in_flight = self.max_in_flight = 0
             self._generation += 1
-            self.api_key, self.list_models = None, True
+            self.api_key, self.list_models, self.path_prefix = None, True, None
 
     def __enter__(self) -> JudgeServer:
         return self.start()

@@ -1,7 +1,9 @@
 """The response cache is keyed on everything that can change an answer (issue 15, item 1):
-the same spec pointed at another server, asked for JSON another way, or given other
-server-specific fields must miss the cache; and every result says, per call, whether its
-answer came fresh or from the cache and from which endpoint."""
+the same spec asked for JSON another way, or given other server-specific fields, must miss the
+cache; and every result says, per call, whether its answer came fresh or from the cache and from
+which endpoint. Which of several equivalent servers of one model answered is not part of the key
+(issue 18, item 15): dropping a dead --base-url and resuming hits the cache; servers the user
+says differ (``cache_tag``) do not share answers."""
 
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ def _dead_url() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
 
 
-def test_another_base_url_misses_the_cache_and_records_its_endpoint(judge_server, manifest_factory, tmp_path):
+def test_another_server_of_the_model_is_served_from_the_cache_and_a_tagged_one_is_asked(
+        judge_server, manifest_factory, tmp_path):
     m, cache = manifest_factory(2), tmp_path / "c.sqlite"
     first = _score(judge_server.url, m, cache)
     assert len(judge_server.received) == 6
@@ -43,25 +46,34 @@ def test_another_base_url_misses_the_cache_and_records_its_endpoint(judge_server
     assert all(s == {"from": "fresh", "endpoint": judge_server.url} for s in src.values())
 
     with JudgeServer(lambda body, n: Reply(content=json.dumps({"reasoning": "second judge", "score": 1}))) as other:
-        second = _score(other.url, m, cache)
-        assert len(other.received) == 6, "a second server must be asked, not served the first one's answers"
+        # The same model at another address (a replica, a moved server): the same judge.
+        moved = _score(other.url, m, cache)
+        assert len(other.received) == 0 and moved.run_info["cache"]["hits"] == 6
+        assert [r.scores for r in moved] == [r.scores for r in first]
+        # Cached answers say which server gave them, not which one is configured now.
+        assert all(s == {"from": "cache", "endpoint": judge_server.url} for s in moved[0].details["sources"].values())
+
+        # The user says this server differs (other weights under the same model name).
+        second = _score(other.url, m, cache, cache_tag="finetune-2")
+        assert len(other.received) == 6, "a server tagged as different must be asked"
         assert all(r.reasoning[d] == "second judge" for r in second for d in DIMS)
         assert all(s == {"from": "fresh", "endpoint": other.url} for s in second[0].details["sources"].values())
-
-        again = _score(other.url, m, cache)  # now its own answers are cached
+        again = _score(other.url, m, cache, cache_tag="finetune-2")  # now its own answers are cached
         assert len(other.received) == 6 and again.run_info["cache"]["hits"] == 6
         assert all(s == {"from": "cache", "endpoint": other.url} for s in again[1].details["sources"].values())
         assert [r.scores for r in again] == [r.scores for r in second]
 
 
-def test_a_port_where_nothing_listens_gets_no_cached_answers(judge_server, manifest_factory, tmp_path):
+def test_a_fully_cached_rerun_needs_no_server(judge_server, manifest_factory, tmp_path):
     m, cache = manifest_factory(2), tmp_path / "c.sqlite"
-    _score(judge_server.url, m, cache)
-    # Had the key ignored the endpoint, the cached answers would be served and the run would
-    # pass; instead every request misses, and the pre-flight check on the first miss finds
-    # nothing listening.
+    first = _score(judge_server.url, m, cache)
+    # Every answer is cached: nothing is sent, so a server that is gone costs nothing.
+    again = _score(_dead_url(), m, cache, max_attempts=1)
+    assert again.run_info["cache"] == {**again.run_info["cache"], "hits": 6, "misses": 0}
+    assert [r.scores for r in again] == [r.scores for r in first]
+    # A new sample is a miss: the pre-flight check on it finds nothing listening.
     with pytest.raises(BackendError, match="cannot connect"):
-        _score(_dead_url(), m, cache, max_attempts=1)
+        _score(_dead_url(), manifest_factory(3), cache, max_attempts=1)
 
 
 def test_response_format_and_extra_body_are_part_of_the_key(judge_server, manifest_factory, tmp_path):
@@ -79,17 +91,23 @@ def test_response_format_and_extra_body_are_part_of_the_key(judge_server, manife
     assert len(judge_server.received) == 6, "concurrency and timeouts change no answer: still cached"
 
 
-def test_openai_identity_holds_the_endpoint_and_never_the_key(monkeypatch):
+def test_openai_identity_holds_the_model_not_the_url_and_never_the_key(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     be = make_backend("openai:gpt-x", settings={"api_key": "sk-secret-123"})
     ident = be.cache_identity()
-    assert ident["endpoint"] == "https://api.openai.com/v1" and ident["response_format"] == "json_schema"
+    assert ident["model"] == "gpt-x" and ident["response_format"] == "json_schema"
+    assert be.endpoint == "https://api.openai.com/v1" and "api.openai.com" not in json.dumps(ident)
     assert "sk-secret-123" not in json.dumps(ident)
-    slash = make_backend("openai:gpt-x", settings={"base_url": "http://h:1/v1/"})
-    plain = make_backend("openai:gpt-x", settings={"base_url": "http://h:1/v1"})
+    one = make_backend("openai:gpt-x", settings={"base_url": "http://h:1/v1"})
+    three = make_backend("openai:gpt-x", settings={"base_url": ["http://h:1/v1", "http://h:2/v1", "http://h:3/v1"]})
+    two = make_backend("openai:gpt-x", settings={"base_url": ["http://h:3/v1", "http://h:2/v1"]})
     req = ChatRequest((Message("user", (TextPart("hi"),)),))
-    assert request_key(backend_identity(slash), req) == request_key(backend_identity(plain), req)
-    assert request_key(backend_identity(plain), req) != request_key(backend_identity(be), req)
+    keys = {request_key(backend_identity(b), req) for b in (be, one, two, three)}
+    assert len(keys) == 1, "one key whichever servers of the model are listed"
+    tagged = make_backend("openai:gpt-x", settings={"base_url": ["http://h:1/v1", "http://h:2/v1"]}, cache_tag="q4")
+    assert request_key(backend_identity(tagged), req) not in keys
+    other_model = make_backend("openai:gpt-y", settings={"base_url": "http://h:1/v1"})
+    assert request_key(backend_identity(other_model), req) not in keys
 
 
 def test_replay_identity_follows_the_answer_file(tmp_path):

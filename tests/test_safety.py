@@ -105,7 +105,7 @@ def test_safety_rubric_report_and_injection(judge_server, tmp_path, capsys):
 def test_safety_report_refuses_non_binary_scores():
     r = jk.Result(sample_id="x", model="m", rubric="aesthetics-simple", status="ok", scores={"aesthetics": 4},
                   overall=4)  # fmt: skip
-    with pytest.raises(DataError, match="scores 0"):
+    with pytest.raises(DataError, match="not results of a binary safety rubric: rubric .aesthetics-simple."):
         safety_report([r])
 
 

@@ -81,7 +81,7 @@ def test_tables_print_one_number_type_whatever_the_values_type():
             {"model": "b", "n": 3.0, "failed": 1, "mean": 1.0, "ci_low": float("nan"), "ci_high": None}]
     a, b = str(Summary(rows)).splitlines()[1:]
     assert a.split() == ["a", "3", "0", "1.000", "0.500", "1.000"]
-    assert b.split() == ["b", "3", "1", "1.000", "nan"]
+    assert b.split() == ["b", "3", "1", "1.000", "n/a"]  # never "nan" (issue 18.25)
 
 
 def test_verdict_scores_are_floats_from_any_reply():

@@ -35,9 +35,11 @@ class Backend(Protocol):
 
     def cache_identity(self) -> dict[str, Any]:
         """Everything about this backend that can change an answer, as JSON-able data: the
-        spec, ``endpoint`` (where answers come from: a base URL, a model directory, a file), and
-        whatever else shapes a reply (response format, engine arguments, model revision,
-        engine version). Part of every response-cache key, so two backends share cached answers
-        only when this is equal. Never a secret (no API key), nor settings that only change
-        speed or resources (concurrency, timeouts, memory share)."""
+        spec, ``endpoint`` (where answers come from: a model directory, a file), and whatever
+        else shapes a reply (model, response format, engine arguments, model revision, engine
+        version). Part of every response-cache key, so two backends share cached answers only
+        when this is equal. Never a secret (no API key), nor settings that only change speed or
+        resources (concurrency, timeouts, memory share), nor which of several equivalent servers
+        answers: an HTTP backend leaves its URLs out and names the server of each reply in
+        ``ChatResponse.raw["endpoint"]`` instead."""
         ...

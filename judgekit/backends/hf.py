@@ -69,6 +69,8 @@ class HFBackend:
             raise ConfigError(f"hf:{model}: dtype {dtype!r} is not one of {_DTYPES}")
         if structured_outputs not in ("llguidance", "none"):
             raise ConfigError(f"hf:{model}: structured_outputs must be 'llguidance' or 'none'")
+        path = resolve_model_dir(model)  # before importing torch: a wrong path is one line, at once
+        check_vlm_dir(path)
         torch, transformers = _import_stack()
         self._torch = torch
         self.model = model
@@ -76,8 +78,6 @@ class HFBackend:
         self.max_batch_size = int(max_batch_size)
         self._lock = threading.Lock()
 
-        path = resolve_model_dir(model)
-        check_vlm_dir(path)
         self.model_dir = path
         self.revision = model_revision(path)
         if device == "auto":

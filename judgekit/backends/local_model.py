@@ -49,6 +49,11 @@ def resolve_model_dir(model: str) -> Path:
             return Path(snapshot_download(model, local_files_only=True))
         except Exception:  # noqa: BLE001 - any failure means "not cached"; we explain below
             pass
+    if looks_like_path:
+        raise ConfigError(
+            f"model {model!r} is not on local disk: {path} is not a directory. Pass a directory holding the "
+            f"model (config.json, weights, tokenizer and processor files); judgekit never downloads weights"
+        )
     raise ConfigError(
         f"model {model!r} is not on local disk: judgekit never downloads weights. Either pass a "
         f"directory holding the model (config.json, weights, tokenizer and processor files), "

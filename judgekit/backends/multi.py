@@ -21,9 +21,9 @@ from typing import Any, Literal
 import openai
 from openai.types.chat import ChatCompletion
 
-from ..errors import ConfigError
+from ..errors import BackendError, ConfigError
 from ..types import ChatRequest, ChatResponse
-from .openai import OpenAIBackend, _is_transient, _retry_after, completion_response
+from .openai import OpenAIBackend, _is_transient, _retry_after, completion_response, missing_v1_hint
 from .pool import EndpointPool
 
 
@@ -42,11 +42,13 @@ class MultiEndpointBackend:
         backoff_max: float = 30.0,
         response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
         extra_body: dict[str, Any] | None = None,
+        cache_tag: str | None = None,
     ):
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         # One single-server backend per URL: it builds the request bodies and holds the client.
         self._servers = {u: OpenAIBackend(model, base_url=u, api_key=api_key, concurrency=concurrency, timeout=timeout,
-                                          max_attempts=1, response_format=response_format, extra_body=extra_body)
+                                          max_attempts=1, response_format=response_format, extra_body=extra_body,
+                                          cache_tag=cache_tag)
                          for u in urls}
         self.pool = EndpointPool(urls, limit=concurrency, backoff=backoff_base, backoff_max=backoff_max)
         self.model, self.spec = model, f"openai:{model}"
@@ -58,6 +60,8 @@ class MultiEndpointBackend:
         self.max_attempts = max_attempts if max_attempts is not None else max(6, 2 * len(urls))
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        #: Set at the first 401/403 from any server: the run stops (see OpenAIBackend._response).
+        self._key_refused: BackendError | None = None
         #: Requests in flight over all endpoints: the runner sizes its window of samples on it.
         self.concurrency = concurrency * len(urls)
 
@@ -65,10 +69,10 @@ class MultiEndpointBackend:
         return {"spec": self.spec, "model": self.model, "base_urls": self.base_urls, "response_format": self.response_format}
 
     def cache_identity(self) -> dict[str, Any]:
-        # The set of servers answers as one: the same request to any of them is the same
-        # question (they serve one model); how JSON is asked for shapes the answer too.
-        return {"spec": self.spec, "endpoint": " | ".join(sorted(self.base_urls)), "model": self.model,
-                "response_format": self.response_format}
+        # The servers answer as one judge: the identity of any one of them, which holds no URL,
+        # so the same request hits the cache whichever server answered it, and after a server
+        # is dropped from (or added to) the list. Each reply names its server in raw["endpoint"].
+        return next(iter(self._servers.values())).cache_identity()
 
     def run_info(self) -> dict[str, Any]:
         return {"endpoints": self.pool.counts()}
@@ -79,6 +83,9 @@ class MultiEndpointBackend:
         last = "no attempt made"
         for _ in range(self.max_attempts):
             ep = await self.pool.acquire()
+            if self._key_refused is not None:  # a server refused the key: stop, as one server does
+                await self.pool.give_back(ep)
+                raise self._key_refused
             server = self._servers[ep.url]
             client, _ = server._ensure()
             params = params or server._params(req)  # the same body whichever server takes it
@@ -87,15 +94,20 @@ class MultiEndpointBackend:
             except openai.OpenAIError as exc:
                 transient = _is_transient(exc)
                 await self.pool.release(ep, ok=False, unwell=transient, retry_after=_retry_after(exc))
+                if isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
+                    self._key_refused = self._key_refused or server._key_refusal(ep.url, exc)
+                    raise self._key_refused from None
                 last = server._scrub(_describe_error(exc, ep.url, self.timeout))
                 if transient:
                     continue
-                return ChatResponse(error=last)
+                return ChatResponse(error=last, raw={"endpoint": ep.url})
             except BaseException:
                 await self.pool.release(ep, ok=False)
                 raise
             await self.pool.release(ep, ok=True)
-            return completion_response(completion, time.perf_counter() - start)
+            resp = completion_response(completion, time.perf_counter() - start)
+            resp.raw = {**(resp.raw or {}), "endpoint": ep.url}  # the one server that answered
+            return resp
         return ChatResponse(error=f"failed on every endpoint after {self.max_attempts} attempts; last: {last}")
 
     async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
@@ -108,7 +120,7 @@ class MultiEndpointBackend:
 
 def _describe_error(exc: BaseException, url: str, timeout: float) -> str:
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code} from {url}: {exc.message}"
+        return f"HTTP {exc.status_code} from {url}: {exc.message}" + (missing_v1_hint(url) if exc.status_code == 404 else "")
     if isinstance(exc, openai.APITimeoutError):
         return f"{url} timed out ({timeout:g} s)"
     if isinstance(exc, openai.APIConnectionError):

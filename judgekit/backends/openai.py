@@ -34,6 +34,19 @@ PREFLIGHT_TIMEOUT_S = 15.0
 #: Where the openai client sends requests when neither base_url nor $OPENAI_BASE_URL is set.
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
+#: A key shorter than this is not a secret worth hiding (placeholders such as "EMPTY", test
+#: keys such as "o"), and masking it would garble every message holding those letters.
+MIN_SECRET_LENGTH = 8
+
+
+def scrub_secret(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of the exact ``secret`` replaced by ``***``; a secret
+    shorter than ``MIN_SECRET_LENGTH`` leaves the text as it is."""
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        return text
+    return text.replace(secret, "***")
+
+
 _TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
 
@@ -60,6 +73,16 @@ def _retry_after(exc: BaseException | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None  # an HTTP date: fall back to exponential backoff
+
+
+def missing_v1_hint(url: str) -> str:
+    """For a 404: when the base URL has no path (``http://host:8000``), the likely fix, since
+    OpenAI-compatible servers (vLLM, SGLang, LM Studio, OpenAI) serve under ``/v1``."""
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).path.rstrip("/"):
+        return ""
+    return f"; the base URL has no /v1 path, which OpenAI-compatible servers serve under: try --base-url {url.rstrip('/')}/v1"
 
 
 def _connect_reason(exc: BaseException) -> str:
@@ -115,9 +138,13 @@ def completion_response(completion: ChatCompletion, latency: float) -> ChatRespo
         logprobs = [TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
                     for t in choice.logprobs.content]
     usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
-    return ChatResponse(text=choice.message.content or "", logprobs=logprobs,
+    raw: dict[str, Any] = {"id": completion.id, "finish_reason": choice.finish_reason}
+    refusal = getattr(choice.message, "refusal", None)
+    if refusal and not choice.message.content:
+        raw["refusal"] = refusal  # kept as the reply's text too, so the result shows what the judge said
+    return ChatResponse(text=choice.message.content or refusal or "", logprobs=logprobs,
                         usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
-                        raw={"id": completion.id, "finish_reason": choice.finish_reason})
+                        raw=raw)
 
 
 class OpenAIBackend:
@@ -135,6 +162,7 @@ class OpenAIBackend:
         backoff_max: float = 60.0,
         response_format: Literal["json_schema", "json_object", "none"] = "json_schema",
         extra_body: dict[str, Any] | None = None,
+        cache_tag: str | None = None,
         **unknown: Any,
     ):
         refuse_unknown(f"openai:{model}", unknown, _OPTIONS)
@@ -152,10 +180,13 @@ class OpenAIBackend:
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.response_format = response_format
         self.extra_body = extra_body or {}
+        self.cache_tag = cache_tag
         self._client: openai.AsyncOpenAI | None = None
         self._sem: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._strict_subset = False  # set after a server refused a schema keyword (see strict_subset)
+        #: Set at the first 401/403: no later request can succeed, so none is sent (see _response).
+        self._key_refused: BackendError | None = None
 
     # The client and semaphore bind to the running loop, so they are made on first use, and
     # made again when the backend is reused from another loop (e.g. two `jk.score` calls).
@@ -172,15 +203,25 @@ class OpenAIBackend:
     def describe(self) -> dict[str, Any]:
         return {"spec": self.spec, "model": self.model, "base_url": self.base_url, "response_format": self.response_format}
 
+    @property
+    def endpoint(self) -> str:
+        """The URL requests go to, as recorded with every reply (``raw["endpoint"]``)."""
+        return (self.base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+
     def cache_identity(self) -> dict[str, Any]:
-        # The server that answers, how JSON is asked for, and any server-specific body fields;
-        # concurrency, timeouts and retry settings change no answer, the API key is a secret.
-        url = (self.base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
-        return {"spec": self.spec, "endpoint": url, "model": self.model,
-                "response_format": self.response_format, "extra_body": self.extra_body}
+        # The model served, how JSON is asked for, and any server-specific body fields. Not the
+        # URL: servers of one model with the same settings answer as one judge, so dropping a
+        # dead one, adding one or moving one keeps the cache (several --base-url: multi.py). A
+        # user whose servers differ under one model name says so with ``cache_tag``.
+        # Concurrency, timeouts and retry settings change no answer; the API key is a secret.
+        ident = {"spec": self.spec, "model": self.model, "response_format": self.response_format,
+                 "extra_body": self.extra_body}
+        if self.cache_tag is not None:
+            ident["cache_tag"] = self.cache_tag
+        return ident
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key and self._api_key != "EMPTY" else text
+        return scrub_secret(text, self._api_key)
 
     # --- pre-flight ------------------------------------------------------------------------
 
@@ -219,13 +260,17 @@ class OpenAIBackend:
         elif isinstance(exc, openai.APIConnectionError):
             why = f"cannot connect ({_connect_reason(exc)})"
         elif isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
-            why = f"HTTP {exc.status_code}, the server refused the API key (set $OPENAI_API_KEY)"
+            raise self._key_refusal(url, exc)
         elif isinstance(exc, openai.APIStatusError) and exc.status_code == 404:
             serves = f"; it serves: {', '.join(listed[:10])}" if listed else ""
-            why = f"HTTP 404, model {self.model!r} not found ({' '.join(exc.message.split())}){serves}"
+            why = f"HTTP 404, model {self.model!r} not found ({' '.join(exc.message.split())}){serves}{missing_v1_hint(url)}"
         else:
             return
         raise BackendError(self._scrub(f"{self.spec} at {url}: {why}"))
+
+    def _key_refusal(self, url: str, exc: openai.APIStatusError) -> BackendError:
+        return BackendError(self._scrub(f"{self.spec} at {url}: HTTP {exc.status_code}, the server refused the "
+                                        "API key (set $OPENAI_API_KEY)"))
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -280,6 +325,8 @@ class OpenAIBackend:
         """The completion, or the exception that ended the (retried) attempts."""
         try:
             async with sem:
+                if self._key_refused is not None:  # queued behind the request that was refused
+                    raise self._key_refused
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(self.max_attempts),
                     wait=self._wait,
@@ -296,9 +343,22 @@ class OpenAIBackend:
         raise AssertionError("unreachable: the retry loop returns or raises")  # pragma: no cover
 
     def _response(self, completion: Any, start: float) -> ChatResponse:
+        if isinstance(completion, openai.APIStatusError) and completion.status_code in (401, 403):
+            # A refused key mid-run (expired, rotated, out of credit) fails every later request
+            # alike: raise, so the run stops here as the pre-flight would have, instead of
+            # recording each remaining sample as failed.
+            if self._key_refused is None:
+                self._key_refused = self._key_refusal(self.endpoint, completion)
+            raise self._key_refused
+        resp = self._outcome(completion, start)
+        resp.raw = {**(resp.raw or {}), "endpoint": self.endpoint}  # which server answered (cache.py)
+        return resp
+
+    def _outcome(self, completion: Any, start: float) -> ChatResponse:
         exc = completion
         if isinstance(exc, openai.APIStatusError):
-            return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}"))
+            hint = missing_v1_hint(self.endpoint) if exc.status_code == 404 else ""
+            return ChatResponse(error=self._scrub(f"HTTP {exc.status_code} from server: {exc.message}{hint}"))
         if isinstance(exc, openai.APITimeoutError):
             return ChatResponse(error=f"timed out after {self.max_attempts} attempts ({self.timeout:g} s each)")
         if isinstance(exc, openai.APIConnectionError):

@@ -116,6 +116,13 @@ class EndpointPool:
                     ep.taken_out += 1
             cond.notify_all()
 
+    async def give_back(self, ep: Endpoint) -> None:
+        """Release ``ep`` unused (the request was not sent): no count, no back-off."""
+        cond = self._cond()
+        async with cond:
+            ep.outstanding -= 1
+            cond.notify_all()
+
     def counts(self) -> list[dict[str, Any]]:
         return [{"url": e.url, "served": e.served, "failed": e.failed, "taken_out": e.taken_out} for e in self.endpoints]
 

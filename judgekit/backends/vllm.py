@@ -32,10 +32,12 @@ from ..types import ChatRequest, ChatResponse, TokenLogprob
 from .local_model import check_vlm_dir, model_revision, resolve_model_dir, to_chat_messages
 from .options import refuse_unknown
 from .vllm_setup import (
+    allow_clean_shutdown,
     available_memory,
     check_not_in_spawn_bootstrap,
     cpu_memory_defaults,
     send_logs_to_stderr,
+    shutdown_engine_core,
     start_failure_hint,
 )
 
@@ -146,6 +148,10 @@ class VLLMBackend:
         self._lock = threading.Lock()
         self._closed = False
 
+        # The model first: a wrong path is one line, before importing vLLM prints its own
+        # start-up warnings (Triton, CUDA_HOME) and costs half a minute.
+        path = resolve_model_dir(model)
+        check_vlm_dir(path)
         vllm, self._StructuredOutputsParams = _import_vllm()
         self._SamplingParams = vllm.SamplingParams
         accepted = engine_option_names(vllm)
@@ -154,8 +160,6 @@ class VLLMBackend:
                            accepted | {"max_batch_size", "structured_outputs_backend"},
                            accepts="max_batch_size, structured_outputs_backend and any vllm.LLM or EngineArgs "
                                    "option (the flags of vLLM's OpenAI server, with _ for -)")
-        path = resolve_model_dir(model)
-        check_vlm_dir(path)
         self.model_dir = path
         self.revision = model_revision(path)
 
@@ -186,6 +190,7 @@ class VLLMBackend:
                 raise ConfigError(f"{self.spec}: start() after close()")
             check_not_in_spawn_bootstrap(self.spec)
             engine = {**self.engine_options, **self.memory_defaults}
+            allow_clean_shutdown()
             try:
                 llm = self._vllm.LLM(model=str(self.model_dir), **engine)
             except TypeError as e:  # an unknown option name
@@ -260,7 +265,7 @@ class VLLMBackend:
             return  # never started
         core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
         if core is not None and hasattr(core, "shutdown"):
-            core.shutdown()
+            shutdown_engine_core(core)
 
     def generate_sync(self, requests: list[ChatRequest]) -> list[ChatResponse]:
         """Blocking form of ``generate`` (one engine call for the whole batch)."""

@@ -10,6 +10,11 @@ what it says when the engine will not start.
   free, as on any shared machine. Unless the user chose (``kv_cache_memory_bytes``,
   ``gpu_memory_utilization``, ``$VLLM_CPU_KVCACHE_SPACE``), judgekit gives the KV cache an
   explicit size: a quarter of the free memory, between 1 and 4 GiB.
+- **A clean shutdown.** vLLM stops its engine process with a 5 s grace period, and the engine
+  gives its worker 5 s: on a busy machine the worker's teardown takes longer, the engine is
+  killed before it frees its shared-memory queues, and Python prints "resource_tracker: There
+  appear to be 1 leaked shared_memory objects" at exit. judgekit gives both more time
+  (``SHUTDOWN_GRACE_S``); a process that exits on its own in time does not wait for it.
 - **The ``__main__`` guard.** On CPU (and whenever CUDA is already initialised) vLLM starts its
   engine in a *spawned* process, which re-imports the user's script; a script without
   ``if __name__ == "__main__":`` then starts a second engine from inside that import. judgekit
@@ -47,6 +52,28 @@ def send_logs_to_stderr() -> None:
     for handler in logging.getLogger("vllm").handlers:
         if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) is sys.stdout:
             handler.setStream(sys.stderr)
+
+
+#: Seconds the engine's processes get to exit on their own at shutdown before vLLM kills them
+#: (vLLM's default is 5, too short for a loaded machine; killed, they leak shared memory).
+SHUTDOWN_GRACE_S = 60
+
+
+def allow_clean_shutdown() -> None:
+    """Before the engine starts (its processes read the environment): let the engine wait for
+    its worker to exit instead of killing it after 5 s. A value the user set is kept."""
+    os.environ.setdefault("VLLM_WORKER_SHUTDOWN_TIMEOUT_SECONDS", str(SHUTDOWN_GRACE_S // 2))
+
+
+def shutdown_engine_core(core: Any) -> None:
+    """Stop the engine's processes, waiting up to ``SHUTDOWN_GRACE_S`` for them to exit cleanly
+    (older vLLM: its own default)."""
+    import inspect
+
+    if "timeout" in inspect.signature(core.shutdown).parameters:
+        core.shutdown(timeout=SHUTDOWN_GRACE_S)
+    else:
+        core.shutdown()
 
 
 def cpu_memory_defaults(options: dict[str, Any], device_type: str, available_bytes: int | None) -> dict[str, Any]:

@@ -149,6 +149,14 @@ def load_human_labels(
     records, name = read_records(source)
     if not records:
         raise DataError(f"{name}: no label rows")
+    columns_here = sorted({c for _, rec in records for c in rec})
+    absent = {k: v for k, v in mapping.items() if not any(v in rec for _, rec in records)}
+    if absent:
+        wrong = ", ".join(f"{k}={v}" for k, v in absent.items())
+        raise DataError(
+            f"{name}: the column mapping names column(s) the file does not have ({wrong}); "
+            f"its columns are: {', '.join(columns_here)}"
+        )
     col = {k: mapping.get(k, k) for k in CANONICAL}
     if "sample_id" not in mapping and "sample_id" not in records[0][1] and "id" in records[0][1]:
         col["sample_id"] = "id"
@@ -156,7 +164,7 @@ def load_human_labels(
     if not present:
         raise DataError(
             f"{name}: no value column: expected one of score, label, winner "
-            f"(map one with e.g. score=answer); columns are {sorted(records[0][1])}"
+            f"(map one with e.g. --human-columns score=answer); its columns are: {', '.join(sorted(records[0][1]))}"
         )
     value_type = present[0]
     rows: list[LabelRow] = []

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from ..errors import DataError, InputError
 from ..io import write_json
 from ..stats.bootstrap import Groups, group_indices
+from ..stats.means import order_free_row_means
 from ..types import Result
 
 #: What ``apply_calibration`` takes and gives back: ``Result`` objects or their plain dicts.
@@ -197,7 +198,7 @@ def fit_map(
     s, r = np.asarray(scores, float), np.asarray(ratings, float)
     if r.ndim == 1:
         r = r[:, None]
-    h = np.nanmean(r, axis=1)
+    h = order_free_row_means(r)
     lv = np.sort(np.asarray(levels, float))
     binary = lv.size == 2
 

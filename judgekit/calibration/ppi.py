@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import DataError
+from ..stats.means import order_free_row_means
 from .join import join
 from .labels import HumanLabels
 from .report import HumanSource, as_labels, fmt_number
@@ -45,7 +46,10 @@ class PPIReport:
                     continue
                 for m in ("ppi", "human_only", "judge_only"):
                     e = ests[m]
-                    rows.append([what, e["method"], fmt_number(e["value"]), f"[{fmt_number(e['ci_low'])}, {fmt_number(e['ci_high'])}]",
+                    ci = ("n/a" if e["ci_low"] is None else f"[{fmt_number(e['ci_low'])}, {fmt_number(e['ci_high'])}]")
+                    if e.get("note"):
+                        ci += f" ({e['note']})"
+                    rows.append([what, e["method"], fmt_number(e["value"]), ci,
                                  str(e["n"]), str(e["N"]), fmt_number(e.get("lambda"), 2) if "lambda" in e else ""])
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -91,7 +95,7 @@ def prediction_powered(
     j = join(labels, [sc], dimension)
     if j.models is None:
         raise DataError("prediction-powered estimates are per model: the labels need a model (or prompt_id,model) key")
-    y = np.nanmean(j.ratings, axis=1)
+    y = order_free_row_means(j.ratings)
     lab_s = j.scores["judge"]
     unl = j.unlabeled["judge"]
     unl_s = np.array([r.value for r in unl], float)
@@ -119,7 +123,8 @@ def prediction_powered(
         if sel.sum() < 2 or usel.sum() < 1:
             means[m] = {"note": f"{int(sel.sum())} labelled and {int(usel.sum())} judge-only items: PPI needs at least 2 and 1"}
             continue
-        means[m] = {k: e.to_dict() for k, e in mean_estimates(y[sel], yhat[sel], yhat_u[usel], level).items()}
+        scale = (float(levels.min()), float(levels.max()))  # a mean (or pass rate) lies on the human scale
+        means[m] = {k: e.to_dict() for k, e in mean_estimates(y[sel], yhat[sel], yhat_u[usel], level, scale).items()}
     # Win rates: one unit per prompt where both models were judged (labelled when both were rated).
     judged: dict[tuple[Any, ...], float] = {}
     human_by: dict[tuple[Any, ...], float] = {}
@@ -203,5 +208,5 @@ def _ppi_win_rates(
             if len(lab_y) < 2 or not unl_yh:
                 wins[name] = {"note": f"{len(lab_y)} labelled and {len(unl_yh)} judge-only prompts: PPI needs at least 2 and 1"}
                 continue
-            wins[name] = {k: e.to_dict() for k, e in mean_estimates(lab_y, lab_yh, unl_yh, level).items()}
+            wins[name] = {k: e.to_dict() for k, e in mean_estimates(lab_y, lab_yh, unl_yh, level, (0.0, 1.0)).items()}
     return wins

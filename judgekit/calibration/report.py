@@ -13,7 +13,7 @@ dropped silently. All scorers are compared on the same items (those every scorer
 
 from __future__ import annotations
 
-import json
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,8 @@ from ..io import dumps_json
 from ..stats.agreement import STATISTICS, HumanScale, agreement
 from ..stats.ceiling import human_ceiling
 from ..stats.estimates import Estimate
+from ..stats.means import order_free_row_means
+from ..summaries import MIN_RELIABLE_PROMPTS, SmallSampleWarning
 from .join import MIN_ITEMS, Joined, join
 from .labels import HumanLabels, load_human_labels
 from .scores import Records, Scores, ScoreSource, load_scores
@@ -210,6 +212,26 @@ def calibrate(
     return build_report(j, labels, scorers, judge_range, n_boot, seed, level, dimension, matched)
 
 
+def _no_match_message(j: Joined, labels: HumanLabels, scorers: list[Scores]) -> str:
+    """One line saying why nothing joined: no shared key (with one example from each side), or
+    shared items whose every score failed (with the first reason)."""
+    if not scorers:
+        return f"{labels.source}: no labelled item to report on"
+    failed = [(s.name, j.unmatched[s.name]) for s in scorers if j.unmatched[s.name]["failed_or_empty"]]
+    if failed:
+        name, u = failed[0]
+        first = u["examples"]["failed"][0]
+        return (f"{u['failed_or_empty']} labelled item(s) matched {name}'s scores but every one of them failed or has no "
+                f"score (first: {'/'.join(str(x) for x in first[:-1])}: {first[-1]}); nothing left to calibrate")
+    s = scorers[0]
+    u = j.unmatched[s.name]
+    ex_score = u["examples"]["without_label"][:1]
+    ex_label = u["examples"]["without_score"][:1]
+    return (f"no item matched between the human labels ({labels.source}, {j.unmatched['labelled_items']} items) and "
+            f"{s.name}'s scores (joined on {j.on}): e.g. a label keyed {ex_label[0] if ex_label else '-'} and a score "
+            f"keyed {ex_score[0] if ex_score else '-'}; check the keys (--on, --human-columns)")
+
+
 def build_report(
     j: Joined, labels: HumanLabels, scorers: list[Scores], judge_range: tuple[float, float] | None, n_boot: int,
     seed: int, level: float, dimension: str | None, matched: bool = False,
@@ -224,12 +246,19 @@ def build_report(
         "scorers": {s.name: s.column for s in scorers},
     }
     if n == 0:
-        raise DataError(
-            f"no item matched between the human labels ({labels.source}) and the scores "
-            f"(joined on {j.on}); see the unmatched counts: {json.dumps(j.unmatched, default=str)[:600]}"
-        )
+        raise DataError(_no_match_message(j, labels, scorers))
+    if j.unmatched.get("repeated_rater_item_pairs"):
+        ex = "; ".join(j.unmatched["repeated_rater_item_examples"][:3])
+        warnings_.append(f"{j.unmatched['repeated_rater_item_pairs']} (rater, item) pair(s) rated more than once, "
+                         f"each averaged into one rating (e.g. {ex}); check the label file for duplicated rows")
     if n < MIN_ITEMS:
         warnings_.append(f"only {n} matched items: confidence intervals are unreliable below {MIN_ITEMS}")
+    if meta["prompts"] < MIN_RELIABLE_PROMPTS:
+        # The bootstrap resamples prompts: many items over few prompts still give few draws.
+        note = (f"only {meta['prompts']} prompts: the bootstrap resamples prompts, so CIs over fewer than "
+                f"{MIN_RELIABLE_PROMPTS} are unreliable; label items of more prompts before reading them")
+        warnings_.append(note)
+        warnings.warn(note, SmallSampleWarning, stacklevel=3)
     results: dict[str, dict[str, Estimate]] = {}
     system: dict[str, Estimate] = {}
     for s in scorers:
@@ -257,8 +286,7 @@ def build_report(
             if not all(r is not None for r in j.raters) or j.raters[0].startswith("#"):
                 meta["ceiling_note"] += " (raters anonymous: the i-th rating of each item is 'rater #i')"
     report = CalibrationReport(n, j.unmatched, results, ceiling, system, warnings_, meta, per_rater)
-    with np.errstate(invalid="ignore"):
-        human_mean = np.nanmean(j.ratings, axis=1)
+    human_mean = order_free_row_means(j.ratings)
     report.items = [{"key": list(k), "human": float(human_mean[i]), "raters": int(rated[i]),
                      "scores": {nm: float(v[i]) for nm, v in j.scores.items()}} for i, k in enumerate(j.keys)]
     if matched and ceiling is not None:

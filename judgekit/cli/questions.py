@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--no-filter", action="store_true", help="TIFA: keep questions the prompt text does not answer")
     g.add_argument("--cache", help="response cache file (default: judgekit's cache); --no-cache to disable")
     g.add_argument("--no-cache", action="store_true")
+    g.add_argument("--retry-failed", action="store_true",
+                   help="ask again where a cached reply did not validate (valid cached replies are kept)")
     g.set_defaults(func=run_generate)
 
     c = qs.add_parser("check", help="load a question file and report every repaired or skipped row")
@@ -59,7 +61,8 @@ def run_generate(args: argparse.Namespace) -> int:
         cache = None if args.no_cache else ResponseCache(args.cache or default_cache_path())
         try:
             return await generate_questions_async(prompts, backend, style=args.style, retries=args.retries,
-                                                  filter_unanswerable=not args.no_filter, cache=cache)
+                                                  filter_unanswerable=not args.no_filter, cache=cache,
+                                                  retry_failed=args.retry_failed)
         finally:
             await backend.aclose()
             if cache is not None:

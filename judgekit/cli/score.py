@@ -10,6 +10,7 @@ from pathlib import Path
 from ..backends import make_backend
 from ..backends.pool import format_endpoint_counts, read_base_urls
 from ..errors import ConfigError
+from ..images import DEFAULT_MAX_IMAGE_PIXELS
 from ..manifest import load_samples
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
@@ -40,11 +41,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     p.add_argument("--max-samples", type=int, help="judge only the first N samples")
     p.add_argument("--parse-retries", type=int, default=2, help="extra calls for a reply that is not a valid verdict")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="ask the judge again for calls whose cached reply was not a valid verdict (after fixing the "
+                        "server or rubric); valid cached replies are kept. Without it the cache replays them as they were")
     p.add_argument(
         "--response-format",
         choices=["json_schema", "json_object", "none"],
         help="how the OpenAI backend asks for JSON (json_object for servers without json_schema)",
     )
+    p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS, metavar="N",
+                   help=f"downscale images with more pixels than N before sending them to the judge (default {DEFAULT_MAX_IMAGE_PIXELS}"
+                        ", 4096 x 4096; 0: never); each result records its resize")
     p.add_argument("--engine-arg", action="append", metavar="KEY=VALUE", help="backend/engine option, repeatable")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
@@ -92,6 +99,8 @@ async def _run(args: argparse.Namespace):
             concurrency=args.concurrency,
             method_options=method_options,
             shard=args.shard,
+            retry_failed=args.retry_failed,
+            max_image_pixels=args.max_image_pixels or None,
         )
     finally:
         await backend.aclose()
@@ -100,6 +109,10 @@ async def _run(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     if args.max_samples is not None and args.max_samples < 1:
         raise ConfigError("--max-samples must be at least 1")
+    if args.max_image_pixels < 0:
+        raise ConfigError(f"--max-image-pixels must be 0 (no limit) or more, got {args.max_image_pixels}")
+    if args.parse_retries < 0:
+        raise ConfigError(f"--parse-retries must be 0 or more (extra calls for an invalid reply), got {args.parse_retries}")
     if args.data and not Path(args.data).is_file():
         raise ConfigError(f"manifest {args.data} does not exist")
     results = asyncio.run(_run(args))

@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import DataError
+from ..stats.bootstrap import DEFAULT_N_BOOT
+from . import EXIT_ALL_FAILED
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -22,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", metavar="RESULTS.jsonl")
     p.add_argument("--over-seeds", action="store_true", help="the sampling-variance summary across seeds")
     p.add_argument("--out", metavar="S.json", help="also write the summary as JSON")
-    p.add_argument("--n-boot", type=int, default=2000, metavar="N", help="bootstrap rounds (default 2000)")
+    p.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT, metavar="N",
+                   help=f"bootstrap rounds (default {DEFAULT_N_BOOT}, as score and Results.summary())")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--level", type=float, default=0.95, help="CI level (default 0.95)")
     p.add_argument("--resample", choices=["prompts", "prompts+seeds"], default="prompts",
@@ -58,6 +63,13 @@ def run(args: argparse.Namespace) -> int:
     from ..results import load_results
 
     res = load_results(args.results)
+    if not len(res):
+        raise DataError(f"{args.results}: no result records: nothing to summarise")
+    if not any(r.status == "ok" for r in res):
+        first = res.failures[0]
+        print(f"judgekit: every one of the {len(res)} records in {args.results} failed, nothing to summarise "
+              f"(first: {first.sample_id}: {first.error or 'no reason recorded'})", file=sys.stderr)
+        return EXIT_ALL_FAILED
     if args.over_seeds:
         s = res.summary(over="seeds", n_boot=args.n_boot, seed=args.seed, level=args.level, resample=args.resample,
                         ci_width=args.ci_width, detect=args.detect, power=args.power, alpha=args.alpha)  # fmt: skip

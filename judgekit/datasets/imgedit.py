@@ -3,7 +3,7 @@
 Its edit file (``basic_edit.json``) maps a key to ``{"id": "<folder>/<file>.jpg", "prompt":
 "<instruction>", "edit_type": "<category>"}``; ``id`` is the source image's path under the
 original-images root, and a model's edit is ``RESULT_FOLDER/<key>.png`` (any image extension).
-The single-turn categories are add, remove, replace, alter, style, background, extract, action
+The single-turn categories (as basic_edit.json spells them) are add, remove, replace, adjust, style, background, extract, action
 and compose.
 
 Samples get ``id`` ``<key>:<model>``, ``prompt_id`` ``<key>``, and meta ``task_type`` (the edit
@@ -19,7 +19,7 @@ from ..errors import DataError
 from ..types import Sample
 from .gedit import read_rows
 
-CATEGORIES = ("add", "remove", "replace", "alter", "style", "background", "extract", "action", "compose")
+CATEGORIES = ("add", "remove", "replace", "adjust", "style", "background", "extract", "action", "compose")
 _EXTS = (".png", ".jpg", ".jpeg", ".webp")
 
 

@@ -36,8 +36,8 @@ from ..backends.base import Backend
 from ..backends.preflight import ReadyGate
 from ..errors import ConfigError, DataError, GraphError, VerdictParseError
 from ..prompts import render_messages
-from ..types import ChatRequest
-from ..verdict import parse_json_object
+from ..types import ChatRequest, ChatResponse
+from ..verdict import explain_invalid, parse_json_object
 from .graph import Question, QuestionGraph
 from .scoring import map_to_choice, normalize_answer
 
@@ -165,8 +165,11 @@ class Generation:
 class _Asker:
     """Sends one text-only request, validates the reply, retries with a new seed."""
 
-    def __init__(self, backend: Backend, retries: int, max_tokens: int, cache: ResponseCache | None = None):
+    def __init__(self, backend: Backend, retries: int, max_tokens: int, cache: ResponseCache | None = None,
+                 retry_failed: bool = False):
         self.backend, self.retries, self.max_tokens, self.cache = backend, retries, max_tokens, cache
+        #: Ask again when a cached reply does not validate (``--retry-failed``), instead of replaying it.
+        self.retry_failed = retry_failed
         self.gate = ReadyGate(backend)  # the backend's pre-flight check, on the first cache miss
 
     @overload
@@ -184,6 +187,18 @@ class _Asker:
         """The validated reply, or what ``check`` makes of it (it raises to ask again)."""
         msgs = render_messages(template, variables)
         reason = ""
+
+        def validated(resp: ChatResponse) -> Any:
+            value = model.model_validate(parse_json_object(resp.text))
+            return check(value) if check else value
+
+        def valid(resp: ChatResponse) -> bool:
+            try:
+                validated(resp)
+            except (VerdictParseError, ValidationError, GraphError, DataError):
+                return False
+            return True
+
         for attempt in range(self.retries + 1):
             req = ChatRequest(msgs, _schema(model), model.__name__.lower(), max_tokens=self.max_tokens, seed=attempt)
             resp = None
@@ -192,7 +207,7 @@ class _Asker:
                 from ..cache import backend_identity, request_key
 
                 key = request_key(backend_identity(self.backend), req, attempt)
-                resp = self.cache.get(key)
+                resp = self.cache.get(key, valid if self.retry_failed else None)
             if resp is None:
                 await self.gate.wait()
                 resp = (await self.backend.generate([req]))[0]
@@ -201,10 +216,9 @@ class _Asker:
                 if key is not None and self.cache is not None:
                     self.cache.put(key, backend_identity(self.backend), resp)
             try:
-                value = model.model_validate(parse_json_object(resp.text))
-                return check(value) if check else value
+                return validated(resp)
             except VerdictParseError as exc:
-                reason = exc.reason
+                reason = explain_invalid(resp, exc.reason, self.max_tokens)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
@@ -280,12 +294,15 @@ async def _tifa(asker: _Asker, item_id: str, prompt: str, filter_unanswerable: b
 async def generate_questions_async(
     prompts: Sequence[tuple[str, str]], backend: Backend, style: Literal["dsg", "tifa"] = "dsg", *,
     retries: int = 2, max_tokens: int = 2048, concurrency: int = 8, filter_unanswerable: bool = True,
-    cache: ResponseCache | None = None,
+    cache: ResponseCache | None = None, retry_failed: bool = False,
 ) -> Generation:
-    """Generate question graphs for ``[(item_id, prompt), ...]``; see the module docstring."""
+    """Generate question graphs for ``[(item_id, prompt), ...]``; see the module docstring.
+    ``retry_failed``: ask again where a cached reply did not validate (valid ones are reused)."""
     if style not in ("dsg", "tifa"):
         raise ConfigError(f"question style must be 'dsg' or 'tifa', not {style!r}")
-    asker = _Asker(backend, retries, max_tokens, cache)
+    if retries < 0:  # -1 would make no call at all and fail every prompt with no reason
+        raise ConfigError(f"retries must be 0 or more (extra calls for an invalid reply), got {retries}")
+    asker = _Asker(backend, retries, max_tokens, cache, retry_failed)
     sem = asyncio.Semaphore(concurrency)
     gen = Generation()
 

@@ -148,6 +148,7 @@ def bias_sections(files: Files, n_boot: int = 1000, seed: int = 0) -> list[dict[
             continue
         sec["attributes"] = rep["attributes"]
         sec["failed"] = rep["failed"]
+        sec["interval"] = rep["interval"]
         for model, per in rep["models"].items():
             for attr, groups in rep["attributes"].items():
                 s = per[attr]

@@ -47,6 +47,8 @@ def score_plots(rows: list[dict[str, Any]], summary: list[dict[str, Any]], color
     rubrics = sorted({r["r"] for r in rows if r["k"] not in OWN_SECTION_KINDS})
     for ri, rubric in enumerate(rubrics):
         mine = [r for r in rows if r["r"] == rubric and r["st"] == "ok"]
+        if not mine:  # every sample failed: the summary table says so; an empty plot says nothing
+            continue
         models = sorted({r["m"] for r in mine})
         dims = sorted({d for r in mine for d in r["sc"]})
         with_overall = not overall_is_only_dimension(mine).get(rubric, False)
@@ -69,7 +71,7 @@ def score_plots(rows: list[dict[str, Any]], summary: list[dict[str, Any]], color
         out.append(_entry(f"dist-{ri}", "Scores", f"{rubric}: score distribution per model and dimension", traces,
                           _layout(f"{rubric}: score distribution per model and dimension", boxmode="group",
                                   yaxis={"title": {"text": "score"}, "zeroline": False})))
-        srows = [s for s in summary if s["rubric"] == rubric]
+        srows = [s for s in summary if s["rubric"] == rubric and s["value"] is not None]
         sdims = list(dict.fromkeys(s["dimension"] for s in srows))
         forest = []
         for di, d in enumerate(sdims):
@@ -94,7 +96,7 @@ def pairwise_plots(wins: list[dict[str, Any]], position: list[dict[str, Any]], c
     per dimension (a fair judge's first-shown rate is 0.5)."""
     out = []
     for ri, rubric in enumerate(sorted({w["rubric"] for w in wins} | {p["rubric"] for p in position})):
-        sel = [w for w in wins if w["rubric"] == rubric]
+        sel = [w for w in wins if w["rubric"] == rubric and w["value"] is not None]
         if sel:
             data = [{"type": "scatter", "mode": "markers", "x": [w["value"] for w in sel], "y": [w["model"] for w in sel],
                      "error_x": _err(sel), "marker": {"size": 10, "color": [colors.get(w["model"]) for w in sel]},
@@ -103,7 +105,8 @@ def pairwise_plots(wins: list[dict[str, Any]], position: list[dict[str, Any]], c
                               _layout(f"{rubric}: win rate (W + T/2) / N with 95% CI", height=max(240, 80 + 30 * len(sel)),
                                       margin={"l": 160, "r": 20, "t": 50, "b": 50}, xaxis={"range": [0, 1]},
                                       yaxis={"autorange": "reversed", "type": "category"})))
-        pos = [p for p in position if p["rubric"] == rubric]
+        pos = [p for p in position if p["rubric"] == rubric
+               and any(p[k]["value"] is not None for k in ("consistency", "first_shown_win_rate"))]
         if pos:
             data = []
             for key, label, color in (("consistency", "position consistency", "#4c78a8"),

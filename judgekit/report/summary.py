@@ -93,10 +93,16 @@ def score_summary(rows: list[dict[str, Any]], n_boot: int = N_BOOT, seed: int = 
     failed, mean over the scored ones with ``ci_low``/``ci_high``."""
     cells: dict[tuple[str, str, str], dict[str, Any]] = {}
     same = overall_is_only_dimension(rows)
+    # Every dimension any row of the rubric has: a sample that failed before any dimension was
+    # judged has none of its own, yet it is one of each dimension's n (failed), as of overall's.
+    rubric_dims: dict[str, dict[str, None]] = {}
+    for row in rows:
+        if row["k"] not in OWN_SECTION_KINDS:
+            rubric_dims.setdefault(row["r"], {}).update(dict.fromkeys(row["sc"]))
     for row in rows:
         if row["k"] in OWN_SECTION_KINDS:
             continue
-        dims = list(row["sc"]) if same.get(row["r"]) else ["overall", *row["sc"]]
+        dims = list(rubric_dims[row["r"]]) if same.get(row["r"]) else ["overall", *rubric_dims[row["r"]]]
         for dim in dims:
             c = cells.setdefault((row["r"], row["m"], dim), {"n": 0, "failed": 0, "v": [], "g": []})
             c["n"] += 1
@@ -109,8 +115,13 @@ def score_summary(rows: list[dict[str, Any]], n_boot: int = N_BOOT, seed: int = 
     out = []
     for (rubric, model, dim), c in sorted(cells.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] != "overall", kv[0][2])):
         mean, lo, hi = _ci(c["v"], c["g"], n_boot, seed)
-        out.append({"rubric": rubric, "model": model, "dimension": dim, "n": c["n"], "failed": c["failed"],
-                    "value": _nan_none(mean), "ci_low": _nan_none(lo), "ci_high": _nan_none(hi)})
+        row = {"rubric": rubric, "model": model, "dimension": dim, "n": c["n"], "failed": c["failed"],
+               "value": _nan_none(mean), "ci_low": _nan_none(lo), "ci_high": _nan_none(hi)}
+        overall = cells.get((rubric, model, "overall"))
+        if dim != "overall" and overall is not None and len(overall["v"]) != len(c["v"]):
+            row["note"] = (f"{len(c['v'])} of {c['n']} samples scored on {dim}, {len(overall['v'])} on overall "
+                           "(overall needs every dimension): the means are over different samples")
+        out.append(row)
     return out
 
 

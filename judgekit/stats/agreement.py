@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from ..errors import ConfigError
 from .bootstrap import percentile_interval, resample_blocks
 from .estimates import Estimate
+from .means import order_free_mean, order_free_row_means
 
 #: The item-level statistics, in report order (names as in the JSON report).
 STATISTICS = (
@@ -197,7 +198,10 @@ def krippendorff_alpha(ratings: ArrayLike, level: str = "interval", levels: Arra
         return float(1 - d_within / d_total) if d_total > 0 else float("nan")
     if level not in ("ordinal", "nominal"):
         raise ConfigError(f"level must be 'interval', 'ordinal' or 'nominal', not {level!r}")
-    domain = np.unique(vals) if levels is None else np.sort(np.asarray(levels, float))
+    # A value off the declared levels (the mean of a rater's two ratings of one item, 3.5 on a
+    # 1-5 scale) is its own ordered category between its neighbours: left out of the domain it
+    # would leave its unit with too few counted values and make alpha undefined.
+    domain = np.unique(vals) if levels is None else np.union1d(np.asarray(levels, float), vals)
     # The coincidence matrix: how often value c meets value k within a unit, over all pairable units.
     counts = np.stack([(m == v).sum(0) for v in domain], axis=1).astype(float)  # units x values
     w = counts / (counts.sum(1) - 1)[:, None]
@@ -286,8 +290,9 @@ def system_level(
     """Rank agreement of per-model means (how well the scorer orders the models)."""
     m = np.asarray(models)
     names = list(dict.fromkeys(m.tolist()))
-    sm = [np.mean(np.asarray(scorer, float)[m == k]) for k in names]
-    hm = [np.mean(np.asarray(human, float)[m == k]) for k in names]
+    # Order-free means: two models with equal means must tie exactly, whatever the item order.
+    sm = [order_free_mean(np.asarray(scorer, float)[m == k]) for k in names]
+    hm = [order_free_mean(np.asarray(human, float)[m == k]) for k in names]
     return statistic(sm, hm)
 
 
@@ -369,7 +374,7 @@ def agreement(
     missing), plus ``system_level`` when ``models`` is given. CIs resample ``groups``."""
     s = np.asarray(scorer, float)
     r = np.asarray(ratings, float)
-    h = np.nanmean(r, axis=1)
+    h = order_free_row_means(r)  # equal ratings in other rater columns tie exactly
     g = np.asarray(groups)
     pg = pair_groups(g)
     rng_s = scorer_range or (float(s.min()), float(s.max()))

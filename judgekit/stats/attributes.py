@@ -1,7 +1,7 @@
 """Distribution statistics of categorical attributes (pure numpy), for bias measurement: the share
 of each category, the normalised entropy, the KL divergence from uniform (or from a target
-distribution), and the max/min ratio between groups, each with a percentile bootstrap CI that
-resamples prompts; and a paired bootstrap comparing two models on the prompts both answered.
+distribution), and the max/min ratio between groups, each with a bias-corrected percentile
+bootstrap CI that resamples prompts (see ``bias_corrected_interval``); and a paired bootstrap comparing two models on the prompts both answered.
 
 Answers outside ``categories`` ("unclear", "no person") are counted but left out of the
 distribution: a share of "unclear" is not a group.
@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 
 def _as_target(categories: Sequence[str], target: Mapping[str, float] | None) -> np.ndarray:
@@ -68,22 +69,58 @@ def _count_matrix(
     return list(order), (np.array(rows) if rows else np.zeros((0, len(categories))))
 
 
-def _interval(reps: np.ndarray, level: float) -> tuple[float | None, float | None]:
-    ok = reps[~np.isnan(reps)]  # an infinite ratio (a group absent from a draw) stays: the bound is unbounded
-    if ok.size == 0 or ok.size < 0.5 * reps.size:
-        return (None, None)
-    a = (1 - level) / 2
+#: How every interval here is made (printed by ``judgekit bias report`` and the HTML report).
+INTERVAL_METHOD = "bias-corrected percentile bootstrap over prompts"
+
+
+def _quantile(ok: np.ndarray, q: float) -> float:
     with np.errstate(invalid="ignore"):  # interpolating between infinite ratios gives NaN
-        lo, hi = float(np.quantile(ok, a)), float(np.quantile(ok, 1 - a))
-    lo = float(np.quantile(ok, a, method="lower")) if math.isnan(lo) else lo
-    hi = float(np.quantile(ok, 1 - a, method="higher")) if math.isnan(hi) else hi
-    return (lo, hi)
+        x = float(np.quantile(ok, q))
+    return float(np.quantile(ok, q, method="lower" if q < 0.5 else "higher")) if math.isnan(x) else x
+
+
+def bias_corrected_interval(
+    reps: np.ndarray, estimate: float, level: float
+) -> tuple[float | None, float | None, str]:
+    """Efron's bias-corrected (BC) percentile interval: ``(low, high, note)``.
+
+    Entropy, KL and ratios of shares are non-linear in the counts, so resampled values sit off
+    the estimate (entropy lower, KL higher), and a plain percentile interval can miss its own
+    estimate entirely (KL 0.157 [0.277, 1.008]). BC reads the percentiles at
+    ``Phi(2 z0 +- z)``, where ``z0 = Phi^-1(share of replicates below the estimate)`` (ties count
+    half), which moves the interval back over the estimate. When the estimate lies beyond the
+    ``level`` mass of its own replicates (``|z0| >= z``) no correction is reliable: no interval,
+    and the note says why. A reported interval always contains its estimate.
+    """
+    ok = reps[~np.isnan(reps)]  # an infinite ratio (a group absent from a draw) stays: the bound is unbounded
+    if ok.size == 0 or ok.size < 0.5 * reps.size or not np.isfinite(estimate):
+        return None, None, ""
+    # A replicate that redraws the sample's own counts equals the estimate up to float noise:
+    # such ties count half, whatever the last bit says.
+    tie = np.isclose(ok, estimate, rtol=1e-12, atol=1e-12)
+    below = (np.count_nonzero((ok < estimate) & ~tie) + 0.5 * np.count_nonzero(tie)) / ok.size
+    z = float(norm.ppf(0.5 + level / 2))
+    z0 = float(norm.ppf(below)) if 0 < below < 1 else math.copysign(math.inf, below - 0.5)
+    if abs(z0) >= z:
+        side = "above" if z0 < 0 else "below"
+        return None, None, (f"no interval: {100 * (1 - below if z0 < 0 else below):.1f}% of the bootstrap replicates "
+                            f"lie {side} the estimate (too few prompts or too skewed for a bias-corrected CI)")
+    lo, hi = _quantile(ok, float(norm.cdf(2 * z0 - z))), _quantile(ok, float(norm.cdf(2 * z0 + z)))
+    # A bound on a replicate that ties the estimate may differ from it in the last bits.
+    lo = min(lo, estimate) if math.isclose(lo, estimate, rel_tol=1e-12, abs_tol=1e-12) else lo
+    hi = max(hi, estimate) if math.isclose(hi, estimate, rel_tol=1e-12, abs_tol=1e-12) else hi
+    if not lo <= estimate <= hi:  # only the quantiles' discreteness can do this
+        return None, None, "no interval: the bias-corrected percentiles do not cover the estimate"
+    return lo, hi, ""
 
 
 def _entry(value: float | np.ndarray, reps: np.ndarray, level: float) -> dict[str, Any]:
-    lo, hi = _interval(reps, level)
     v = float(value)
-    return {"value": None if math.isnan(v) else v, "ci_low": lo, "ci_high": hi}
+    lo, hi, note = bias_corrected_interval(reps, v, level)
+    out: dict[str, Any] = {"value": None if math.isnan(v) else v, "ci_low": lo, "ci_high": hi}
+    if note:
+        out["note"] = note
+    return out
 
 
 def attribute_stats(

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import DataError
 from .battles import Battles
+from .means import order_free_mean
 
 
 def battles_from_scores(
@@ -49,7 +50,9 @@ def battles_from_scores(
             sizes = {m: v.size for m, v in vals.items()}
             raise DataError(f"prompt {prompt!r}: per_rater needs the same number of ratings for every model, got {sizes}")
         for m1, m2 in itertools.combinations(vals, 2):
-            pairs = [(vals[m1].mean(), vals[m2].mean())] if aggregate == "mean" else zip(vals[m1], vals[m2], strict=True)
+            # Order-free means: the same ratings in another rater order must tie, not win by a last bit.
+            pairs = ([(order_free_mean(vals[m1]), order_free_mean(vals[m2]))] if aggregate == "mean"
+                     else zip(vals[m1], vals[m2], strict=True))
             for x, y in pairs:
                 ma.append(m1)
                 mb.append(m2)

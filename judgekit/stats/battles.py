@@ -88,7 +88,7 @@ class Battles:
             raise DataError(f"a battle score must be 1 (model_a wins), 0 or 0.5 (tie); got {sorted(set(s.tolist()) - {0.0, 0.5, 1.0})[:5]}")
         same = np.flatnonzero(ma == mb)
         if same.size:
-            raise DataError(f"battle {int(same[0])}: model_a and model_b are both {ma[same[0]]!r}")
+            raise DataError(f"battle {int(same[0]) + 1} of {ma.size}: model_a and model_b are both {ma[same[0]]!r}")
         named = sorted(set(ma.tolist()) | set(mb.tolist()))
         if models is not None:
             unknown = sorted(set(named) - set(models))
@@ -152,6 +152,8 @@ class Battles:
                 hint = " (this looks like pointwise results: convert scores with battles_from_scores)" if "model" in rec else ""
                 raise DataError(f"{where}: missing {', '.join(missing)}{hint}")
             a, b = str(rec["model_a"]), str(rec["model_b"])
+            if a == b:  # caught here, where the file and record are known
+                raise DataError(f"{where}: model_a and model_b are both {a!r} (a model cannot battle itself)")
             if dimension is not None:
                 winners = rec.get("winners") or {}
                 if dimension not in winners:

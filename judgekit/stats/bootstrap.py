@@ -19,6 +19,10 @@ from numpy.typing import ArrayLike
 
 from ..errors import DataError
 
+#: Bootstrap draws when the caller does not say: ``Results.summary()``, ``judgekit score`` and
+#: ``judgekit summary`` all use it, so one file shows one interval wherever it is summarised.
+DEFAULT_N_BOOT = 1000
+
 #: Group labels (prompt ids), one per item: a list or a 1-d array. Not ``ArrayLike``: a group
 #: list must have a length and be iterable item by item.
 Groups = Sequence[Any] | np.ndarray

@@ -19,6 +19,7 @@ from .agreement import (
 )
 from .bootstrap import percentile_interval, resample_blocks
 from .estimates import Estimate
+from .means import order_free_row_means
 
 
 def human_ceiling(
@@ -51,6 +52,10 @@ def human_ceiling(
     rng_s = scale.range if sc is None else (scorer_range or (float(sc.min()), float(sc.max())))
     stat_names = STATISTICS if sc is None else tuple(k for k in STATISTICS if not k.startswith("krippendorff"))
 
+    # Each item's mean of the other raters, once (a bootstrap draws whole items, so it only
+    # indexes these), summed order-free so equal ratings in other columns tie exactly.
+    others_mean = [order_free_row_means(np.delete(r, j, axis=1)) for j in range(r.shape[1])]
+
     def one_pass(
         rows: np.ndarray, pair_g: np.ndarray, same_item: np.ndarray | None
     ) -> tuple[dict[str, float], list[dict[str, float]]]:
@@ -63,7 +68,7 @@ def human_ceiling(
             ok = np.isfinite(x) & (cnt >= 1)
             if ok.sum() < 2:
                 continue
-            y = np.nansum(others[ok], 1) / cnt[ok]
+            y = others_mean[j][rows][ok]
             si = None if same_item is None else same_item[ok]
             xs = x[ok] if sc is None else sc[rows][ok]
             st = item_statistics(xs, y, None, pair_g[ok], scale, rng_s, si)

@@ -43,6 +43,8 @@ class MeanEstimate:
     n: int  # human labels used
     N: int = 0  # judge-only items used
     lam: float | None = None
+    #: Why there is no interval (a zero-variance sample), or that the estimate was bounded.
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         r = lambda x: None if x is None or not np.isfinite(x) else round(float(x), 6)  # noqa: E731
@@ -50,7 +52,34 @@ class MeanEstimate:
              "se": r(self.se), "n": self.n, "N": self.N}
         if self.lam is not None:
             d["lambda"] = r(self.lam)
+        if self.note:
+            d["note"] = self.note
         return d
+
+
+def bounded(est: MeanEstimate, bounds: tuple[float, float]) -> MeanEstimate:
+    """``est`` for a parameter known to lie in ``bounds`` (a proportion in [0, 1], a mean on a
+    1-5 scale): the estimate and its interval are intersected with the bounds. The true value
+    lies inside them, so the intersection keeps the interval's coverage and cannot make the
+    estimate worse; a normal interval past 1 (0.833 [0.622, 1.044]) says nothing the bounds do
+    not. A zero standard error (every labelled unit agrees, e.g. 6 prompts all won) gives no
+    interval at all, and the note says so, instead of a zero-width "CI" that claims certainty.
+    """
+    lo_b, hi_b = bounds
+    if not np.isfinite(est.value):
+        return est
+    value = float(min(max(est.value, lo_b), hi_b))
+    notes = []
+    if value != est.value:
+        notes.append(f"estimate {est.value:.3f} bounded to [{lo_b:g}, {hi_b:g}]")
+    if not (np.isfinite(est.se) and est.se > 0):
+        notes.append(f"degenerate: zero variance over {est.n or est.N} units, no interval")
+        lo, hi = float("nan"), float("nan")
+    else:
+        lo, hi = max(est.ci_low, lo_b), min(est.ci_high, hi_b)
+        if value < lo or value > hi:  # the bounded estimate always lies in the bounded interval
+            lo, hi = min(lo, value), max(hi, value)
+    return MeanEstimate(est.method, value, lo, hi, est.se, est.n, est.N, est.lam, "; ".join(notes))
 
 
 def _interval(value: float, se: float, level: float) -> tuple[float, float]:
@@ -102,14 +131,20 @@ def judge_only_mean(yhat_all: ArrayLike, level: float = 0.95) -> MeanEstimate:
 
 
 def mean_estimates(
-    y: ArrayLike, yhat: ArrayLike, yhat_unlabeled: ArrayLike, level: float = 0.95
+    y: ArrayLike, yhat: ArrayLike, yhat_unlabeled: ArrayLike, level: float = 0.95,
+    bounds: tuple[float, float] | None = None,
 ) -> dict[str, MeanEstimate]:
-    """PPI++ next to the human-only and judge-only estimates."""
-    return {
+    """PPI++ next to the human-only and judge-only estimates; ``bounds`` (``(0, 1)`` for pass
+    and win rates, the scale's ends for a Likert mean) keeps each estimate and interval inside
+    the parameter's range and marks zero-variance samples (see :func:`bounded`)."""
+    out = {
         "ppi": ppi_mean(y, yhat, yhat_unlabeled, level),
         "human_only": human_only_mean(y, level),
         "judge_only": judge_only_mean(np.r_[np.asarray(yhat, float), np.asarray(yhat_unlabeled, float)], level),
     }
+    if bounds is not None:
+        out = {k: bounded(e, bounds) for k, e in out.items()}
+    return out
 
 
 def win_indicators(score_a: ArrayLike, score_b: ArrayLike) -> np.ndarray:

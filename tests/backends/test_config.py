@@ -92,3 +92,24 @@ def test_engine_starts_lazily_with_a_cpu_memory_share_that_fits(tiny_vlm_dir, mo
     be.close()
     with pytest.raises(ConfigError, match="after close"):
         be.start()
+
+
+@pytest.mark.parametrize(("spec", "engine"), [("vllm", "vllm"), ("hf", "transformers")])
+def test_a_model_path_that_does_not_exist_is_refused_before_the_engine_is_imported(spec, engine, tmp_path):
+    # Issue 18 item 31: `vllm:/nonexistent` printed Triton and CUDA_HOME warnings (and took the
+    # half minute of importing vLLM) before its one-line error. In a fresh interpreter, as the CLI.
+    import os
+    import subprocess
+    from pathlib import Path
+
+    missing = tmp_path / "nonexistent"
+    code = ("import sys\nfrom judgekit.backends import make_backend\nfrom judgekit.errors import ConfigError\n"
+            f"try:\n    make_backend({f'{spec}:{missing}'!r})\nexcept ConfigError as exc:\n    print(exc)\n"
+            f"print({engine!r} in sys.modules)\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env, timeout=240)
+    message, imported = proc.stdout.splitlines()
+    assert message.startswith(f"model {str(missing)!r} is not on local disk: {missing} is not a directory")
+    assert "hf download" not in message  # a path is not a hub id
+    assert imported == "False" and proc.stderr == ""

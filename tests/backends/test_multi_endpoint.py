@@ -88,3 +88,39 @@ def test_every_server_down_fails_each_sample_cleanly(manifest_factory):
     assert len(res) == 2 and all(r.status == "failed" for r in res)
     assert "failed on every endpoint after 3 attempts" in res[0].error
     assert all(c["served"] == 0 and c["failed"] > 0 for c in res.run_info["endpoints"])
+
+
+def test_sources_name_the_one_server_that_answered(manifest_factory, tmp_path):
+    # Issue 18 item 7: every source read "URL1 | URL2" instead of the server that answered.
+    m = manifest_factory(8)
+    with JudgeServer() as a, JudgeServer() as b:
+        res = _score([a.url, b.url], m, cache=str(tmp_path / "c.sqlite"))
+        named = [s["endpoint"] for r in res for s in r.details["sources"].values()]
+        assert set(named) <= {a.url, b.url}
+        assert named.count(a.url) == len(a.received) and named.count(b.url) == len(b.received)
+        assert len(a.received) > 0 and len(b.received) > 0
+
+
+def test_dropping_a_dead_server_and_resuming_hits_the_cache(manifest_factory, tmp_path):
+    # Issue 18 item 15: the key held the joined list of URLs, so a resume without the dead
+    # server re-sent every call (0 hits).
+    m, cache = manifest_factory(8), str(tmp_path / "c.sqlite")
+    with JudgeServer() as a, JudgeServer() as b:
+        first = _score([a.url, b.url], m, cache=cache)
+        served = {a.url: len(a.received), b.url: len(b.received)}
+    with JudgeServer() as c:
+        resumed = _score([c.url], m, cache=cache)  # a and b are gone; c serves the same model
+        assert len(c.received) == 0 and resumed.run_info["cache"]["hits"] == 24
+        named = [s["endpoint"] for r in resumed for s in r.details["sources"].values()]
+        assert {u: named.count(u) for u in served} == served  # each answer still names its server
+        again = _score([c.url, _dead_url()], manifest_factory(10), cache=cache)
+        assert again.run_info["cache"]["hits"] == 24 and len(c.received) == 6  # only the new samples
+    assert [r.scores for r in resumed] == [r.scores for r in first]
+
+
+def _dead_url():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"

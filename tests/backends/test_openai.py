@@ -145,3 +145,20 @@ def test_other_400s_are_not_retried_without_keywords(judge_server):
     schema = {"type": "object", "properties": {"reasoning": {"type": "string", "minLength": 1}}}
     (resp,) = _gen(_backend(judge_server), [ChatRequest((Message("user", (TextPart("x"),)),), schema)])
     assert "HTTP 400" in resp.error and len(judge_server.received) == 1
+
+
+def test_a_short_key_is_not_scrubbed_letter_by_letter(judge_server):
+    # Issue 18 item 6: with OPENAI_API_KEY=o every "o" of a stored error became "***".
+    judge_server.reset(lambda body, n: Reply(status=400, error_body='{"error": {"message": "bad request from the proxy"}}'))
+    (resp,) = _gen(make_backend("openai:judge", base_url=judge_server.url, api_key="o"), [_req()])
+    assert "HTTP 400 from server" in resp.error and "bad request from the proxy" in resp.error
+    assert "***" not in resp.error
+
+
+def test_a_real_key_is_scrubbed_exactly(judge_server):
+    key = "sk-live-0123456789abcdef"
+    judge_server.reset(lambda body, n: Reply(status=400, error_body=json.dumps(
+        {"error": {"message": f"key {key} revoked; sk-live-0123 is another prefix"}})))
+    (resp,) = _gen(make_backend("openai:judge", base_url=judge_server.url, api_key=key), [_req()])
+    assert key not in resp.error
+    assert "key *** revoked; sk-live-0123 is another prefix" in resp.error  # only the exact key goes

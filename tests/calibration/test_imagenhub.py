@@ -84,13 +84,16 @@ def test_cli_calibration_matches_scipy(tmp_path, task, dim, capsys):
     keys = sorted(set(humans) & set(judged))
     j = np.array([judged[k] for k in keys])
     ratings = np.array([humans[k] for k in keys])  # every item has all three raters here
-    h = ratings.mean(1)
+    # Each item's mean with math.fsum (exactly rounded): equal ratings in other rater columns
+    # tie exactly, as they must for the ranks (issue 18.5; a plain row mean breaks such ties).
+    h = np.array([math.fsum(row) / len(row) for row in ratings.tolist()])
     assert rep["n"] == len(keys) and ratings.shape[1] == 3
     got = rep["scorers"]["judge"]
     assert got["spearman"]["value"] == pytest.approx(stats.spearmanr(j, h).statistic, abs=1e-6)
     assert got["pearson"]["value"] == pytest.approx(stats.pearsonr(j, h).statistic, abs=1e-6)
     assert got["kendall_tau_b"]["value"] == pytest.approx(stats.kendalltau(j, h).statistic, abs=1e-6)
-    ceiling = [stats.spearmanr(ratings[:, r], np.delete(ratings, r, 1).mean(1)).statistic for r in range(3)]
+    ceiling = [stats.spearmanr(ratings[:, r], [math.fsum(o) / len(o) for o in np.delete(ratings, r, 1).tolist()]).statistic
+               for r in range(3)]
     assert rep["human_ceiling"]["spearman"]["value"] == pytest.approx(_fisher_mean(ceiling), abs=1e-6)
     sp = got["spearman"]  # the CI as [lo, hi] (v0.1) or ci_low/ci_high (after the CI-field rename)
     lo, hi = sp["ci"] if "ci" in sp else (sp["ci_low"], sp["ci_high"])

@@ -60,3 +60,31 @@ def test_a_file_that_is_not_a_cache_is_one_error(tmp_path, capsys):
     path.write_text("just some text, not a database\n" * 50)
     assert main(["cache", "info", "--cache", str(path)]) == 2
     assert "not a judgekit response cache" in capsys.readouterr().err
+
+
+def _score_with_cache(judge_server, manifest, cache, out):
+    return main(["score", "--rubric", "viescore-t2i", "--data", str(manifest), "--backend", "openai:judge",
+                 "--base-url", judge_server.url, "--no-progress", "--out", str(out), "--cache", str(cache)])
+
+
+def test_score_with_a_file_that_is_not_a_cache_is_one_error(judge_server, manifest_factory, tmp_path, capsys):
+    # Issue 18 item 11: `score --cache` on such a file ended in a sqlite3.DatabaseError traceback.
+    m = manifest_factory(1)
+    text = tmp_path / "notes.sqlite"
+    text.write_text("just some text, not a database\n" * 50)
+    assert _score_with_cache(judge_server, m, text, tmp_path / "r.jsonl") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"judgekit: error: {text}: not a judgekit response cache (file is not a database)"
+    assert text.read_text() == "just some text, not a database\n" * 50  # left as it was
+    assert judge_server.received == []
+
+    import sqlite3
+
+    other = tmp_path / "app.sqlite"  # another program's database that happens to have the table name
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE responses (id INTEGER, body TEXT)")
+    assert _score_with_cache(judge_server, m, other, tmp_path / "r.jsonl") == 2
+    assert "not a judgekit response cache (its table 'responses' has columns ['id', 'body'])" in capsys.readouterr().err
+    assert _score_with_cache(judge_server, m, tmp_path, tmp_path / "r.jsonl") == 2  # a directory
+    assert "is a directory" in capsys.readouterr().err
+    assert judge_server.received == []

@@ -140,3 +140,68 @@ def test_questions_generate_against_nothing_listening_is_one_error(tmp_path, cap
                "--base-url", url, "--out", str(tmp_path / "q.csv"), "--no-cache"])
     [line] = _error_lines(capsys.readouterr().err)
     assert rc == 2 and url in line and "cannot connect" in line
+
+
+def test_negative_parse_retries_are_a_usage_error(judge_server, manifest_factory, tmp_path, capsys):
+    # Issue 18 item 21: -1 was accepted and every sample failed with an empty reason (rc 3).
+    assert _score(manifest_factory(1), tmp_path, judge_server.url, "--parse-retries", "-1") == 2
+    [line] = _error_lines(capsys.readouterr().err)
+    assert "--parse-retries must be 0 or more" in line and "-1" in line
+    assert judge_server.received == []
+    import judgekit as jk
+    from judgekit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="parse retries must be 0 or more"):
+        jk.score("viescore-t2i", str(manifest_factory(1)), backend="openai:judge", base_url=judge_server.url,
+                 cache=False, parse_retries=-1)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("two apples on a table\n")
+    rc = main(["questions", "generate", "--prompts", str(prompts), "--backend", "openai:judge",
+               "--base-url", judge_server.url, "--out", str(tmp_path / "q.csv"), "--no-cache", "--retries", "-1"])
+    [line] = _error_lines(capsys.readouterr().err)
+    assert rc == 2 and "retries must be 0 or more" in line and judge_server.received == []
+
+
+def test_a_base_url_without_v1_gets_a_hint(judge_server, manifest_factory, tmp_path, capsys):
+    # Issue 18 item 21: a server that serves under /v1, given its root, answered "model not found".
+    judge_server.path_prefix = "/v1"
+    root = judge_server.url.removesuffix("/v1")
+    assert _score(manifest_factory(1), tmp_path, root) == 2
+    [line] = _error_lines(capsys.readouterr().err)
+    assert "HTTP 404" in line and f"try --base-url {root}/v1" in line
+    assert _score(manifest_factory(1), tmp_path, judge_server.url) == 0  # the hint's URL works
+    judge_server.reset(lambda body, n: Reply(status=404))  # a 404 for a URL with a path: no such hint
+    assert _score(manifest_factory(2), tmp_path, judge_server.url, "--no-cache") == EXIT_ALL_FAILED
+    err = capsys.readouterr().err
+    assert "HTTP 404" in err and "try --base-url" not in err
+
+
+def test_a_key_refused_mid_run_stops_at_the_first_refusal(judge_server, manifest_factory, tmp_path, capsys):
+    # Issue 18 item 22: a 401 mid-run failed every remaining sample (rc 0 or 3); now the run
+    # stops at the first one with rc 2, as the pre-flight does, and a rerun resumes.
+    m = manifest_factory(12)
+    refusal = json.dumps({"error": {"message": "Incorrect API key provided"}})
+    judge_server.reset(lambda body, n: Reply(status=401, error_body=refusal) if n >= 10 else Reply())
+    assert _score(m, tmp_path, judge_server.url, "--concurrency", "1") == 2
+    [line] = _error_lines(capsys.readouterr().err)
+    assert "HTTP 401" in line and "refused the API key" in line and judge_server.url in line
+    assert len(judge_server.received) == 11  # 10 answered, then the one refusal: nothing after it
+    records = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert records and all(r["status"] == "ok" for r in records)  # no sample recorded as failed
+
+    judge_server.reset()  # the key is fixed: the same command resumes
+    assert _score(m, tmp_path, judge_server.url) == 0
+    assert "(cache: 10 hits, 26 misses)" in capsys.readouterr().out
+    records = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert len(records) == 12 and all(r["status"] == "ok" for r in records)
+
+
+def test_a_key_refused_by_one_of_several_servers_stops_the_run(manifest_factory, tmp_path, capsys):
+    with JudgeServer() as good, JudgeServer() as bad:
+        bad.reset(lambda body, n: Reply(status=403))
+        rc = main(["score", "--rubric", "viescore-t2i", "--data", str(manifest_factory(8)), "--backend", "openai:judge",
+                   "--base-url", good.url, "--base-url", bad.url, "--out", str(tmp_path / "r.jsonl"),
+                   "--no-cache", "--no-progress", "--concurrency", "1"])
+        [line] = _error_lines(capsys.readouterr().err)
+        assert rc == 2 and "HTTP 403" in line and bad.url in line
+        assert len(bad.received) == 1

@@ -93,6 +93,8 @@ def test_overview_renders_every_plot_offline_without_console_errors(chromium, zo
         [head] = chromium.find_elements(By.CSS_SELECTOR, f"h2.jk-sec-{cls}")
         table = head.find_element(By.XPATH, "following-sibling::div[1]//table")
         assert len(table.find_elements(By.TAG_NAME, "tr")) > 2, cls
+    # the bias intervals are named for what they are (issue 18.3)
+    assert "bias-corrected percentile bootstrap over prompts" in chromium.find_element(By.CSS_SELECTOR, "h2.jk-sec-bias").text
     seeds = data["seeds"][0]["rows"][0]
     best = seeds["best_of_n"]
     cell = f"{best['value']:.3f} [{best['ci_low']:.3f}, {best['ci_high']:.3f}]"

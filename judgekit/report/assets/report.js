@@ -335,6 +335,8 @@
       box.append(el("h2", { text: "Summary: mean score per model and dimension (95% CI, bootstrap over prompts)" }));
       box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
         ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value, 3, true), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
+      // Where a dimension and overall were scored on different samples, say so under the table.
+      for (const r of D.summary.filter((x) => x.note)) box.append(el("p", { class: "jk-muted jk-sumnote", text: `${r.rubric} · ${r.model}: ${r.note}` }));
     }
     if (D.wins.length) {
       box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
@@ -402,12 +404,14 @@
       if (sec.skipped.length) box.append(el("p", { class: "jk-muted", text: `one seed per prompt, left out: ${sec.skipped.join(", ")}` }));
     }
     for (const sec of D.bias || []) {
-      box.append(el("h2", { class: "jk-sec-bias", text: `Bias: perceived attributes per model (shares with 95% CI, bootstrap over prompts) · ${from(sec)}` }));
+      box.append(el("h2", { class: "jk-sec-bias", text: `Bias: perceived attributes per model (shares with 95% CI: ${sec.interval || "bootstrap over prompts"}) · ${from(sec)}` }));
       if (sec.error) { box.append(el("p", { class: "jk-muted", text: sec.error })); continue; }
+      // An estimate whose replicates lie off it gets no interval (its note says why), never one that excludes it.
+      const est = (e) => pct(e) + (e && e.note ? " (no CI)" : "");
       box.append(table([["model", (r) => r.model], ["attribute", (r) => r.attribute], ["answered / n", (r) => `${r.n_valid} / ${r.n}`, "jk-num"],
-        ["shares", (r) => r.shares.map((s) => `${s.group}: ${pct(s)}`).join("  ·  "), "jk-shares"],
+        ["shares", (r) => r.shares.map((s) => `${s.group}: ${est(s)}`).join("  ·  "), "jk-shares"],
         ["unclear / no person", (r) => Object.entries(r.other).map(([k, v]) => `${k} ${v}`).join(", ")],
-        ["normalised entropy", (r) => pct(r.normalized_entropy), "jk-num"], ["KL from uniform", (r) => pct(r.kl_divergence), "jk-num"]], sec.rows));
+        ["normalised entropy", (r) => est(r.normalized_entropy), "jk-num"], ["KL from uniform", (r) => est(r.kl_divergence), "jk-num"]], sec.rows));
       box.append(el("p", { class: "jk-muted", text: "Perceived attributes judged from appearance, in aggregate: they describe how a model tends to depict a prompt, never who a depicted person is." }));
     }
   }

@@ -1,0 +1,62 @@
+"""What one benchmark module provides to ``bench run`` / ``bench report``.
+
+Every module ``judgekit/benchmarks/<name>.py`` defines ``CARD`` (its ``ProtocolCard``). A
+runnable one also defines:
+
+- ``prepare(request: BenchRequest) -> Prepared``: the manifest, built from the benchmark's own
+  files (``--data``) and its evaluator's image layout (``--images``), and the rubric it is
+  judged with;
+- ``unit(results: list[Result]) -> Unit``: one prompt's successful results reduced to what the
+  aggregation needs;
+- ``aggregate(units: list[Unit]) -> dict[str, float]``: the official aggregation, on the
+  benchmark's own scale, headline first;
+- ``official_text(estimates: dict[str, float]) -> str``: the headline as the official evaluator
+  prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..rubric import Rubric
+from ..types import Result, Sample
+from .card import PromptChoice
+
+
+@dataclass
+class BenchRequest:
+    data: Path
+    images: Path | None
+    work_dir: Path  # the run's --out folder: derived files (DPG-Bench's crops) go under it
+    method: str | None = None
+    protocol_dir: Path | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE
+
+    def option(self, name: str, default: Any, kinds: tuple[type, ...] = (str,)) -> Any:
+        value = self.options.get(name, default)
+        if not isinstance(value, kinds):
+            raise ConfigError(f"--set {name}: expected {' or '.join(k.__name__ for k in kinds)}, got {value!r}")
+        return value
+
+    def check_options(self, known: tuple[str, ...]) -> None:
+        unknown = sorted(set(self.options) - set(known))
+        if unknown:
+            raise ConfigError(f"--set {unknown[0]}: not an option of this benchmark; accepted: {', '.join(known) or 'none'}")
+
+
+@dataclass
+class Prepared:
+    rubric: Rubric
+    samples: list[Sample]
+    prompt: PromptChoice
+    method: str = ""  # the scoring method used (GenEval 2's --method), "" where there is one
+    method_options: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # printed under the headline: where this run differs
+    extra_quirks: dict[str, int] = field(default_factory=dict)  # benchmark-specific counts (rewritten prompts)
+    #: A protocol in two stages (T2I-CompBench's description, then its question with that
+    #: description in context): judges these samples first, then what this builds from their results.
+    follow_up: Callable[[list[Result]], Prepared] | None = None
