@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS images (
     sample_id TEXT NOT NULL,
     PRIMARY KEY (model, prompt_id)
 );
+CREATE INDEX IF NOT EXISTS images_by_prompt ON images (prompt_id);
 CREATE TABLE IF NOT EXISTS judges (
     id INTEGER PRIMARY KEY,
     key TEXT UNIQUE NOT NULL,   -- sha256 of the identity
@@ -172,17 +173,18 @@ class ArenaStore:
         return 0 if row[0] is None else int(row[0]) + 1
 
     def plan(self, batch: int, battles: Iterable[tuple[str, str, str]]) -> None:
-        """Record ``(prompt_id, model_x, model_y)`` battles as pending, all or none."""
-        prompts = self.prompts()
+        """Record ``(prompt_id, model_x, model_y)`` battles as pending, all or none (with the
+        prompt's text, looked up per battle: a board holds far more images than a batch battles)."""
         now = time.time()
         rows = []
         for pid, x, y in battles:
             a, b = (x, y) if x < y else (y, x)
-            rows.append((pid, a, b, prompts.get(pid), batch, now))
+            rows.append((pid, a, b, pid, batch, now))
         with self.transaction() as db:
             db.executemany(
-                "INSERT INTO battles (prompt_id, model_a, model_b, prompt, batch, status, planned) "
-                "VALUES (?, ?, ?, ?, ?, 'pending', ?)", rows
+                "INSERT INTO battles (prompt_id, model_a, model_b, prompt, batch, status, planned) VALUES (?, ?, ?, "
+                "(SELECT prompt FROM images WHERE prompt_id = ? AND prompt IS NOT NULL ORDER BY model LIMIT 1), "
+                "?, 'pending', ?)", rows
             )
 
     def pending(self) -> list[PlannedBattle]:
