@@ -24,15 +24,16 @@ from .errors import (
     TemplateError,
     VerdictParseError,
 )
-from .manifest import load_samples
 from .pairs import plan_pairs
 from .questions.generate import generate_questions
 from .questions.graph import Question, QuestionGraph
 from .questions.scoring import score_graph
 from .results import Results, load_results
+from .reward import Reward
 from .rubric import Rubric, load_rubric
 from .runner import score, score_async
 from .summaries import SmallSampleWarning
+from .tables import load_samples  # JSONL, Parquet, save_to_disk folders, datasets.Dataset, lists
 from .types import Result, Sample, Verdict
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "QuestionGraph",
     "Result",
     "Results",
+    "Reward",
     "Rubric",
     "RubricError",
     "Sample",
@@ -56,6 +58,7 @@ __all__ = [
     "apply_calibration",
     "calibrate",
     "calibration",
+    "drift_check",
     "generate_questions",
     "load_questions",
     "load_results",
@@ -77,4 +80,8 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(".report", __name__)
+    if name == "drift_check":  # lazily too: judgekit.drift sits above modules that import the package root
+        import importlib
+
+        return importlib.import_module(".drift", __name__).drift_check
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,6 +29,7 @@ from typing import cast
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ConfigError, SampleError
+from .memory_images import InMemoryImage
 from .types import ImagePart
 
 #: The most pixels an image sent to a judge has unless told otherwise (4096 x 4096).
@@ -67,7 +68,7 @@ def _fit_size(size: tuple[int, int], limit: int) -> tuple[int, int]:
 _PASSTHROUGH = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
-def _to_rgb(img: Image.Image, path: Path) -> Image.Image:
+def _to_rgb(img: Image.Image, path: Path | InMemoryImage) -> Image.Image:
     mode = img.mode
     if mode == "RGB":
         return img
@@ -99,16 +100,22 @@ def _to_rgb(img: Image.Image, path: Path) -> Image.Image:
     raise SampleError(f"image {path} has pixel mode {mode!r}, which judgekit cannot convert to RGB faithfully")
 
 
-def load_image_part(path: str | Path, label: str = "") -> ImagePart:
+def load_image_part(path: str | Path | InMemoryImage, label: str = "") -> ImagePart:
     """The bytes to send for ``path``: the original file when it is 8-bit RGB PNG/JPEG/WebP,
-    else a PNG of its faithful RGB conversion. Raises ``SampleError`` with path and reason."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise SampleError(f"image {p} does not exist") from None
-    except OSError as exc:
-        raise SampleError(f"image {p} cannot be read: {exc.strerror or exc}") from None
+    else a PNG of its faithful RGB conversion. Raises ``SampleError`` with path and reason.
+    An image given in memory (``InMemoryImage``) is read from its bytes by the same rules, so
+    it is sent exactly as the file holding those bytes would be."""
+    p: Path | InMemoryImage
+    if isinstance(path, InMemoryImage):
+        p, raw = path, path.data
+    else:
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+        except FileNotFoundError:
+            raise SampleError(f"image {p} does not exist") from None
+        except OSError as exc:
+            raise SampleError(f"image {p} cannot be read: {exc.strerror or exc}") from None
     limit = _MAX_PIXELS.get()
     fit: tuple[int, int] | None = None
     try:

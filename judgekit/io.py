@@ -31,7 +31,8 @@ def iter_jsonl(path: str | Path, what: str = "file") -> Iterator[Located]:
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{what} {p} does not exist")
-    with p.open(encoding="utf-8") as fh:
+    # utf-8-sig: a byte-order mark (as some Windows editors write) is not part of the first record.
+    with p.open(encoding="utf-8-sig") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -54,7 +55,7 @@ def iter_records(path: str | Path, what: str = "file") -> Iterator[Located]:
         raise DataError(f"{what} {p} does not exist")
     suffix = p.suffix.lower()
     if suffix == ".csv":
-        with p.open(newline="", encoding="utf-8") as fh:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
             for i, row in enumerate(csv.DictReader(fh)):
                 yield f"{p}:{i + 2}", dict(row)
         return
@@ -82,7 +83,7 @@ def read_json(path: str | Path, what: str = "file", expect: type | None = None) 
     if not p.is_file():
         raise DataError(f"{what} {p} does not exist")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise DataError(f"{p}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except UnicodeDecodeError as exc:
@@ -103,7 +104,7 @@ def read_records(source: str | Path | Records, what: str = "file") -> tuple[list
 
 
 def _starts_with_bracket(p: Path) -> bool:
-    with p.open(encoding="utf-8") as fh:
+    with p.open(encoding="utf-8-sig") as fh:
         head = fh.read(256)
     return head.lstrip().startswith("[")
 

@@ -7,12 +7,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .io import iter_jsonl
+from .judge_card import build_card, mixed_note
+from .memory_images import InMemoryImage, write_image_file
+from .repeat_summary import repeat_lines, repeat_rows
 from .stats.bootstrap import DEFAULT_N_BOOT
 from .summaries import Summary, require_pandas, summarize
 from .types import Result
@@ -24,9 +27,12 @@ if TYPE_CHECKING:
 class Results:
     """The records of a run, in manifest order, plus what produced them."""
 
-    def __init__(self, records: Iterable[Result], run_info: dict[str, Any] | None = None):
+    def __init__(self, records: Iterable[Result], run_info: dict[str, Any] | None = None,
+                 images: Mapping[str, InMemoryImage] | None = None):
         self.records: list[Result] = list(records)
         self.run_info = run_info or {}
+        # Images judged from memory, by SHA-256: what ``save(save_images=...)`` writes out.
+        self.images: dict[str, InMemoryImage] = dict(images or {})
 
     def __len__(self) -> int:
         return len(self.records)
@@ -64,7 +70,24 @@ class Results:
             from .errors import ConfigError
 
             raise ConfigError(f"summary(over=...) takes 'seeds' or nothing; got over={over!r}")
-        return summarize(self.records, n_boot=n_boot, seed=seed)
+        records, modes_note = split_scoring_modes(self.records)
+        out = summarize(records, n_boot=n_boot, seed=seed)
+        if modes_note:
+            out.notes.append(modes_note)
+        mixed = mixed_note(self.records)  # answers from several served models are never mixed silently
+        if mixed:
+            out.notes.append(mixed)
+        out.notes.extend(repeat_lines(repeat_rows(self.records)))  # the judge's own noise, with --repeats
+        return out
+
+    def repeat_agreement(self) -> list[dict[str, Any]]:
+        """Per dimension, the judge's agreement with itself over ``--repeats K`` (empty without
+        repeats): ``judgekit.repeat_summary.repeat_rows``."""
+        return repeat_rows(self.records)
+
+    def card(self, results_file: str | None = None) -> dict[str, Any]:
+        """The judge card of these records: who answered, with counts (``judgekit.judge_card``)."""
+        return build_card(self.records, self.run_info, results_file)
 
     def to_pandas(self, long: bool = False) -> pandas.DataFrame:
         """One row per sample (``scores`` spread into ``score.<dimension>`` columns), or with
@@ -92,14 +115,71 @@ class Results:
                 rows.append({**base, **extra, **{f"score.{k}": v for k, v in r.scores.items()}})
         return pd.DataFrame(rows)
 
-    def save(self, path: str | Path) -> None:
-        """Write JSONL atomically (a crash never leaves half a file under the final name)."""
+    def save(self, path: str | Path, save_images: str | Path | None = None) -> None:
+        """Write JSONL atomically (a crash never leaves half a file under the final name).
+
+        Images judged from memory are recorded by their SHA-256; with ``save_images=DIR`` each
+        is written there once (``<sha256>.png``, or the format of the bytes given) and the
+        saved records name that file instead."""
         p = Path(path)
+        records = self.records
+        if save_images is not None:
+            records = [self._with_image_files(r, Path(save_images)) for r in records]
         tmp = p.with_name(p.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as fh:
-            for r in self.records:
+            for r in records:
                 fh.write(r.model_dump_json() + "\n")
         os.replace(tmp, p)
+
+    def _with_image_files(self, r: Result, folder: Path) -> Result:
+        inputs = (r.model_extra or {}).get("inputs")
+        if not isinstance(inputs, dict) or not any(isinstance(v, dict) for v in inputs.values()):
+            return r
+        new = dict(inputs)
+        for field, ref in inputs.items():
+            if not isinstance(ref, dict) or "sha256" not in ref:
+                continue
+            img = self.images.get(ref["sha256"])
+            if img is None:
+                raise DataError(
+                    f"sample {r.sample_id!r}: its {field} was judged from memory and these results no longer hold it "
+                    "(images are kept only for samples given as a list, not for streamed or reloaded results)"
+                )
+            new[field] = str(write_image_file(img, folder))
+        out = r.model_copy()
+        setattr(out, "inputs", new)  # noqa: B010
+        return out
+
+
+def mode_labelled(r: Result) -> Result:
+    """``r`` with its scoring mode in its model name (``sdxl [text]``)."""
+    return r.model_copy(update={"model": f"{r.model or '(none)'} [{(r.model_extra or {}).get('scoring_mode', 'unknown')}]"})
+
+
+def mixed_mode_rubrics(records: Iterable[Result]) -> dict[str, dict[str, int]]:
+    """The rubrics whose records carry more than one ``scoring_mode``, with counts per mode."""
+    modes: dict[str, dict[str, int]] = {}
+    for r in records:
+        mode = (r.model_extra or {}).get("scoring_mode")
+        if mode:
+            per = modes.setdefault(r.rubric, {})
+            per[mode] = per.get(mode, 0) + 1
+    return {rubric: per for rubric, per in modes.items() if len(per) > 1}
+
+
+def split_scoring_modes(records: list[Result]) -> tuple[list[Result], str | None]:
+    """Records of one rubric whose scores were read in different ways (``scoring_mode``: logprob
+    probabilities, text 0/1 answers) are never averaged together: when they are mixed, each
+    model of that rubric is summarised once per mode (``sdxl [text]``) and a note says so.
+    Records of other rubrics, or without a mode, are left as they are."""
+    mixed = mixed_mode_rubrics(records)
+    if not mixed:
+        return records, None
+    split = [mode_labelled(r) if r.rubric in mixed else r for r in records]
+    counts = "; ".join(f"{rubric}: " + ", ".join(f"{n} {m}" for m, n in sorted(per.items()))
+                       for rubric, per in sorted(mixed.items()))
+    return split, (f"note: the records were scored in different modes ({counts}); each model is summarised per mode, "
+                   "since a probability and a 0/1 text answer are not one scale")
 
 
 def load_results(path: str | Path) -> Results:

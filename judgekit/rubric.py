@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import RubricError
+from .errors import InputError, RubricError
 from .kinds import known_kinds
 from .resources import data_dir
 
@@ -49,7 +49,7 @@ class Scale(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
         if not self.min < self.max:
-            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+            raise InputError(f"min ({self.min}) must be below max ({self.max})")
         return self
 
 
@@ -107,7 +107,7 @@ class Rubric(BaseModel):
         if not (info.context or {}).get("rules_checked"):
             problems = rule_problems(self.model_dump())
             if problems:
-                raise ValueError("; ".join(f"{where}: {msg}" for where, msg in problems))
+                raise InputError("; ".join(f"{where}: {msg}" for where, msg in problems))
         return self
 
     @property

@@ -11,6 +11,12 @@ its templates is checked here:
 - rendered against a synthetic sample, each call shows the judge the criteria it scores: one
   dimension's criteria per call, or, with ``per_call: all``, every dimension's in the one call
   (a one-criterion template under ``per_call: all`` would show the judge no criteria at all).
+  When another problem stops the render, the same rule is checked on the template's source: a
+  template that serves ``per_call: all`` must read ``dimensions``.
+
+Every check runs whatever the others found, so one pass lists every problem: a field that does not
+parse is left out (with its dimension, when a dimension lacks its name or criteria) and the checks
+that need a built rubric run on the rest.
 
 Questions rubrics get their question file at run time (``--questions``); without one in the
 rubric their options and templates are checked, not a render.
@@ -18,6 +24,7 @@ rubric their options and templates are checked, not a render.
 
 from __future__ import annotations
 
+import copy
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -57,10 +64,65 @@ def check_rubric(name_or_path: str | Path) -> RubricCheck:
         path = builtins[str(name_or_path)]
     if not path.is_file():
         return RubricCheck(None, [f"rubric file {str(path)!r} does not exist"])
-    rubric, problems = rubric_report(path.read_text(encoding="utf-8"), str(path))
-    if rubric is not None:
-        problems += method_problems(rubric)
+    text = path.read_text(encoding="utf-8")
+    rubric, problems = rubric_report(text, str(path))
+    checked = rubric if rubric is not None else _without_broken_fields(text, str(path))
+    if checked is not None:
+        problems += method_problems(checked)
     return RubricCheck(rubric, problems)
+
+
+def _without_broken_fields(text: str, source: str) -> Rubric | None:
+    """The rubric with the fields that do not parse left out (a dimension that lacks its name or
+    criteria left out whole), so the later checks still run; None when nothing usable remains."""
+    import yaml
+    from pydantic import ValidationError
+
+    from .kinds import known_kinds
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict) or data.get("kind", "pointwise") not in known_kinds():
+        return None
+    data = copy.deepcopy(data)
+    data["version"] = str(data.get("version", "1"))
+    if not isinstance(data.get("name"), str) or not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", data["name"]):
+        data["name"] = "unnamed"
+    for _ in range(50):  # each round drops at least one broken field
+        try:
+            rubric = Rubric.model_validate(data, context={"rules_checked": True})
+        except ValidationError as exc:
+            if not all(_drop(data, e["loc"], e["type"] == "missing") for e in exc.errors()):
+                return None
+            continue
+        rubric._source, rubric._text = source, text
+        return rubric
+    return None
+
+
+def _drop(data: Any, loc: tuple[Any, ...], missing: bool) -> bool:
+    """Remove the value at ``loc`` (its container when the value itself is missing); False when
+    the broken part is the whole rubric."""
+    if missing:
+        loc = loc[:-1]
+        # A missing field of a dimension: drop the dimension (a list item), not its mapping key.
+        while loc and not isinstance(loc[-1], int):
+            loc = loc[:-1]
+    if not loc:
+        return False
+    parent = data
+    for key in loc[:-1]:
+        try:
+            parent = parent[key]
+        except (KeyError, IndexError, TypeError):
+            return True  # already gone with an earlier error's field
+    try:
+        del parent[loc[-1]]
+    except (KeyError, IndexError, TypeError):
+        pass
+    return True
 
 
 def _inputs(rubric: Rubric) -> list[tuple[str, str]]:
@@ -98,8 +160,28 @@ def method_problems(rubric: Rubric) -> list[str]:
         if name not in SAMPLE_INPUTS and name not in used:
             problems.append(f"{src}: field '{where}': unknown input {name!r}: not a sample field "
                             f"({', '.join(SAMPLE_INPUTS)}) and not read by the template ({', '.join(templates)})")
-    if method is not None and not problems and rubric.kind in ("pointwise", "pairwise"):
-        problems += _render_problems(rubric, method)
+    if method is not None and rubric.kind in ("pointwise", "pairwise"):
+        # The render needs every template variable defined; with other problems, the static check.
+        problems += _render_problems(rubric, method) if not problems else _static_call_problems(rubric, templates)
+    return problems
+
+
+def _static_call_problems(rubric: Rubric, templates: list[str]) -> list[str]:
+    """The render check's rule read from the templates' sources: a template used for ``per_call:
+    all`` reads ``dimensions`` (to show every criterion), one used per dimension reads ``criteria``."""
+    need = "dimensions" if rubric.kind == "pointwise" and rubric.per_call == "all" else "criteria"
+    problems = []
+    for t in templates:
+        try:
+            names = template_variables(t, rubric.base_dir)
+        except JudgekitError:
+            continue  # reported already
+        if need not in names:
+            what = ("cannot serve per_call: all: it does not loop over `dimensions`, so the one call would not show "
+                    "the judge the criteria" if need == "dimensions" else "does not read `criteria`, so the judge "
+                    "would not be shown the criteria it scores")
+            problems.append(f"{rubric.source}: field 'per_call': template {t!r} {what}" if need == "dimensions"
+                            else f"{rubric.source}: template {t!r} {what}")
     return problems
 
 

@@ -13,27 +13,36 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._sync import same_signature
 from ._version import __version__
 from .backends import Backend, make_backend
+from .backends.dispatch import Dispatcher
+from .backends.logprob_probe import LogprobCheck
 from .backends.preflight import ReadyGate
 from .cache import ResponseCache, answering_endpoint, backend_identity, request_key
 from .errors import ConfigError, JudgekitError, SampleError, VerdictParseError
 from .images import DEFAULT_MAX_IMAGE_PIXELS, check_pixel_limit
 from .images import max_image_pixels as image_pixel_limit
-from .manifest import iter_samples, load_samples
+from .judge_card import JudgeWitness, build_card, card_path, run_judge, write_card
+from .manifest import load_samples, refuse_overwriting_input
+from .memory_images import InMemoryImage
 from .methods import CallOutcome, JudgeCall, Method, make_method
+from .methods.repeats import check_repeats, judge_call, record_calls, repeated_calls
+from .methods.vqascore import answers_options
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
+from .tables import is_dataset_object, open_samples
 from .types import IMAGE_FIELDS, ChatRequest, ChatResponse, ImagePart, Result, Sample
+from .usage import BUDGET_REACHED, DEFERRED, SEND, Ledger, SampleUsage
 from .verdict import explain_invalid
 
 
@@ -43,65 +52,6 @@ def default_cache_path() -> Path:
         return Path(os.environ["JUDGEKIT_CACHE"])
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return root / "judgekit" / "responses.sqlite"
-
-
-class _Dispatcher:
-    """Hands requests to the backend: one at a time for HTTP backends (which overlap them
-    under their own concurrency limit), gathered into batches for engines that batch."""
-
-    def __init__(self, backend: Backend):
-        self.backend = backend
-        self.max_batch = max(1, int(getattr(backend, "max_batch_size", 1)))
-        self._queue: list[tuple[ChatRequest, asyncio.Future[ChatResponse]]] = []
-        self._wakeup: asyncio.Event | None = None
-        self._worker: asyncio.Task[None] | None = None
-
-    async def submit(self, request: ChatRequest) -> ChatResponse:
-        if self.max_batch == 1:
-            try:
-                return (await self.backend.generate([request]))[0]
-            except JudgekitError:
-                raise
-            except Exception as exc:  # a backend bug must not take the run down
-                return ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")
-        fut = asyncio.get_running_loop().create_future()
-        self._queue.append((request, fut))
-        if self._worker is None:
-            self._wakeup = asyncio.Event()
-            self._worker = asyncio.create_task(self._drain())
-        assert self._wakeup is not None  # created with the worker
-        self._wakeup.set()
-        return await fut
-
-    async def _drain(self) -> None:
-        assert self._wakeup is not None
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            # Let samples whose requests are being built join this batch.
-            await asyncio.sleep(0.01)
-            while self._queue:
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                try:
-                    responses = await self.backend.generate([r for r, _ in batch])
-                except JudgekitError as exc:  # the backend cannot go on: the run stops (Run._ask)
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                    continue
-                except Exception as exc:
-                    responses = [ChatResponse(error=f"backend raised {type(exc).__name__}: {exc}")] * len(batch)
-                for (_, fut), resp in zip(batch, responses):
-                    if not fut.done():
-                        fut.set_result(resp)
-
-    async def aclose(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
 
 
 class _Progress:
@@ -128,9 +78,10 @@ class _Progress:
             self.bar.close()
 
 
-def sample_inputs(sample: Sample) -> dict[str, str]:
-    """The prompt, instruction and image paths of a sample, as recorded in its result."""
-    return {k: v for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
+def sample_inputs(sample: Sample) -> dict[str, Any]:
+    """What a result records of its sample's inputs; an image in memory by its hash, not a path."""
+    return {k: v.reference() if isinstance(v, InMemoryImage) else v
+            for k in ("prompt", "instruction", *IMAGE_FIELDS) if (v := getattr(sample, k)) is not None}
 
 
 def resized_images(calls: Iterable[JudgeCall]) -> dict[str, dict[str, list[int]]]:
@@ -170,6 +121,10 @@ class Run:
         progress: _Progress,
         provenance: dict[str, Any],
         retry_failed: bool = False,
+        pin_model: str | None = None,
+        recheck: str | None = None,
+        repeats: int = 1,
+        aggregate: str = "mean",
     ):
         self.method, self.backend, self.cache = method, backend, cache
         #: Ask again for calls whose cached reply never validated (``--retry-failed``); by default
@@ -177,7 +132,7 @@ class Run:
         self.retry_failed = retry_failed
         self.out, self.window, self.progress = out, window, progress
         self.provenance = provenance
-        self.dispatcher = _Dispatcher(backend)
+        self.dispatcher = Dispatcher(backend)
         # The backend's pre-flight check, run on the first cache miss: a backend that cannot
         # answer at all (nothing listening, no such model) stops the run with its reason.
         self.gate = ReadyGate(backend)
@@ -185,31 +140,53 @@ class Run:
         #: no later request can succeed, so the run stops and raises it. Samples in flight then
         #: are not recorded as failed: their finished calls are cached and a rerun resumes them.
         self.stopped: JudgekitError | None = None
-        # Keyed on once per run: a backend's identity is fixed once it is built.
+        # Rubrics reading answer probabilities first check that the judge returns top_logprobs.
+        needs = getattr(method, "needs_logprobs", False) and not getattr(backend, "replays_answers", False)
+        self.logprob_gate = ReadyGate(LogprobCheck(backend, method.kind)) if needs else None
+        # Keyed on once per run: a backend's identity is fixed once it is built. A recheck
+        # (judgekit drift) reads no cached answer and stores its own beside, never over, them.
         self.identity = backend_identity(backend)
+        self.recheck = recheck
+        self.store_identity = self.identity if recheck is None else {**self.identity, "recheck": recheck}
+        self.repeats, self.aggregate = repeats, aggregate  # --repeats K: a self-ensemble per call
+        # Who answered (judge_card.py): served ids recorded, an alias told once, --pin-model enforced.
+        self.witness = JudgeWitness(run_judge(backend.describe() or {}, self.identity), pin_model)
         self.results: dict[int, Result] = {}
+        self.ledger = Ledger(str(getattr(backend, "model", backend.spec)))  # usage, cost, budget, diverting (usage/)
+        # In-memory images of samples the caller holds anyway (a list), for Results.save(save_images=).
+        self.images: dict[str, InMemoryImage] | None = None
         self._fh: TextIO | None = None
         self._flushed = 0.0
 
-    async def _call(self, call: JudgeCall) -> CallOutcome:
+    async def _call(self, call: JudgeCall, usage: SampleUsage) -> CallOutcome:
         resp: ChatResponse | None = None
         reason = ""
         attempts = call.parse_retries + 1
         caching = self.cache.enabled
         source: dict[str, Any] = {}
         for attempt in range(attempts):
-            key = request_key(self.identity, call.request, attempt) if caching else ""
-            found = self.cache.lookup(key, _parses(call) if self.retry_failed else None) if caching else None
+            key = request_key(self.store_identity, call.request, attempt) if caching else ""
+            reading = caching and self.recheck is None
+            found = self.cache.lookup(key, _parses(call) if self.retry_failed else None) if reading else None
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
+                self.ledger.record(usage, resp, from_cache=True, key=key)
             else:
+                held = self.ledger.hold(key, call.request)
+                if held.decision != SEND:  # over the budget, or diverted to a dry run / batch
+                    return CallOutcome(call.key, None, None, held.error, attempt + 1, None)
                 resp = await self._ask(call.request)
+                self.ledger.settle(held, resp, usage)
                 source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)
                 if caching:
-                    self.cache.put(key, self.identity, resp)
+                    self.cache.put(key, self.store_identity, resp)
+            source = self.witness.identified(resp, source)
+            refused = self.witness.refusal(source)
+            if refused:  # another model answered: retrying would ask the same server again
+                return CallOutcome(call.key, None, resp, refused, attempt + 1, source)
             try:
                 return CallOutcome(call.key, call.parse(resp), resp, None, attempt + 1, source)
             except VerdictParseError as exc:
@@ -222,6 +199,8 @@ class Run:
             raise self.stopped
         try:
             await self.gate.wait()
+            if self.logprob_gate is not None:
+                await self.logprob_gate.wait()
             return await self.dispatcher.submit(request)
         except JudgekitError as exc:
             if self.stopped is None:
@@ -238,17 +217,27 @@ class Run:
                 # decoded), and a thread hop per sample costs more than it saves.
                 calls = self.method.plan(sample)
             except (SampleError, JudgekitError) as exc:
+                calls = []
                 result = self._failed(sample, str(exc))
             else:
-                outcomes = await asyncio.gather(*(self._call(c) for c in calls))
-                result = self.method.combine(sample, {o.key: o for o in outcomes})
-                # Per call: answered now or replayed from the cache, and by which endpoint.
-                result.details["sources"] = {o.key: o.source for o in outcomes if o.source}
+                usage = SampleUsage()
+                send = functools.partial(self._call, usage=usage)
+                judged = await asyncio.gather(*(judge_call(send, c, self.repeats, self.aggregate) for c in calls))
+                if any(r.error in (BUDGET_REACHED, DEFERRED) for _, reps, _ in judged for r in reps):
+                    return  # not judged in this run (budget, dry run, batch): a rerun judges it
+                result = self.method.combine(sample, {o.key: o for o, _, _ in judged})
+                # Per call (per repeat): answered now or replayed from the cache, and where.
+                record_calls(self.method, sample, result, list(judged))
+                result.details["usage"] = usage.to_json(self.ledger.prices is not None)
                 if resized := resized_images(calls):  # the judge saw these smaller than the files
                     result.details["resized_images"] = resized
             result.provenance = self.provenance
+            sent = (r.request.decoding() for c in calls for r in repeated_calls(c, self.repeats))
+            setattr(result, "judge", self.witness.record(sent, result.details.get("sources") or {}))  # noqa: B010
             # What was judged, so a report can show it (an extra field of the record).
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
+            if self.images is not None:
+                self.images.update(sample.in_memory_images())
             self.results[index] = result
             if self._fh is not None:
                 self._fh.write(result.model_dump_json() + "\n")
@@ -275,7 +264,7 @@ class Run:
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
-                if self.stopped is not None:
+                if self.stopped is not None or self.ledger.stopped:
                     break
                 tasks.append(asyncio.create_task(self._sample(i, sample, slot)))
                 tasks = [t for t in tasks if not t.done()]
@@ -287,17 +276,21 @@ class Run:
             if self._fh is not None:
                 self._fh.close()
             self.progress.close()
-        run_info = {"cache": self.cache.stats()}
+        run_info = {"cache": self.cache.stats(), "usage": self.ledger.run_info()}
         run_info.update(getattr(self.backend, "run_info", dict)())  # e.g. per-endpoint counts (backends/pool.py)
-        results = Results([self.results[i] for i in sorted(self.results)], run_info)
+        results = Results([self.results[i] for i in sorted(self.results)], run_info, images=self.images)
         if self.out is not None:
             results.save(self.out)  # final file in manifest order
+            # The judge card beside the results (judge_card.py): who answered, with counts.
+            write_card(card_path(self.out), build_card(results.records, run_info, self.out.name))
         return results
 
 
-def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None) -> tuple[Iterable[Sample], int | None]:
-    if isinstance(samples, str | Path):
-        it: Iterable[Sample] = iter_samples(samples)
+def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None,
+                  columns: Mapping[str, str] | None = None) -> tuple[Iterable[Sample], int | None]:
+    if isinstance(samples, str | Path) or is_dataset_object(samples):
+        # streamed: a JSONL manifest, a Parquet/Arrow table or a datasets.Dataset (tables.py)
+        it: Iterable[Sample] = open_samples(samples, columns)
         total = None
     else:
         lst = load_samples(samples)
@@ -329,8 +322,15 @@ async def score_async(
     backend_options: dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     shard: str | Shard | None = None,
+    columns: Mapping[str, str] | None = None,
     retry_failed: bool = False,
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
+    pin_model: str | None = None,
+    recheck: str | None = None,
+    repeats: int = 1,
+    aggregate: str = "mean",
+    answers: str = "logprob",
+    ledger: Ledger | None = None,
 ) -> Results:
     """Score ``samples`` (a manifest path or a list of samples) with ``rubric``.
 
@@ -340,15 +340,25 @@ async def score_async(
     anything starts. ``cache=True`` uses the default cache file,
     a path uses that file, ``False``/``None`` disables caching. ``out`` streams results to JSONL.
     ``shard="3/16"`` judges only that part of the samples (see ``judgekit.shards``).
+    ``samples`` may be a Parquet/Arrow table or ``datasets.Dataset`` (streamed; ``columns``: see
+    ``judgekit.tables``); image fields may hold images in memory (``judgekit.memory_images``).
     ``retry_failed=True`` asks the judge again for every call whose cached reply did not
     validate (after the server or the rubric was fixed); valid cached replies are still used.
     ``max_image_pixels``: an image with more pixels is downscaled to fit before it is sent, and
     its result records the resize in ``details["resized_images"]`` (``None``: never downscale).
+    ``pin_model`` (refuse replies of another served model), ``repeats``/``aggregate`` (a
+    self-ensemble of K calls), ``answers="text"`` (yes/no read from text, for judges without
+    logprobs) and ``recheck`` (a label: no cached answer is read, fresh ones are stored beside the
+    earlier ones; ``judgekit drift``): docs/reproducibility.md.
+    ``ledger`` (``judgekit.usage.Ledger``): prices replies, keeps a budget, diverts requests (dry run, batch).
     """
     check_pixel_limit(max_image_pixels)
     if parse_retries < 0:  # -1 would make no call at all and fail every sample with no reason
         raise ConfigError(f"parse retries must be 0 or more (extra calls for an invalid reply), got {parse_retries}")
     rubric = load_rubric(rubric)
+    check_repeats(rubric, repeats, aggregate)
+    method_options = {**(method_options or {}), **answers_options(rubric, answers)}
+    refuse_overwriting_input(samples, out)
     if backend is None:
         from .backends.vllm import resolve_default_backend
 
@@ -368,7 +378,7 @@ async def score_async(
         if owned:
             await be.aclose()
         raise
-    it, total = _samples_iter(samples, max_samples, part)
+    it, total = _samples_iter(samples, max_samples, part, columns)
     provenance = {
         **method.provenance(),
         "kind": rubric.kind,
@@ -377,12 +387,17 @@ async def score_async(
         "judgekit_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if repeats > 1:
+        provenance["repeats"], provenance["aggregate"] = repeats, aggregate
     if part is not None:
         provenance["shard"] = part.to_json()  # `judgekit merge` checks the parts against it
     # A backend over several servers takes more in flight than --concurrency (which is per server).
     window = max(2 * concurrency, 2 * int(getattr(be, "max_batch_size", 1)), 2 * int(getattr(be, "concurrency", 0)), 32)
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
-              retry_failed=retry_failed)
+              retry_failed=retry_failed, pin_model=pin_model, recheck=recheck, repeats=repeats, aggregate=aggregate)
+    run.ledger = ledger or run.ledger
+    if total is not None:  # the samples are a list in memory: their images may be kept too
+        run.images = {}
     try:
         with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
             return await run.run(it)

@@ -165,7 +165,8 @@ class RubricSummaries(Summary):
     parts: dict[str, Summary] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return "\n\n".join(f"== rubric {name} ==\n{part}" for name, part in self.parts.items())
+        text = "\n\n".join(f"== rubric {name} ==\n{part}" for name, part in self.parts.items())
+        return "\n".join([text, *self.notes])  # notes about the whole run (e.g. the judge card's)
 
 
 def _record_kind(r: Result) -> str:

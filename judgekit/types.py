@@ -4,46 +4,76 @@ and one result record per sample out."""
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from .memory_images import InMemoryImage, to_in_memory
 
 # --- inputs -------------------------------------------------------------------------------------
 
-#: Sample fields that name image files (resolved relative to the manifest).
-IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference", "reference_image", "mask", "subject_image")
+#: Sample fields that hold images: a file path (resolved relative to the manifest) or an image in
+#: memory (PIL, numpy, torch, encoded bytes; see ``memory_images``).
+IMAGE_FIELDS = ("image", "image_a", "image_b", "source_image", "reference", "reference_image", "mask", "subject_image",
+                "control_image")
+
+#: What an image field holds once its sample is built: a path, or the image's encoded bytes.
+ImageSource = str | InMemoryImage
 
 
 class Sample(BaseModel):
     """One item to judge. Pointwise samples carry ``image`` and ``model``; pairwise samples
     ``image_a``/``image_b`` and ``model_a``/``model_b``; editing samples ``source_image`` and
     ``instruction``; editing benchmarks add an optional ground-truth ``reference_image``, an edit
-    ``mask`` (white = the region to edit), a ``subject_image`` (subject-driven editing's token
-    subject), and the meta keys ``task_type`` and ``instruction_language``. Unknown manifest
-    keys land in ``meta`` and travel through to the results."""
+    ``mask`` (white = the region to edit), a ``subject_image`` (subject-driven editing's and
+    generation's token subject), a ``control_image`` (control-guided generation's guidance), and
+    the meta keys ``task_type`` and ``instruction_language``. Unknown manifest keys land in
+    ``meta`` and travel through to the results.
 
-    model_config = ConfigDict(extra="forbid")
+    Every image field takes a path or an image in memory (``PIL.Image``, numpy HxWx3 array,
+    torch CxHxW/HxWxC tensor, encoded bytes), converted once here to ``InMemoryImage``."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     id: str
     prompt: str | None = None
     prompt_id: str | None = None
-    image: str | None = None
+    image: ImageSource | None = None
     model: str | None = None
     seed: int | None = None
-    image_a: str | None = None
-    image_b: str | None = None
+    image_a: ImageSource | None = None
+    image_b: ImageSource | None = None
     model_a: str | None = None
     model_b: str | None = None
-    source_image: str | None = None
+    source_image: ImageSource | None = None
     instruction: str | None = None
-    reference: str | None = None
+    reference: ImageSource | None = None
     # Editing benchmarks (issue 12). Their text keys (task_type, instruction_language) stay in
     # ``meta`` so that every method carries them to the results unchanged (see the properties).
-    reference_image: str | None = None  # a ground-truth edit, for reference-based metrics
-    mask: str | None = None  # white where the edit should happen
-    subject_image: str | None = None  # the token subject of subject-driven editing
+    reference_image: ImageSource | None = None  # a ground-truth edit, for reference-based metrics
+    mask: ImageSource | None = None  # white where the edit should happen
+    subject_image: ImageSource | None = None  # the token subject(s) of subject-driven editing and generation
+    control_image: ImageSource | None = None  # the guidance (edges, pose, depth) of control-guided generation
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator(*IMAGE_FIELDS, mode="before")
+    @classmethod
+    def _image_source(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str | InMemoryImage):
+            return value
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
+        return to_in_memory(value)  # a bad array raises SampleError (not a ValueError: pydantic lets it through)
+
+    @field_serializer(*IMAGE_FIELDS, when_used="json")
+    def _image_json(self, value: ImageSource | None) -> Any:
+        return value.reference() if isinstance(value, InMemoryImage) else value
+
+    def in_memory_images(self) -> dict[str, InMemoryImage]:
+        """The sample's images given in memory, by SHA-256."""
+        return {v.sha256: v for f in IMAGE_FIELDS if isinstance(v := getattr(self, f), InMemoryImage)}
 
     @property
     def task_type(self) -> str | None:
@@ -157,9 +187,13 @@ class ChatResponse:
     latency_s: float = 0.0
     raw: dict[str, Any] | None = None
     error: str | None = None
+    #: Who answered, as the reply says (``served_model``: the reply's ``model`` field,
+    #: ``system_fingerprint``): kept with a cached answer, so a replayed answer keeps the
+    #: identity it was answered with (judge_card.py).
+    served: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "text": self.text,
             "logprobs": None
             if self.logprobs is None
@@ -171,6 +205,9 @@ class ChatResponse:
             **({"raw": kept} if (kept := {k: v for k, v in (self.raw or {}).items()
                                           if k in ("finish_reason", "refusal") and v is not None}) else {}),
         }
+        if self.served:  # absent when unknown: entries written before identity was recorded read the same
+            out["served"] = dict(self.served)
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ChatResponse:
@@ -183,6 +220,7 @@ class ChatResponse:
             usage=d.get("usage") or {},
             latency_s=d.get("latency_s", 0.0),
             raw=d.get("raw"),
+            served=dict(d.get("served") or {}),
         )
 
 

@@ -37,6 +37,9 @@ class Reply:
     top_logprobs: list[tuple[str, float]] | None = None
     finish_reason: str = "stop"  # "length": the reply was cut off at max_tokens
     refusal: str | None = None  # set: the model refused (content null, refusal text), as OpenAI answers
+    model: str | None = None  # the served model id the reply names (default: the requested one)
+    system_fingerprint: str | None = None  # sent only when set, as servers without one do
+    no_logprobs: bool = False  # ignore a request's `logprobs`, as many current API models do
 
 
 def _digest(body: dict) -> int:
@@ -78,6 +81,8 @@ class JudgeServer:
         #: any path ending in /models or /chat/completions is served.
         self.path_prefix: str | None = None
         self.headers_seen: list[dict[str, str]] = []
+        self.counted: list[tuple[int, int, int]] = []  # (text, image, completion) tokens of each reply
+        self.cached_tokens = 0  # prompt tokens reported as served from a prompt cache
         self._count = 0
         # Chat requests being answered right now, and the most there ever were at once: what a
         # client's concurrency limit really allowed, whatever the timings.
@@ -168,7 +173,7 @@ class JudgeServer:
             "finish_reason": reply.finish_reason,
             "logprobs": None,
         }
-        if body.get("logprobs"):
+        if body.get("logprobs") and not reply.no_logprobs:
             top = reply.top_logprobs or [("Yes", -0.4), ("No", -1.2), (" yes", -3.0), ("no", -4.0), ("Maybe", -6.0)]
             k = body.get("top_logprobs") or 1
             first = {
@@ -178,14 +183,28 @@ class JudgeServer:
                 "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in top[:k]],
             }
             choice["logprobs"] = {"content": [first]}
-        return {
+        out = {
             "id": f"chatcmpl-{n}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": body.get("model", "judge"),
+            "model": reply.model or body.get("model", "judge"),
             "choices": [choice],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            "usage": self._usage(body, content),
         }
+        if reply.system_fingerprint:
+            out["system_fingerprint"] = reply.system_fingerprint
+        return out
+
+    def _usage(self, body: dict, content: str) -> dict:
+        """Tokens counted as tests/token_counting.py documents; ``cached_tokens`` of the prompt
+        as the test sets it (a provider's prompt cache)."""
+        from tests.token_counting import count_text, prompt_tokens
+
+        text, images = prompt_tokens(body)
+        prompt, completion = text + images, count_text(content)
+        self.counted.append((text, images, completion))
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+                "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt)}}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -224,6 +243,7 @@ class JudgeServer:
     def reset(self, script: Callable[[dict, int], Reply] = default_reply) -> None:
         with self._lock:
             self.script, self.received, self.headers_seen, self._count = script, [], [], 0
+            self.counted, self.cached_tokens = [], 0
             self.in_flight = self.max_in_flight = 0
             self._generation += 1
             self.api_key, self.list_models, self.path_prefix = None, True, None

@@ -70,3 +70,35 @@ def test_public_class_names_are_unique():
                 seen.setdefault(name, []).append(str(path.relative_to(PACKAGE)))
     dupes = {k: v for k, v in seen.items() if len(v) > 1}
     assert not dupes, dupes
+
+
+#: Built-in exceptions judgekit must not raise itself: a caller cannot tell them from a bug, and the
+#: CLI shows them as a traceback. judgekit.errors has the types (InputError is a ValueError too).
+BARE = ("ValueError", "TypeError")
+
+
+def _bare_raises(source: str) -> list[int]:
+    """Lines of ``source`` that raise a bare ValueError or TypeError (``raise ValueError(...)``,
+    ``raise TypeError``); re-raising a caught exception (``raise``, ``raise exc``) is fine."""
+    import ast
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(target, ast.Name) and target.id in BARE:
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_no_bare_value_or_type_errors():
+    found = [f"{p.relative_to(PACKAGE)}:{line}" for p in sorted(PACKAGE.rglob("*.py"))
+             for line in _bare_raises(p.read_text(encoding="utf-8"))]
+    assert not found, f"raise judgekit's own errors (judgekit/errors.py) instead of a bare ValueError/TypeError: {found}"
+
+
+def test_bare_raise_finder_finds_them():
+    # The check above must be able to fail.
+    src = ("def f(x):\n    if x:\n        raise ValueError('bad')\n    try:\n        pass\n    except ValueError as e:\n"
+           "        raise\n    raise TypeError\n\n\ndef g():\n    raise InputError('fine')\n")
+    assert _bare_raises(src) == [3, 8]

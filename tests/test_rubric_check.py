@@ -165,3 +165,38 @@ def test_render_of_an_unknown_input_is_one_line_and_exit_2(tmp_path, manifest_fa
     assert main(["rubrics", "render", str(p), "--data", str(manifest_factory(1))]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'promt'" in err[0] and "Traceback" not in err[0]
+
+
+def test_per_call_all_system_message_does_not_say_one_criterion_at_a_time(manifest_factory, tmp_path, capsys):
+    # Issue 18 item 28: the one call judges every criterion; the per-dimension system text is kept
+    # (cached answers of per-dimension runs are keyed on it).
+    assert main(["rubrics", "render", str(_all_rubric(tmp_path)), "--data", str(manifest_factory(1))]) == 0
+    system = capsys.readouterr().out.split("--- system\n", 1)[1].split("\n--- user", 1)[0]
+    assert "one criterion at a time" not in system and "several criteria in one answer" in system
+    assert main(["rubrics", "render", "viescore-t2i", "--data", str(manifest_factory(1))]) == 0
+    assert "You judge one criterion at a time" in capsys.readouterr().out
+
+
+def test_validate_reports_an_input_typo_beside_a_field_that_does_not_parse(tmp_path, capsys):
+    # Issue 18 item 18: the typo used to appear only once the broken field was fixed.
+    p = tmp_path / "r.yaml"
+    p.write_text("name: r\ninputs: [promt, image]\nscale: {min: 0, max: ten}\n"
+                 "dimensions: [{name: a, criteria: c, bogus: 1}, {name: b}]\n")
+    problems = check_rubric(p).problems
+    want = ["field 'scale.max'", "field 'dimensions.0.bogus'", "field 'dimensions.1.criteria'",
+            "field 'inputs.0': unknown input 'promt'"]
+    for w in want:
+        assert sum(w in x for x in problems) == 1, (w, problems)
+    assert len(problems) == len(want)
+    assert main(["rubrics", "validate", str(p)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("4 problem(s)")
+
+
+def test_validate_reports_per_call_all_beside_an_undefined_template_variable(tmp_path):
+    # Issue 18 item 18: the undefined variable stopped the render that checks per_call: all.
+    (tmp_path / "one.j2").write_text('{% block user %}{{ image("image") }} {{ prompt }} "{{ dimension }}": '
+                                     '{{ criterria }}{% endblock %}')
+    problems = check_rubric(_all_rubric(tmp_path, "one.j2")).problems
+    assert len(problems) == 2, problems
+    assert "undefined variable 'criterria'" in problems[0]
+    assert "field 'per_call'" in problems[1] and "cannot serve per_call: all" in problems[1]

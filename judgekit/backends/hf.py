@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ConfigError, MissingDependencyError
+from ..errors import ConfigError, InputError, MissingDependencyError
 from ..types import ChatRequest, ChatResponse, TokenLogprob
 from .local_model import check_vlm_dir, model_revision, resolve_model_dir, to_chat_messages
 from .options import refuse_unknown
@@ -187,10 +187,10 @@ class HFBackend:
         try:
             enc = self.processor(text=[text], images=images or None, return_tensors="pt")
         except Exception as e:  # noqa: BLE001 - whatever the processor objects to is per-request
-            raise ValueError(f"the processor rejected the request: {type(e).__name__}: {e}") from e
+            raise InputError(f"the processor rejected the request: {type(e).__name__}: {e}") from e
         n = int(enc["input_ids"].shape[-1])
         if n >= self.max_model_len:
-            raise ValueError(f"prompt is too long: {n} tokens, max_model_len is {self.max_model_len}")
+            raise InputError(f"prompt is too long: {n} tokens, max_model_len is {self.max_model_len}")
         return text, images
 
     def _generate(self, texts: list[str], images: list[list], reqs: list[ChatRequest]):
@@ -267,7 +267,7 @@ class HFBackend:
                 r.json_schema, defaults={"whitespace_flexible": False})
             m = llg.LLMatcher(self._lltok, g)
             if m.get_error():
-                raise ValueError(f"the JSON schema cannot be compiled: {m.get_error()}")
+                raise InputError(f"the JSON schema cannot be compiled: {m.get_error()}")
             matchers.append(m)
         return _GrammarMask(llg, self._lltok, matchers)
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..types import ChatRequest, ImagePart, TextPart
 
 # config.json keys that only multimodal (image-reading) models carry.
@@ -121,9 +121,9 @@ def decode_image(part: ImagePart):
         img.load()
     except (UnidentifiedImageError, OSError, ValueError) as e:
         label = f" {part.label!r}" if part.label else ""
-        raise ValueError(f"image{label} ({len(part.data)} bytes) cannot be decoded: {e}") from e
+        raise InputError(f"image{label} ({len(part.data)} bytes) cannot be decoded: {e}") from e
     if img.width < 1 or img.height < 1:
-        raise ValueError(f"image {part.label!r} is empty ({img.width}x{img.height})")
+        raise InputError(f"image {part.label!r} is empty ({img.width}x{img.height})")
     return img.convert("RGB")
 
 

@@ -138,13 +138,19 @@ def completion_response(completion: ChatCompletion, latency: float) -> ChatRespo
         logprobs = [TokenLogprob(t.token, t.logprob, [(x.token, x.logprob) for x in (t.top_logprobs or [])])
                     for t in choice.logprobs.content]
     usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if completion.usage else {}
+    details = completion.usage.prompt_tokens_details if completion.usage else None
+    if details is not None and details.cached_tokens is not None:  # the provider's prompt cache (cheaper)
+        usage["cached_tokens"] = details.cached_tokens
     raw: dict[str, Any] = {"id": completion.id, "finish_reason": choice.finish_reason}
     refusal = getattr(choice.message, "refusal", None)
     if refusal and not choice.message.content:
         raw["refusal"] = refusal  # kept as the reply's text too, so the result shows what the judge said
     return ChatResponse(text=choice.message.content or refusal or "", logprobs=logprobs,
                         usage={k: v for k, v in usage.items() if v is not None}, latency_s=latency,
-                        raw=raw)
+                        raw=raw,
+                        # Who answered: an alias (gpt-4o) is served as a dated snapshot (judge_card.py).
+                        served={k: v for k, v in (("served_model", completion.model),
+                                                  ("system_fingerprint", completion.system_fingerprint)) if v})
 
 
 class OpenAIBackend:
@@ -303,6 +309,14 @@ class OpenAIBackend:
             params["response_format"] = {"type": "json_object"}
         params.update(self.extra_body)  # server-specific fields (e.g. vLLM's guided decoding knobs)
         return params
+
+    def client(self) -> openai.AsyncOpenAI:
+        """The client bound to the running loop (the Batch API driver shares it: batch_api.py)."""
+        return self._ensure()[0]
+
+    def request_body(self, req: ChatRequest) -> dict[str, Any]:
+        """The JSON body this backend posts for ``req`` (a Batch API request line's ``body``)."""
+        return self._params(req)
 
     async def _one(self, req: ChatRequest) -> ChatResponse:
         client, sem = self._ensure()

@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ConfigError, MissingDependencyError
+from ..errors import ConfigError, InputError, MissingDependencyError
 from ..types import ChatRequest, ChatResponse, TokenLogprob
 from .local_model import check_vlm_dir, model_revision, resolve_model_dir, to_chat_messages
 from .options import refuse_unknown
@@ -316,7 +316,7 @@ class VLLMBackend:
             return  # a token covers at least one byte (BPE and byte-fallback alike): it fits
         n = len(self._tokenizer.encode(text, add_special_tokens=False))
         if n >= self.max_model_len:
-            raise ValueError(f"prompt is too long: {n} text tokens, max_model_len is "
+            raise InputError(f"prompt is too long: {n} text tokens, max_model_len is "
                              f"{self.max_model_len} (raise --engine-arg max_model_len=...)")
 
     def _sampling_params(self, req: ChatRequest):

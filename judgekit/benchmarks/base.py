@@ -12,6 +12,10 @@ runnable one also defines:
   benchmark's own scale, headline first;
 - ``official_text(estimates: dict[str, float]) -> str``: the headline as the official evaluator
   prints it.
+
+A benchmark whose maintainers publish their official judge's per-sample outputs also defines
+``import_outputs(source: Path, options: dict) -> ImportedOutputs`` (``bench import``): the
+published outputs as results, and notes on what was counted differently from the official script.
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ from ..errors import ConfigError
 from ..rubric import Rubric
 from ..types import Result, Sample
 from .card import PromptChoice
+
+#: ``import_outputs``' answer: the results and notes printed under the headline.
+ImportedOutputs = tuple[list[Result], list[str]]
+
+
+def check_import_options(options: dict[str, Any], known: tuple[str, ...]) -> None:
+    """An unknown ``bench import --set`` key is an error before anything is read."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ConfigError(f"--set {unknown[0]}: not an import option of this benchmark; accepted: {', '.join(known) or 'none'}")
 
 
 @dataclass

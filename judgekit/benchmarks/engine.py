@@ -24,7 +24,7 @@ from ..results import load_results
 from ..runner import score_async
 from ..types import Result
 from .aggregate import Statistic, bootstrap_statistics, group_by_prompt
-from .base import BenchRequest, Prepared
+from .base import BenchRequest, ImportedOutputs, Prepared
 from .card import ProtocolCard
 from .quirks import QuirkCounts, count_image_quirks, count_result_quirks
 
@@ -186,20 +186,22 @@ def report_from_dir(folder: str | Path, n_boot: int = 1000) -> BenchReport:
     return build_report(str(info["benchmark"]), list(load_results(d / "results.jsonl")), info, n_boot=n_boot)
 
 
-def import_outputs(benchmark: str, source: str | Path, folder: str | Path, n_boot: int = 1000) -> BenchReport:
+def import_outputs(benchmark: str, source: str | Path, folder: str | Path, n_boot: int = 1000,
+                   options: dict[str, Any] | None = None) -> BenchReport:
     """A run folder from the official judge's published per-sample outputs (benchmarks whose
     module has ``import_outputs``), so ``bench report`` shows the official aggregation of the
-    official answers."""
+    official answers. ``options`` are the benchmark's ``--set`` import options."""
     mod = benchmark_module(benchmark)
     if not hasattr(mod, "import_outputs"):
         readable = [n for n in BENCHMARKS if hasattr(benchmark_module(n), "import_outputs")]
         raise ConfigError(f"judgekit does not read {benchmark}'s published judge outputs; it does for: {', '.join(readable)}")
-    results: list[Result] = mod.import_outputs(Path(source))
+    imported: ImportedOutputs = mod.import_outputs(Path(source), dict(options or {}))
+    results, notes = imported
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {"benchmark": benchmark, "method": "", "backend": "the official judge (published outputs)",
-            "data": str(source), "images": None, "options": {},
-            "prompt": f"official judge outputs imported from {source}", "notes": [], "image_quirks": {},
+            "data": str(source), "images": None, "options": dict(options or {}),
+            "prompt": f"official judge outputs imported from {source}", "notes": list(notes), "image_quirks": {},
             "judgekit_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (out / "bench.json").write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding="utf-8")
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh:

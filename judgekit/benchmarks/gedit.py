@@ -9,18 +9,26 @@ the unweighted mean of the 11 task-type means ("Average"), and the same over the
 
 Options (``--set``): ``language`` (``en`` default, or ``cn``), ``model`` (the model folder under
 ``--images``; needed when there are several).
+
+``bench import gedit EVAL_DIR`` reads the official judge's per-edit scores as GEdit's
+evaluation writes them (``<model>_<task_type>_gpt_score.csv``, the files the maintainers publish
+as their intermediate results) and aggregates them as ``calculate_statistics.py`` does; the same
+two options pick the language and the model.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 from ..datasets.gedit import LANGUAGE, TASK_TYPES, load_gedit
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
+from ..importers.gedit import import_dir
 from ..rubric import load_rubric
 from ..types import Result
 from .aggregate import Unit, mean
-from .base import BenchRequest, Prepared
+from .base import BenchRequest, ImportedOutputs, Prepared, check_import_options
 from .card import Part, PromptChoice, ProtocolCard
 
 CARD = ProtocolCard(
@@ -48,16 +56,22 @@ CARD = ProtocolCard(
         "unparseable Qwen2.5-VL replies were replaced by a guessed score (#101); judgekit fails and counts them",
         "calculate_statistics.py offers --language zh while the data writes Chinese as 'cn': zh matches no row",
     ),
-    published_outputs="reported to be published by the maintainers (intermediate judge outputs); judgekit "
-                      "has not located or imported them",
+    published_outputs="the maintainers publish per-edit GPT-4.1 / Qwen2.5-VL scores (Hugging Face "
+                      "Shiyu95/gedit_results, Step1X-Edit #117): `bench import gedit` reads such <model>_<task>_gpt_score.csv "
+                      "files; judgekit could not fetch that copy, so no published table is checked against them yet",
 )
+
+
+def _language(options: dict[str, Any]) -> str:
+    lang = options.get("language", "en")
+    if lang not in ("en", "cn"):
+        raise ConfigError(f"--set language must be en or cn (GEdit's spelling), not {lang!r}")
+    return str(lang)
 
 
 def prepare(req: BenchRequest) -> Prepared:
     req.check_options(("language", "model"))
-    lang = req.option("language", "en")
-    if lang not in ("en", "cn"):
-        raise ConfigError(f"--set language must be en or cn (GEdit's spelling), not {lang!r}")
+    lang = _language(req.options)
     if req.images is None:
         raise ConfigError("--images is required: GEdit's results folder RESULTS/ (with MODEL/fullset/TASK/LANG/KEY.png)")
     model = req.option("model", None, (str, type(None)))
@@ -113,3 +127,33 @@ def official_text(estimates: dict[str, float]) -> str:
                  f"{estimates['PQ average of task types (intersection)']:.3f}, "
                  f"{estimates['O average of task types (intersection)']:.3f}")
     return "\n".join(lines)
+
+
+def import_outputs(source: Path, options: dict[str, Any]) -> ImportedOutputs:
+    """The official judge's per-edit scores from GEdit's evaluation folder (the files
+    ``test_gedit_score.py`` writes, ``<model>_<task_type>_gpt_score.csv``), for one model and one
+    language, as ``calculate_statistics.py`` reads them."""
+    check_import_options(options, ("language", "model"))
+    lang = LANGUAGE[_language(options)]
+    imported = import_dir(source, load_rubric("gedit-edit"))
+    models = imported.notes["models"]
+    model = None if options.get("model") is None else str(options["model"])
+    if model is None:
+        if len(models) != 1:
+            raise ConfigError(f"{source} holds scores of several models {models}: pick one with --set model=NAME")
+        model = models[0]
+    elif model not in models:
+        raise ConfigError(f"--set model={model}: {source} has scores of {models} only")
+    results = [r for r in imported.records if r.model == model and r.meta.get("instruction_language") == lang]
+    if not results:
+        raise DataError(f"{source}: no {model} scores for language {options.get('language', 'en')}")
+    notes = []
+    if imported.notes["duplicate_rows"]:
+        # calculate_statistics.py iterates every row, so a row written twice counts twice there.
+        notes.append(f"{imported.notes['duplicate_rows']} duplicate rows (a resumed evaluation appends a row again) "
+                     "counted once; calculate_statistics.py counts them twice")
+    failed = sum(r.status == "failed" for r in results)
+    if failed:
+        notes.append(f"{failed} rows with an empty or off-scale score are failed and excluded; calculate_statistics.py "
+                     "averages whatever the cell holds (an empty one makes its task type's mean NaN)")
+    return results, notes

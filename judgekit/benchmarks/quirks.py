@@ -12,23 +12,28 @@ headline never hides them.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from ..memory_images import InMemoryImage
 from ..types import Result, Sample
 
 
-def image_condition(path: str | Path) -> str:
+def image_condition(path: str | Path | InMemoryImage) -> str:
     """``ok``, ``missing``, ``unreadable``, ``black`` (every pixel 0) or ``blank`` (one flat
-    colour other than black)."""
-    p = Path(path)
-    if not p.is_file():
-        return "missing"
+    colour other than black). An image given in memory is read from its bytes."""
+    if isinstance(path, InMemoryImage):
+        source: Path | io.BytesIO = io.BytesIO(path.data)
+    else:
+        source = Path(path)
+        if not source.is_file():
+            return "missing"
     try:
-        with Image.open(p) as img:
+        with Image.open(source) as img:
             # Extrema of a shrunk copy: a flat image stays flat, and large images stay cheap.
             small = img.convert("RGB")
             small.thumbnail((64, 64))
@@ -67,9 +72,10 @@ def count_image_quirks(samples: Iterable[Sample], counts: QuirkCounts) -> dict[s
         if not s.image:
             flagged[s.id] = "missing"  # the benchmark's layout has no image for this item
             continue
-        cond = seen.get(s.image)
+        key = s.image if isinstance(s.image, str) else s.image.sha256
+        cond = seen.get(key)
         if cond is None:
-            cond = seen[s.image] = image_condition(s.image)
+            cond = seen[key] = image_condition(s.image)
         if cond != "ok":
             flagged[s.id] = cond
     for cond in flagged.values():

@@ -27,7 +27,7 @@ from ..rubric import Rubric
 from ..types import Result, Sample
 from . import replies
 from .aggregate import Unit, mean
-from .base import BenchRequest, Prepared
+from .base import BenchRequest, ImportedOutputs, Prepared, check_import_options
 from .card import Part, PromptChoice, ProtocolCard
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -85,9 +85,14 @@ CARD = ProtocolCard(
         "reruns differ; the maintainers now require temperature 0 and a pinned GPT-4o (A113N-W3I/TIIF-Bench #12)",
         "a reply whose answer count differs from the question count is retried without limit",
         "a missing image is skipped with a printed error, shrinking its cell",
+        "the paper's testmini table lists under Attribute+Relation what summary_dimension_results.py computes for "
+        "Attribute+Reasoning, and the other way round",
     ),
     published_outputs="eval-results/ holds the official judges' per-image replies for the testmini subset "
-                      "(GPT-4o and Qwen-VL, 25 models); the repository has no license, so judgekit does not vendor them",
+                      "(GPT-4o and Qwen-VL, 25 models); the repository has no license, so judgekit does not vendor them. "
+                      "Aggregated officially they give overalls 0.17 above the paper's testmini table for 10 of 13 models "
+                      "and differ more for FLUX.1 Pro, DALL-E 3 and SD 3 (docs/benchmarks.md): the paper's table was not "
+                      "computed from these files by the released scripts",
 )
 
 
@@ -197,13 +202,15 @@ def official_text(estimates: dict[str, float]) -> str:
             f"overall-short  overall-long\n{estimates['overall (short)']:.4f}  {estimates['overall (long)']:.4f}")
 
 
-def import_outputs(source: Path) -> list[Result]:
+def import_outputs(source: Path, options: dict[str, Any]) -> ImportedOutputs:
     """Results from the official judge's per-image replies as ``eval_with_vlm.py`` writes them
     (``<model>/<type>/<long|short>/<line index>.json`` with ``gt_answers`` and ``model_pred``;
     ``source`` is the model's folder), scored as ``summary_results.py`` scores them."""
+    check_import_options(options, ())
     if not source.is_dir():
         raise ConfigError(f"{source}: not a folder of <type>/<long|short>/<index>.json judge outputs")
     out = []
+    truncated = 0
     for f in sorted(source.glob("*/*/*.json")):
         kind, length = f.parent.parent.name, f.parent.name
         if length not in LENGTHS:
@@ -213,6 +220,7 @@ def import_outputs(source: Path) -> list[Result]:
         if not isinstance(gt, list) or not isinstance(pred, list):
             raise DataError(f"{f}: lacks the gt_answers and model_pred lists")
         pairs = list(zip(gt, pred))  # as summary_results.py: zip stops at the shorter list
+        truncated += len(gt) != len(pred)
         correct = sum(str(g).strip().lower() == str(p).strip().lower() for g, p in pairs)
         scores = {"overall": correct / len(pairs) if pairs else 0.0, "correct": float(correct), "total": float(len(pairs))}
         out.append(Result(sample_id=f"{kind}:{length}:{f.stem}", prompt_id=f"{kind}:{f.stem}", rubric="tiif-published",
@@ -221,4 +229,6 @@ def import_outputs(source: Path) -> list[Result]:
                           details={"model_output": data.get("model_output")}))
     if not out:
         raise DataError(f"{source}: no <type>/<long|short>/<index>.json judge outputs in it")
-    return out
+    notes = [f"{truncated} replies answer another number of questions than asked: scored over the shorter list, "
+             "as summary_results.py does"] if truncated else []
+    return out, notes

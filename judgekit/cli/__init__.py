@@ -7,8 +7,10 @@ Exit status:
   results file with their reason);
 - 2: a usage or configuration error (``JudgekitError``: a bad option, a missing file, a judge
   server that cannot be reached or does not serve the model), one line on stderr;
+- 5: ``score`` stopped at its budget (``--max-cost`` / ``--max-tokens``; rerun to continue);
 - 3: the run finished but no sample succeeded (every sample failed, no reference to compare
   with, no question generated): the output holds only failures;
+- 4: ``judgekit drift`` found that the judge has changed (cli/drift.py);
 - 130: interrupted (completed calls are cached)."""
 
 from __future__ import annotations
@@ -44,12 +46,27 @@ SUBCOMMANDS = [
     "judgekit.cli.edit",
     "judgekit.cli.cache",
     "judgekit.cli.merge",
+    "judgekit.cli.results",
+    "judgekit.cli.drift",
     "judgekit.cli.bench",
+    "judgekit.cli.batch",
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse leaves an argument a subcommand does not know to the top-level parser, which then
+    prints its own usage (``judgekit [-h] COMMAND ...``) instead of the subcommand's. Each parser
+    of this class (subcommand parsers inherit it) reports what it was left itself."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="judgekit",
         description="Judge text-to-image and image-editing outputs with a multimodal LLM, "
         "and measure how well the judge agrees with people.",

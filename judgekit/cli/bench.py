@@ -42,9 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=run_bench)
     imp = bs.add_parser("import", help="a run folder from a benchmark's published per-sample judge outputs",
                         description="Read the official judge's published per-sample outputs (TIIF-Bench's eval-results "
-                        "folder of one model) into a run folder, aggregated the official way.")
+                        "folder of one model; GEdit-Bench's folder of <model>_<task>_gpt_score.csv files) into a run "
+                        "folder, aggregated the official way.")
     imp.add_argument("name", help="benchmark name")
-    imp.add_argument("source", help="the published outputs (TIIF-Bench: eval-results/.../<judge>/<model>)")
+    imp.add_argument("source", help="the published outputs (TIIF-Bench: eval-results/.../<judge>/<model>; "
+                     "GEdit-Bench: the folder of <model>_<task>_gpt_score.csv files)")
+    imp.add_argument("--set", action="append", metavar="KEY=VALUE", help="import option (GEdit-Bench: language, model)")
     imp.add_argument("--out", required=True, help="run folder to write")
     imp.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of prompts (default 1000)")
     imp.set_defaults(func=run_import)
@@ -103,6 +106,7 @@ def run_report(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from ..benchmarks import import_outputs
 
-    report = import_outputs(args.name, args.source, args.out, n_boot=args.bootstrap)
+    report = import_outputs(args.name, args.source, args.out, n_boot=args.bootstrap,
+                            options=parse_key_values(args.set, "--set"))
     print(report.text())
     return EXIT_ALL_FAILED if report.n_samples == 0 else 0

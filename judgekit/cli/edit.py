@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     m = esub.add_parser("manifest", help="write a manifest from an editing benchmark's files")
     m.add_argument("benchmark", choices=["gedit", "imgedit", "imagenhub"])
-    m.add_argument("path", help="gedit: the rows (JSON/JSONL); imgedit: basic_edit.json; imagenhub: a task folder")
+    m.add_argument("path", help="gedit: the dataset's Parquet/Arrow file or folder, or rows as JSON/JSONL; imgedit: basic_edit.json; "
+                   "imagenhub: a task folder")
     m.add_argument("--results", help="gedit: RESULTS holding MODEL/fullset/TASK/LANG/KEY.png; imgedit: a folder of model folders")
     m.add_argument("--origin-root", help="imgedit: the original-images root")
     m.add_argument("--model", action="append", help="only these models (repeatable)")
@@ -54,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_manifest(args: argparse.Namespace) -> int:
     from ..editing import write_manifest
-    from ..errors import ConfigError
+    from ..errors import ConfigError, DataError
 
     if args.benchmark == "gedit":
         from ..datasets.gedit import load_gedit
@@ -72,6 +73,10 @@ def run_manifest(args: argparse.Namespace) -> int:
         from ..datasets.imagenhub_tasks import load_imagenhub_task
 
         samples = load_imagenhub_task(args.path, args.model)
+    samples = list(samples)
+    if not samples:  # an empty manifest would only fail later, as "no samples to judge"
+        only = f" of model(s) {args.model}" if args.model else ""
+        raise DataError(f"{args.path}: no {args.benchmark} samples{only} found; nothing written to {args.out}")
     n = write_manifest(samples, args.out)
     print(f"wrote {n} samples to {args.out}", file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@ precision/recall/density/coverage, and the memorization search.
 
     judgekit metrics diversity --data manifest.jsonl --features clip --weights CLIP_DIR [--lpips] --out div.jsonl
     judgekit metrics prdc --real REAL_DIR|feats.npy --fake GEN_DIR|manifest.jsonl [--k 5] [--group-by model]
+    judgekit metrics prdc --real real.npy --fake manifest.jsonl --feature-file gen.npy --group-by model
     judgekit metrics nearest --data manifest.jsonl --reference TRAIN_DIR|feats.npy --threshold 0.95 --out nn.jsonl
 
 Features come from a local extractor (``--features inception|clip`` with ``--weights``) or from
@@ -98,6 +99,10 @@ def register_into(ms: argparse._SubParsersAction) -> None:
     q.add_argument("--k", type=int, default=5, help="neighbourhood size (default 5, as in both papers)")
     q.add_argument(
         "--group-by", metavar="FIELD", help="with a manifest --fake: one result per value (model, ...)"
+    )
+    q.add_argument(
+        "--feature-file", metavar="FEATS.npy",
+        help="precomputed features of the --fake manifest, one row per manifest line (groups by --group-by)",
     )
     _options(q, "inception")
     _common(q)
@@ -226,7 +231,14 @@ def run_prdc(args: argparse.Namespace) -> int:
         return cache[0]
 
     real, _ = set_features(ext, args.real, args)
-    fake, samples = set_features(ext, args.fake, args)
+    if args.feature_file:  # the manifest names the samples (and their groups), the file holds their rows
+        if not str(args.fake).endswith(".jsonl"):
+            raise ConfigError("--feature-file gives the features of a --fake manifest (.jsonl), one row per line")
+        items, rows, _ = manifest_features(argparse.Namespace(data=args.fake, feature_file=args.feature_file),
+                                           ext)  # fmt: skip
+        fake, samples = np.stack(rows), [it.sample for it in items]
+    else:
+        fake, samples = set_features(ext, args.fake, args)
     groups: dict[Any, list[int]] = {None: list(range(fake.shape[0]))}
     if args.group_by:
         if not samples:
@@ -241,7 +253,7 @@ def run_prdc(args: argparse.Namespace) -> int:
             if key is None:
                 raise DataError(f"{args.fake}: sample {s.id!r} has no {args.group_by!r} to group by")
             groups.setdefault(key, []).append(i)
-    space = cache[0].name if cache else "features file"
+    space = cache[0].name if cache else ("file:" + str(args.feature_file) if args.feature_file else "features file")
     w = _Writer(args.out)
     for key, idx in groups.items():
         r = jm.prdc(real, fake[idx], k=args.k, device=device)

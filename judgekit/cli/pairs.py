@@ -25,7 +25,14 @@ def run(args: argparse.Namespace) -> int:
     from ..manifest import load_samples
     from ..pairs import plan_pairs, write_pairs
 
-    plan = plan_pairs(load_samples(args.manifest), args.plan, seed=args.seed)
+    samples = load_samples(args.manifest)
+    plan = plan_pairs(samples, args.plan, seed=args.seed)
+    if not plan.pairs:  # an empty pairwise manifest would only fail later, as "no samples to judge"
+        from ..errors import DataError
+
+        models = sorted({s.model for s in samples if s.model is not None})
+        raise DataError(f"{args.manifest}: no pairs to write: a pair needs images of two different models of one "
+                        f"prompt (prompt_id), and the manifest has {len(samples)} sample(s) of model(s) {models}")
     n = write_pairs(plan.pairs, args.out)
     print(f"{n} pairs ({args.plan}, seed {args.seed}) written to {args.out}; each is judged in both orders")
     if plan.single_model_prompts:

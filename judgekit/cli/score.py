@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from ..backends import make_backend
 from ..backends.pool import format_endpoint_counts, read_base_urls
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..images import DEFAULT_MAX_IMAGE_PIXELS
-from ..manifest import load_samples
+from ..manifest import load_samples, refuse_overwriting_input
 from ..rubric import load_rubric
 from ..runner import default_cache_path, score_async
+from ..tables import check_data_source, parse_columns, table_kind
 from . import EXIT_ALL_FAILED
+from .cost_options import CostPlan, add_cost_arguments
 from .options import parse_key_values
 from .scale_options import add_scale_arguments, scale_settings
 
@@ -27,7 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Completed judge calls are cached: rerunning an interrupted command resumes it.",
     )
     p.add_argument("--rubric", required=True, help="built-in rubric name (see `judgekit rubrics list`) or a YAML file")
-    p.add_argument("--data", help="JSONL manifest of samples (optional with replay: backends that list their samples)")
+    p.add_argument("--data", help="JSONL manifest of samples, a Parquet file or folder of shards, or a Hugging Face "
+                   "save_to_disk folder (optional with replay: backends that list their samples)")
+    p.add_argument("--columns", metavar="FIELD=COLUMN,...", help="Parquet/Arrow columns of the sample fields, e.g. "
+                   "image=edited_image,source_image=input_image,prompt=instruction (default: the usual names)")
     p.add_argument(
         "--backend",
         help="openai:MODEL | vllm:MODEL | hf:MODEL | ray-vllm:MODEL | replay:PATH (default: the embedded vLLM judge)",
@@ -56,7 +60,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
     p.add_argument("--questions", help="question file for question-based rubrics (DSG CSV or TIFA JSON)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--repeats", type=int, default=1, metavar="K", help="judge each call K times (seeds 0..K-1) and "
+                   "report the judge's repeat agreement (pointwise rubrics; default 1)")
+    p.add_argument("--aggregate", choices=["mean", "median", "majority"], default="mean",
+                   help="how K repeats make the sample's score (default mean)")
+    p.add_argument("--answers", choices=["logprob", "text"], default="logprob",
+                   help="vqascore / probability answers: logprob (default; the judge must return top_logprobs, checked "
+                   "once) or text (yes/no read from the reply, scores 0/1, records say scoring_mode: text)")
+    p.add_argument("--pin-model", metavar="ID", help="fail (per sample) every reply whose served model id (the reply's "
+                   "`model`) is not ID, so a silently upgraded judge cannot mix into the run (docs/reproducibility.md)")
     add_scale_arguments(p)
+    add_cost_arguments(p)
     p.add_argument("--shard", metavar="I/N", help="judge only shard I of N (by sample id hash); join parts with `judgekit merge`")
     p.set_defaults(func=run)
 
@@ -69,7 +83,7 @@ def _backend_spec(args: argparse.Namespace) -> str:
     return resolve_default_backend()
 
 
-async def _run(args: argparse.Namespace):
+async def _run(args: argparse.Namespace, plan: CostPlan):
     rubric = load_rubric(args.rubric)
     spec = _backend_spec(args)
     opts = parse_key_values(args.engine_arg, "--engine-arg")
@@ -80,28 +94,42 @@ async def _run(args: argparse.Namespace):
         method_options["questions"] = args.questions
     backend = make_backend(spec, settings=settings, **opts)
     try:
-        if args.data:
+        if args.data and table_kind(args.data) is not None:
+            samples = args.data  # a table streams: rows are read as they are judged
+        elif args.data:
             samples = load_samples(args.data)
         elif hasattr(backend, "samples"):
             samples = list(backend.samples())
         else:
             raise ConfigError(f"--data is required with backend {spec!r}")
+        if not samples:  # "0 samples" with exit 0 would pass for a finished run
+            raise DataError(f"{args.data or spec}: no samples to judge")
         cache = False if args.no_cache else (args.cache or True)
-        return await score_async(
-            rubric,
-            samples,
-            backend,
+        plan.total = len(samples) if args.max_samples is None else min(len(samples), args.max_samples)
+        if plan.mode == "import_batch":
+            plan.import_outputs(backend, args.cache or default_cache_path())
+        plan.run_ledger = plan.ledger(backend)
+        kwargs = dict(
             cache=cache,
-            out=args.out,
             max_samples=args.max_samples,
             progress=None if not args.no_progress else False,
             parse_retries=args.parse_retries,
             concurrency=args.concurrency,
             method_options=method_options,
             shard=args.shard,
+            columns=parse_columns(args.columns),
             retry_failed=args.retry_failed,
             max_image_pixels=args.max_image_pixels or None,
+            pin_model=args.pin_model,
+            repeats=args.repeats,
+            aggregate=args.aggregate,
+            answers=args.answers,
         )
+        if plan.mode == "batch":  # provider batch jobs, then the same run from the cache
+            return await plan.score_batch(args.cache or default_cache_path(), rubric=rubric, samples=samples,
+                                          backend=backend, **kwargs)
+        return await score_async(rubric, samples, backend, out=args.out if plan.writes_results else None,
+                                 ledger=plan.run_ledger, **kwargs)
     finally:
         await backend.aclose()
 
@@ -113,9 +141,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--max-image-pixels must be 0 (no limit) or more, got {args.max_image_pixels}")
     if args.parse_retries < 0:
         raise ConfigError(f"--parse-retries must be 0 or more (extra calls for an invalid reply), got {args.parse_retries}")
-    if args.data and not Path(args.data).is_file():
-        raise ConfigError(f"manifest {args.data} does not exist")
-    results = asyncio.run(_run(args))
+    if args.data:
+        check_data_source(args.data)  # a missing file, or a Hub name (never downloaded), stops here
+    if args.data:  # before any backend starts
+        refuse_overwriting_input(args.data, args.out)
+    plan = CostPlan(args)
+    results = asyncio.run(_run(args, plan))
+    assert plan.run_ledger is not None  # built by _run
+    if not plan.writes_results:
+        return plan.report(results, plan.run_ledger)
     print(results.summary())
     failed = len(results.failures)
     cache = results.run_info.get("cache", {})
@@ -125,6 +159,12 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in format_endpoint_counts(results.run_info):
         print(line)
+    from ..judge_card import card_path
+
+    print(f"judge card: {card_path(args.out)} (`judgekit results info {args.out}`)")
+    stopped = plan.report(results, plan.run_ledger)
+    if stopped:
+        return stopped
     if failed:
         first = results.failures[0]
         print(f"first failure: {first.sample_id}: {first.error}", file=sys.stderr)

@@ -4,8 +4,11 @@ GEdit-Bench's rows carry ``key``, ``task_type`` (11 types: background_change, co
 material_alter, motion_change, ps_human, style_change, subject-add, subject-remove,
 subject-replace, text_change, tone_transfer), ``instruction``, ``instruction_language`` (``en`` or
 ``cn``), the source image and ``Intersection_exist`` (whether the row is in the ``intersection``
-subset, the rows valid in both languages). Export the rows without their image columns to JSON
-or JSONL (``ds.remove_columns([...]).to_json(...)``), or keep an ``input_image`` path column.
+subset, the rows valid in both languages). ``metadata`` is the dataset as published (its Parquet
+or Arrow files, or the folder ``huggingface-cli download stepfun-ai/GEdit-Bench --repo-type dataset``
+or ``save_to_disk`` wrote): the source image is then read from the ``input_image`` column's bytes,
+in memory, and shared by every model's sample of that row. JSON or JSONL rows (with an
+``input_image`` path column, or none) are read too.
 
 Edited images follow GEdit's own layout, ``RESULTS/MODEL/fullset/TASK/LANG/KEY.png``, with the
 source saved beside them as ``KEY_SRCIMG.png``.
@@ -24,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..memory_images import InMemoryImage, to_in_memory
+from ..tables import iter_table_rows, table_kind
 from ..types import Sample
 
 TASK_TYPES = (
@@ -36,8 +41,11 @@ _REQUIRED = ("key", "task_type", "instruction", "instruction_language")
 
 
 def read_rows(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
-    """Rows of a JSON list, a JSON object keyed by ``key``, or JSONL; each with its location."""
+    """Rows of a JSON list, a JSON object keyed by ``key``, JSONL, or a Parquet/Arrow table (image
+    cells as bytes; see ``tables.iter_table_rows``); each with its location."""
     p = Path(path)
+    if table_kind(p) is not None:  # Parquet/Arrow as published: image cells come as bytes
+        return list(iter_table_rows(p))
     if not p.is_file():
         raise DataError(f"{p}: no such file")
     text = p.read_text(encoding="utf-8")
@@ -106,13 +114,17 @@ def load_gedit(
             continue
         key, task = str(row["key"]), str(row["task_type"])
         src_given = row.get("input_image") if isinstance(row.get("input_image"), str) else None
+        src_bytes = to_in_memory(row["input_image"]) if isinstance(row.get("input_image"), bytes) else None
         for model in names:
             folder = None if rdir is None else rdir / model / "fullset" / task / lang_raw
             sid = f"{key}:{LANGUAGE[lang_raw]}" + (f":{model}" if model else "")
             if sid in seen:
                 raise DataError(f"{where}: duplicate GEdit-Bench row {key!r} ({lang_raw})")
             seen.add(sid)
-            if src_given:
+            source: str | InMemoryImage | None
+            if src_bytes is not None:
+                source = src_bytes
+            elif src_given:
                 source = os.path.normpath(os.path.join(base, src_given))
             elif folder is not None:
                 source = str(folder / f"{key}_SRCIMG.png")

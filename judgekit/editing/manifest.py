@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..memory_images import InMemoryImage, write_image_file
 from ..types import IMAGE_FIELDS, Sample
 
 
@@ -21,15 +22,20 @@ def sample_line(s: Sample) -> dict:
 
 def write_manifest(samples: Iterable[Sample], path: str | Path) -> int:
     """Write ``samples`` to ``path`` atomically; image paths are written absolute, so the file
-    can live anywhere. Returns the number of lines written."""
+    can live anywhere. An image held in memory (e.g. GEdit-Bench's source read from its Parquet
+    file) is written once to ``<manifest stem>_images/<sha256>.<ext>`` beside the manifest, since a
+    manifest names files. Returns the number of lines written."""
     p = Path(path)
+    images = p.with_name(p.stem + "_images")
     tmp = p.with_name(p.name + ".tmp")
     n = 0
     with tmp.open("w", encoding="utf-8") as fh:
         for s in samples:
             line = sample_line(s)
             for k in IMAGE_FIELDS:
-                if isinstance(line.get(k), str):
+                if isinstance(line.get(k), InMemoryImage):
+                    line[k] = str(write_image_file(line[k], images))
+                elif isinstance(line.get(k), str):
                     line[k] = os.path.abspath(line[k])
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
             n += 1

@@ -32,13 +32,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..memory_images import InMemoryImage
 from ..types import Sample
 
 METRICS = ("psnr", "ssim", "lpips", "clip_direction")
 _CAPTIONS = (("source_caption", "target_caption"), ("source_global_caption", "target_global_caption"))
 
 
-def _rgb(path: str | None, what: str) -> np.ndarray:
+def _rgb(path: str | InMemoryImage | None, what: str) -> np.ndarray:
     if not path:
         raise DataError(f"no {what}")
     from ..metrics.images import read_rgb
@@ -46,12 +47,14 @@ def _rgb(path: str | None, what: str) -> np.ndarray:
     return read_rgb(path)
 
 
-def _mask(path: str, size: tuple[int, int]) -> np.ndarray:
+def _mask(path: str | InMemoryImage, size: tuple[int, int]) -> np.ndarray:
     """The edit region as booleans (H x W): white (>= 128) is edited; resized nearest."""
+    import io
+
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with Image.open(io.BytesIO(path.data) if isinstance(path, InMemoryImage) else path) as im:
             m = im.convert("L")
             if m.size != size:
                 m = m.resize(size, Image.Resampling.NEAREST)

@@ -4,8 +4,15 @@ lists, as a published judge recorded them, into a judgekit result record.
 A published judge often answers several of a rubric's dimensions in one call and records them as
 a list (VIEScore: ``SC = [editing success, over-editing]``). :func:`group_record` maps such lists
 onto the rubric's dimensions of that group, in rubric order, validates every number against the
-rubric's scale exactly as a live judge's verdict is validated (no clamping, no rounding), and
-records anything that does not fit as a failed record with the reason. It never invents a score.
+rubric's scale (no clamping, no rounding), and records anything that does not fit as a failed
+record with the reason. It never invents a score.
+
+It follows the published judges' own reading where that is lenient on form only: a bare number
+is a one-element list (VIEScore's parser stores a reply ``7`` as ``[7]``), and a value between the
+whole numbers of an integer scale (a half point, ``8.5`` on 0-10) is kept as written and listed
+in the record's ``details.off_grid`` ({dimension: value}), since the judge did give that score. What
+is wrong in content stays a failure: a value off the scale, a list of the wrong length, a value
+that is not a number.
 """
 
 from __future__ import annotations
@@ -41,6 +48,18 @@ def get_importer(name: str) -> Callable[..., Imported]:
     if name not in _IMPORTERS:
         raise ConfigError(f"no importer named {name!r}; known: {known_importers()}")
     return importlib.import_module(_IMPORTERS[name]).import_dir
+
+
+def default_rubric(name: str, path: Any) -> str:
+    """The rubric importer ``name`` lays ``path`` out by when none is given: the module's
+    ``default_rubric(path)`` (or its ``DEFAULT_RUBRIC``)."""
+    get_importer(name)  # an unknown name is the same error
+    module = importlib.import_module(_IMPORTERS[name])
+    if hasattr(module, "default_rubric"):
+        return str(module.default_rubric(path))
+    if hasattr(module, "DEFAULT_RUBRIC"):
+        return str(module.DEFAULT_RUBRIC)
+    raise ConfigError(f"importer {name!r} has no default rubric; pass one (--rubric)")
 
 
 @dataclass
@@ -118,6 +137,7 @@ def group_record(
     reasoning: dict[str, str] = {}
     errors: list[str] = []
     raw: dict[str, Any] = {}
+    off_grid: dict[str, float] = {}
     for group, dims in rubric.groups().items():
         e = entries.get(group) or GroupEntry(missing=f"no {group} entry")
         values, why = _group_values(e, len(dims), rubric)
@@ -129,7 +149,12 @@ def group_record(
             scores[d.name] = values[i] if values else None
             if values and e.reasoning is not None:
                 reasoning[d.name] = e.reasoning
+            if values and rubric.scale.integer and not float(values[i]).is_integer():
+                off_grid[d.name] = values[i]
     ok = not errors
+    details: dict[str, Any] = {"raw_entries": raw} if raw else {}
+    if off_grid:
+        details["off_grid"] = off_grid
     return Result(
         sample_id=sample_id,
         prompt_id=prompt_id,
@@ -141,7 +166,7 @@ def group_record(
         overall=rubric.combine_scores(scores) if ok else None,
         reasoning=reasoning,
         error="; ".join(errors) or None,
-        details={"raw_entries": raw} if raw else {},
+        details=details,
         meta=dict(meta or {}),
         provenance=dict(provenance or {}),
     )
@@ -151,14 +176,18 @@ def _group_values(e: GroupEntry, n: int, rubric: Rubric) -> tuple[list[float] | 
     if e.missing:
         return None, e.missing
     s = e.scores
+    if isinstance(s, int | float) and not isinstance(s, bool):
+        s = [s]  # a bare number is a one-element list, as the published parser reads it
     if not isinstance(s, list):
         return None, f"score is not a list ({type(s).__name__} {s!r})"
     if len(s) != n:
         return None, f"score list has {len(s)} value(s), the rubric's group has {n} dimension(s) ({s!r})"
+    # On the scale's range, whole or not: a half point is kept (and marked off the grid by the caller).
+    continuous = rubric.scale.model_copy(update={"integer": False})
     out = []
     for i, v in enumerate(s):
         try:
-            out.append(validate_score(v, rubric.scale))
+            out.append(validate_score(v, continuous))
         except VerdictParseError as exc:
             return None, f"value {i + 1}: {exc.reason}"
     if e.reasoning is not None and not isinstance(e.reasoning, str):

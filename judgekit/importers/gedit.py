@@ -35,6 +35,8 @@ from ..verdict import validate_score
 from .base import Imported, import_provenance, require_groups
 
 COLUMNS = {"SC": "sementics_score", "PQ": "quality_score"}
+#: The rubric of GEdit-Bench's own judge (used when no rubric is given).
+DEFAULT_RUBRIC = "gedit-edit"
 _SUFFIX = "_gpt_score.csv"
 _PATH = re.compile(r"fullset[/\\](?P<task>[^/\\]+)[/\\](?P<lang>[^/\\]+)[/\\](?P<key>[^/\\]+?)\.[A-Za-z]+$")
 
@@ -72,6 +74,24 @@ def _value(raw: Any, rubric: Rubric) -> float | str:
         return exc.reason
 
 
+def _keep(kept: dict[str, Result], record: Result, notes: dict[str, Any]) -> None:
+    """Keep one row per sample (a resumed GEdit run can append a sample's row again): the first
+    row whose scores are all valid wins, so a later valid row replaces an earlier empty or broken
+    one; with no valid row, the first row stays, failed with its reasons. Every other row is
+    counted in ``duplicate_rows``, and a valid one whose scores differ from the kept scores also
+    in ``conflicting_duplicate_rows``."""
+    first = kept.get(record.sample_id)
+    if first is None:
+        kept[record.sample_id] = record
+        return
+    notes["duplicate_rows"] += 1
+    if first.status != "ok" and record.status == "ok":
+        kept[record.sample_id] = record
+    elif first.status == "ok" and record.status == "ok" and (first.model_extra or {}).get("groups") != (
+            record.model_extra or {}).get("groups"):
+        notes["conflicting_duplicate_rows"] += 1
+
+
 def import_dir(eval_dir: Path, rubric: Rubric, metadata: str | Path | None = None) -> Imported:
     eval_dir = Path(eval_dir)
     if not eval_dir.is_dir():
@@ -83,9 +103,10 @@ def import_dir(eval_dir: Path, rubric: Rubric, metadata: str | Path | None = Non
     if not files:
         raise DataError(f"{eval_dir}: no <model>_<task_type>_gpt_score.csv files")
     prov = import_provenance(rubric, "gedit", str(eval_dir))
-    records: list[Result] = []
-    notes: dict[str, Any] = {"models": sorted(files), "duplicate_rows": 0, "rows_without_score": 0}
-    seen: set[str] = set()
+    # sample id -> its record; insertion order is the order samples first appear in the files
+    kept: dict[str, Result] = {}
+    notes: dict[str, Any] = {"models": sorted(files), "duplicate_rows": 0, "conflicting_duplicate_rows": 0,
+                             "rows_without_score": 0}
     for model, paths in sorted(files.items()):
         for f in paths:
             with f.open(newline="", encoding="utf-8") as fh:
@@ -100,20 +121,16 @@ def import_dir(eval_dir: Path, rubric: Rubric, metadata: str | Path | None = Non
                                         ".../fullset/<task_type>/<lang>/<key>.png")
                     lang = LANGUAGE.get(m["lang"], m["lang"])
                     sid = f"{m['key']}:{lang}:{model}"
-                    if sid in seen:
-                        notes["duplicate_rows"] += 1  # a resumed GEdit run can append a row twice
-                        continue
-                    seen.add(sid)
                     groups: dict[str, float | None] = {}
                     errors = []
                     for g, col in COLUMNS.items():
                         v = _value(row[col], rubric)
                         groups[g] = v if isinstance(v, float) else None
                         if not isinstance(v, float):
-                            errors.append(f"{g} ({col}): {v}")
+                            errors.append(f"{g}: {v} (column {col})")
                     ok = not errors
                     inter = str(row.get("intersection_exist", "")).strip().lower() in ("true", "1")
-                    records.append(Result(
+                    record = Result(
                         sample_id=sid, prompt_id=m["key"], model=model, rubric=rubric.name,
                         status="ok" if ok else "failed", scores={}, groups=groups,
                         overall=math.sqrt(float(groups["SC"] or 0) * float(groups["PQ"] or 0)) if ok else None,
@@ -122,7 +139,10 @@ def import_dir(eval_dir: Path, rubric: Rubric, metadata: str | Path | None = Non
                         meta={"benchmark": "gedit", "task_type": m["task"], "instruction_language": lang,
                               "intersection": inter},
                         provenance=prov,
-                    ))
+                    )
+                    _keep(kept, record, notes)
+    records = list(kept.values())
+    seen = set(kept)
     if metadata is not None:
         for where, row in read_rows(metadata):
             if not isinstance(row, dict) or not row.get("key"):

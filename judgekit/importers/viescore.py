@@ -9,6 +9,10 @@ Each group file name is a rubric group (``SC``, ``PQ``); its ``score`` list is t
 dimensions in rubric order (``viescore-edit``: SC = [editing_success, over_editing], PQ =
 [naturalness, artifacts]). Records get ``sample_id`` ``<uid>:<model>``, ``prompt_id`` ``<uid>``.
 
+The task directory is named ``ImagenHub_<Task>``, and each of ImagenHub's seven tasks records a
+different SC list, so the task picks the rubric (:data:`TASK_RUBRICS`) unless one is given: the
+two instruction-editing tasks ask the judge the same two SC questions, the others each their own.
+
 VIEScore's own code substitutes a *guess* when it cannot parse a reply and marks it with a
 reasoning of ``guess_if_cannot_parse``: such an entry is not a verdict and is imported as
 failed, like any list that does not fit the rubric.
@@ -19,15 +23,47 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..io import read_json
 from ..rubric import Rubric
 from .base import GroupEntry, Imported, group_record, import_provenance, require_groups
 
 GROUPS = ("SC", "PQ")
+#: ImagenHub task (the folder name after ``ImagenHub_``) -> the built-in rubric laid out like its
+#: recorded SC list (VIEScore's prompts for the task) and PQ = [naturalness, artifacts].
+TASK_RUBRICS = {
+    "Text-Guided_IG": "viescore-t2i",  # SC = [prompt following]
+    "Text-Guided_IE": "viescore-edit",  # SC = [editing success, over-editing]
+    "Mask-Guided_IE": "viescore-edit",  # the same two questions as Text-Guided_IE
+    "Subject-Driven_IE": "subject-edit",  # SC = [subject resemblance, over-editing]
+    "Subject-Driven_IG": "viescore-subject-gen",  # SC = [prompt following, subject resemblance]
+    "Multi-Concept_IC": "viescore-multi-concept",  # SC = [prompt, first subject, second subject]
+    "Control-Guided_IG": "viescore-control",  # SC = [prompt following, guidance following]
+}
+_PREFIX = "ImagenHub_"
 GUESS_MARK = "guess_if_cannot_parse"
 #: Entry keys not worth copying onto a failed record (the full prompt text runs to kilobytes).
 _BULKY = ("prompt_input",)
+
+
+def imagenhub_task(task_dir: str | Path) -> str | None:
+    """The ImagenHub task a VIEScore task directory holds (``ImagenHub_Text-Guided_IG`` ->
+    ``Text-Guided_IG``), or None for a folder not named after one."""
+    name = Path(task_dir).name
+    task = name[len(_PREFIX):] if name.startswith(_PREFIX) else None
+    return task if task in TASK_RUBRICS else None
+
+
+def default_rubric(task_dir: str | Path) -> str:
+    """The built-in rubric for the task directory's ImagenHub task (see :data:`TASK_RUBRICS`)."""
+    if not Path(task_dir).is_dir():
+        raise DataError(f"{task_dir}: not a directory (expected VIEScore's MODEL/SC.json, MODEL/PQ.json layout)")
+    task = imagenhub_task(task_dir)
+    if task is None:
+        known = ", ".join(_PREFIX + t for t in TASK_RUBRICS)
+        raise ConfigError(f"{task_dir}: cannot tell the ImagenHub task from the folder name {Path(task_dir).name!r} "
+                          f"(one of {known}); pass --rubric, the rubric whose groups the recorded lists fill")
+    return TASK_RUBRICS[task]
 
 
 def _read_group_file(path: Path) -> dict[str, Any]:
@@ -66,6 +102,8 @@ def import_dir(task_dir: Path, rubric: Rubric, groups: tuple[str, ...] = GROUPS)
     prov = import_provenance(rubric, "viescore", str(task_dir), groups=list(groups))
     records = []
     notes: dict[str, Any] = {"models": [m.name for m in models], "missing_files": []}
+    if imagenhub_task(task_dir) is not None:
+        notes["task_rubric"] = TASK_RUBRICS[str(imagenhub_task(task_dir))]
     for mdir in models:
         per_group: dict[str, dict[str, Any]] = {}
         for g in groups:

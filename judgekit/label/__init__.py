@@ -1,16 +1,19 @@
-"""``judgekit label``: a local web app in which people grade images (Likert 1-5, pass/fail, or
-which of two is better), writing the human-label file ``judgekit calibrate`` and
-``judgekit leaderboard`` read.
+"""``judgekit label``: a web app in which invited raters grade images (Likert 1-5, pass/fail, or
+which of two is better), blind to models and files, writing the human-label file
+``judgekit calibrate`` and ``judgekit leaderboard`` read.
 
 Modules, one concept each:
 
 - :mod:`.items`     the manifest as items, images confined to its folder, broken ones flagged
-- :mod:`.assign`    which item a rater gets next, and a pair's layout (pure functions)
-- :mod:`.store`     the campaign in SQLite (WAL): raters, assignments, answers
-- :mod:`.campaign`  the operations: join, next task, answer, undo, skip
-- :mod:`.app`       the ASGI app (FastAPI) and its server (uvicorn, 127.0.0.1 only)
+- :mod:`.pixels`    the judge's pixels: its image policy, full decode, the resized grading copy
+- :mod:`.assign`    which item a rater gets next, and a pair's (counterbalanced) layout (pure functions)
+- :mod:`.store`     the campaign in SQLite (WAL): raters, tokens, handles, assignments, answers, skips
+- :mod:`.settings`  what a campaign asks: questions, anchors on the buttons' scale, names
+- :mod:`.campaign`  the operations: identify, next task, answer, undo, skip, restore, pictures
+- :mod:`.app`       the ASGI app (FastAPI) and its server (uvicorn): tokens, allowed hosts, operator page
 - :mod:`.export`    the labels JSONL
 - :mod:`.status`    progress and Krippendorff's alpha so far
+- :mod:`.quality`   gold answers, fast answers and straight-lining
 
 FastAPI and uvicorn come with ``pip install 'judgekit[label]'`` and are imported only when the
 app starts. See docs/label.md.

@@ -7,6 +7,8 @@ Rules:
 - balanced: a rater's next item is one of those held by the fewest raters so far (completed, or
   assigned and still being worked on), so that all items reach 1 label before any reaches 2 (a
   half-finished campaign then has even coverage, which is what an agreement estimate needs);
+- pair layouts are counterbalanced: a pair's next rater sees the layout its earlier raters saw
+  less often (:func:`counterbalanced_layout`);
 - ties are broken by a hash of (seed, rater, item), so raters see the items in different but
   reproducible orders (no order effect shared by all raters);
 - an assignment that stays open longer than ``ttl`` seconds (a rater who walked away) no longer
@@ -18,6 +20,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from ..errors import InputError
 
 #: Seconds an unfinished assignment holds its item against other raters (see the module doc).
 DEFAULT_TTL = 3600.0
@@ -70,7 +74,7 @@ def pick_next(
     ``seen_by_rater`` are the items the rater was ever assigned (done or not): never again.
     """
     if k < 1:
-        raise ValueError("k must be >= 1")
+        raise InputError("k must be >= 1")
     best: tuple[int, int] | None = None
     choice = None
     for item in items:
@@ -83,6 +87,16 @@ def pick_next(
         if best is None or key < best:
             best, choice = key, item
     return choice
+
+
+def counterbalanced_layout(earlier: Sequence[str], seed: int, item: str, rater: str) -> str:
+    """The layout of a pair for its next rater, given the layouts its earlier raters saw: the
+    one seen less often so far (with K=2 the second rater sees the first rater's opposite), the
+    seeded :func:`pair_order` when both are even (the first rater)."""
+    n_ab, n_ba = sum(1 for x in earlier if x == "ab"), sum(1 for x in earlier if x == "ba")
+    if n_ab != n_ba:
+        return "ba" if n_ab > n_ba else "ab"
+    return pair_order(seed, item, rater)
 
 
 def pair_order(seed: int, item: str, rater: str) -> str:

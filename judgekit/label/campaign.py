@@ -1,36 +1,34 @@
 """A labelling campaign: the items, the questions asked about each (one per rubric dimension),
-the store, and the operations the web app exposes (join, next task, answer, undo, skip).
+the store, and the operations the web app exposes (identify, next task, answer, undo, skip,
+the pictures of a task).
 
 Everything here is plain Python over :class:`~judgekit.label.store.LabelStore`; the ASGI app
 only maps these calls and their exceptions onto HTTP. Rule violations raise subclasses of
 :class:`~judgekit.errors.DataError` that carry the HTTP status the app answers with.
+
+Blinding: what a rater receives (tasks, refusals, pictures) names an item only by its opaque
+per-rater handle; no item id, model name or file path reaches a rater, and error messages meant
+for raters never quote one. Problem details are the operator's (``campaign_status``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
-from .assign import DEFAULT_TTL, holders, open_item, pair_order, pick_next
-from .items import Item, image_problem, manifest_root
-from .store import Conflict, LabelStore
+from ..errors import DataError, SampleError
+from .assign import counterbalanced_layout, holders, open_item, pair_order, pick_next
+from .items import Item, inside_root, manifest_root
+from .pixels import Picture, PictureCache
+from .settings import LIKERT, BadLabel, RatingQuestion, Settings, clean_rater
+from .store import OPERATOR, RATER, Conflict, LabelStore
 
-LIKERT = (1, 2, 3, 4, 5)
-DEFAULT_ANCHORS = {1: "very poor", 2: "poor", 3: "acceptable", 4: "good", 5: "excellent"}
-DEFAULT_CRITERIA = {
-    "likert": "How well the image shows what the prompt asks for, and how well it is made. "
-              "1 = very poor, 5 = excellent.",
-    "binary": "Pass when the image shows what the prompt asks for without a serious flaw; otherwise fail.",
-    "pairwise": "Which image is the better result for the prompt: first prompt adherence, then visual "
-                "quality. Choose tie only when neither is better in any way that matters.",
-}
+__all__ = ["Campaign", "RatingQuestion", "Settings", "BadLabel", "clean_rater", "HTTP_STATUS", "picture_tag"]
+
 SIDES = ("left", "right", "tie")
-MAX_NAME = 64
 
 
 class UnknownItem(DataError):
@@ -41,173 +39,232 @@ class UnknownRater(DataError):
     """HTTP 404: a name that never joined (the page always joins first)."""
 
 
-class BadLabel(DataError):
-    """HTTP 422: an answer or a name the campaign cannot accept."""
+class Unauthorized(DataError):
+    """HTTP 401: no token, or a token this campaign never issued."""
+
+
+class Forbidden(DataError):
+    """HTTP 403: a valid token asking for what its role may not do (e.g. joining by name when
+    raters are invited)."""
 
 
 #: The HTTP status the app answers each refusal with (``Conflict``, from the store, is 409).
-HTTP_STATUS = {UnknownItem: 404, UnknownRater: 404, BadLabel: 422, Conflict: 409}
+HTTP_STATUS = {UnknownItem: 404, UnknownRater: 404, BadLabel: 422, Conflict: 409, Unauthorized: 401, Forbidden: 403}
 
-
-@dataclass(frozen=True)
-class RatingQuestion:
-    dimension: str  # "" without a rubric
-    criteria: str
-    #: False for a dimension judged without the prompt (e.g. visual quality): the page hides it,
-    #: as the judge's template does, so people and judge answer the same question.
-    show_prompt: bool = True
-
-
-@dataclass
-class Settings:
-    mode: str
-    k: int = 3
-    seed: int = 0
-    questions: list[RatingQuestion] = field(default_factory=list)
-    anchors: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_ANCHORS))
-    title: str = "judgekit label"
-    description: str = ""
-    rubric: str | None = None
-    ttl: float = DEFAULT_TTL
-
-    def __post_init__(self):
-        if not self.questions:
-            self.questions = [RatingQuestion("", DEFAULT_CRITERIA[self.mode])]
-        if self.k < 1:
-            raise DataError("--raters must be at least 1")
-
-    @classmethod
-    def from_rubric(cls, mode: str, rubric=None, **kw) -> Settings:
-        """Questions from the rubric's dimensions (a pairwise rubric's ``primary`` first: it is
-        the ``winner`` of a labels record), anchors from its scale when that scale is 1-5."""
-        if rubric is None:
-            return cls(mode=mode, **kw)
-        dims = list(rubric.dimensions)
-        primary = rubric.options.get("primary")
-        dims.sort(key=lambda d: d.name != primary)  # stable: only moves the primary to the front
-        anchors = dict(DEFAULT_ANCHORS)
-        if rubric.scale.min == 1 and rubric.scale.max == 5:
-            anchors.update({int(k): v for k, v in rubric.scale.labels.items() if int(k) in anchors})
-        questions = [RatingQuestion(d.name, " ".join(d.criteria.split()),
-                              show_prompt=bool({"prompt", "instruction"} & set(d.inputs or rubric.inputs)))
-                     for d in dims]
-        return cls(mode=mode, questions=questions,
-                   anchors=anchors, title=rubric.name, description=" ".join(rubric.description.split()),
-                   rubric=rubric.name, **kw)
-
-    def bound(self) -> dict[str, Any]:
-        """The settings a database is bound to (see ``LabelStore.bind``)."""
-        return {"mode": self.mode, "dimensions": [q.dimension for q in self.questions], "seed": self.seed,
-                "raters_per_item": self.k, "rubric": self.rubric}
-
-
-def clean_rater(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise BadLabel("a rater name is required")
-    name = " ".join(name.split())
-    if len(name) > MAX_NAME or not name.isprintable():
-        raise BadLabel(f"a rater name must be printable and at most {MAX_NAME} characters")
-    return name
+def picture_tag(handle: str, field: str) -> str:
+    """The opaque name of one image of a task (stable, so the browser's cache and a prefetch
+    stay valid whatever layout the pair is shown in)."""
+    return hashlib.sha256(f"{handle}\x1f{field}".encode()).hexdigest()[:12]
 
 
 class Campaign:
     def __init__(self, items: list[Item], store: LabelStore, settings: Settings, manifest: str,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, pictures: PictureCache | None = None):
         self.items = {i.id: i for i in items}
         self.order = [i.id for i in items]
         self.store, self.settings, self.clock = store, settings, clock
         self.root = manifest_root(manifest)
         self.manifest = str(Path(manifest).resolve())  # --status may run from another folder
         self.dims = [q.dimension for q in settings.questions]
+        #: Problems found when the manifest was read (missing file, outside the folder): fixed.
+        self.static_problems: dict[str, str] = {i.id: i.problem for i in items if i.problem}
+        if items and len(self.static_problems) == len(items):
+            first = items[0]
+            raise DataError(f"{manifest}: no item can be labelled ({len(items)} items); the first, "
+                            f"{first.id!r}: {first.problem}")
+        unknown = [g for g in settings.gold if g not in self.items]
+        if unknown:
+            raise DataError(f"gold answers for items not in the manifest: {', '.join(map(repr, unknown[:5]))}")
         store.bind({**settings.bound(), "manifest": self.manifest}, fixed=("mode", "dimensions", "seed"))
-        self.problems: dict[str, str] = {i.id: i.problem for i in items if i.problem}
-        self.problems.update({k: v for k, v in store.problems().items() if k in self.items})
+        self.pictures = pictures or PictureCache()
         self.on_change: Callable[[], None] = lambda: None  # the exporter hooks in here
         if settings.rubric is None and settings.title == Settings.title:
-            settings.title = Path(manifest).name  # what the campaign is, in the page header
+            # Never the manifest's name: a file called flux_vs_sdxl.jsonl would unblind raters.
+            settings.title = {"pairwise": "which image is better", "binary": "pass or fail"}.get(settings.mode,
+                                                                                                  "image rating")
 
     # --- what the page needs ----------------------------------------------------------------
 
+    @property
+    def problems(self) -> dict[str, str]:
+        """item -> why it cannot be labelled: found at start-up, or withdrawn by the server later
+        (read from the store each time, so ``judgekit label --restore`` acts on a running server)."""
+        out = dict(self.static_problems)
+        out.update({k: v for k, v in self.store.problems().items() if k in self.items and k not in out})
+        return out
+
     def labellable(self) -> list[str]:
-        return [i for i in self.order if i not in self.problems]
+        problems = self.problems
+        return [i for i in self.order if i not in problems]
+
+    def everyone(self, labellable: list[str]) -> list[str]:
+        """Items every rater labels, first: the overlap (the first ``overlap`` labellable items)
+        and the gold items."""
+        gold = [i for i in labellable if i in self.settings.gold]
+        overlap = [i for i in labellable if i not in self.settings.gold][: self.settings.overlap]
+        return overlap + gold
 
     def config(self) -> dict[str, Any]:
+        """What every page shows (no token needed): nothing here names an item, a model or a file."""
         s = self.settings
         return {
             "mode": s.mode, "title": s.title, "description": s.description, "raters_per_item": s.k,
             "questions": [{"dimension": q.dimension, "criteria": q.criteria} for q in s.questions],
             "anchors": {str(k): v for k, v in s.anchors.items()}, "items": len(self.order),
-            "problems": self.problem_cards(),
+            "problems": len(self.problems),
         }
 
-    def problem_cards(self) -> list[dict[str, str]]:
-        return [{"item": i, "reason": self.problems[i], "prompt": self.items[i].prompt or ""}
-                for i in self.order if i in self.problems]
-
     def progress(self, rater: str) -> dict[str, int]:
-        n = len(self.labellable())
-        return {"done": self.store.count_done(rater), "total": n, "labels": self.store.count_answers(),
-                "target": n * self.settings.k * len(self.dims)}
+        labellable = self.labellable()
+        n_everyone = len(self.everyone(labellable))  # labelled by every rater, however many there are
+        per_everyone = max(self.settings.k, len(self.store.raters()))
+        target = ((len(labellable) - n_everyone) * self.settings.k + n_everyone * per_everyone) * len(self.dims)
+        return {"done": self.store.count_done(rater), "total": len(labellable), "labels": self.store.count_answers(),
+                "target": target}
 
-    # --- operations ----------------------------------------------------------------------------
+    # --- identity ------------------------------------------------------------------------------
 
     def join(self, name: Any) -> str:
+        """Add a rater by name (from Python, which is trusted); the web app uses ``claim`` or tokens."""
         name = clean_rater(name)
         self.store.add_rater(name, self.clock())
         return name
 
+    def invite(self, name: Any) -> str:
+        """The rater's secret token (the same one on every call, so links stay valid)."""
+        return self.store.issue_token(clean_rater(name), RATER, self.clock())
+
+    def claim(self, name: Any) -> tuple[str, str]:
+        """A new rater joining by name (only where the operator has not invited raters): their
+        name and token. A name already in use is refused, so nobody can continue as someone else."""
+        name = clean_rater(name)
+        token = self.store.claim_name(name, self.clock())
+        if token is None:
+            raise Conflict("that name is taken: to continue as that rater, open their personal link; "
+                           "otherwise pick another name")
+        return name, token
+
+    def operator_token(self) -> str:
+        return self.store.issue_token("operator", OPERATOR, self.clock())
+
+    def identify(self, token: Any, role: str = RATER) -> str:
+        """The rater a token belongs to; Unauthorized for no token or an unknown one."""
+        if not isinstance(token, str) or not token:
+            raise Unauthorized("this page needs your personal link (it ends in ?token=...); ask the organiser")
+        owner = self.store.token_owner(token)
+        if owner is None:
+            raise Unauthorized("this link is not valid for this campaign; ask the organiser for yours")
+        if owner[0] != role:
+            raise Forbidden(f"this token is for the {owner[0]}, not a {role}")
+        return owner[1]
+
     def _rater(self, name: Any) -> str:
         name = clean_rater(name)
         if not self.store.has_rater(name):
-            raise UnknownRater(f"no rater {name!r}: enter your name on the start page first")
+            raise UnknownRater("unknown rater: enter your name on the start page first")
         return name
+
+    def _item_of(self, rater: str, task: Any) -> str:
+        item = self.store.handle_item(task, rater) if isinstance(task, str) else None
+        if item is None or item not in self.items:
+            raise UnknownItem("no such task for you; reload the page")
+        return item
+
+    def item_of(self, rater: str, task: str) -> str:
+        """The item behind a task handle (for the operator, tests and scripts: never sent to raters)."""
+        return self._item_of(clean_rater(rater), task)
+
+    # --- operations ----------------------------------------------------------------------------
 
     def next_task(self, rater: Any) -> dict[str, Any]:
         """The rater's current task (their unfinished item first, else a new assignment), or
         ``{"done": True}`` when nothing is left for them."""
         rater = self._rater(rater)
-        labellable = self.labellable()
         while True:
+            labellable = self.labellable()
             now = self.clock()
+            self._warm(rater, labellable, now)
             with self.store.transaction() as db:
                 assignments = self.store.assignments()
                 item = open_item([a for a in assignments if a.item in self.items], rater)
                 fresh = item is None
                 if item is None:  # (= fresh; spelled out so the type checker narrows item)
-                    seen = {a.item for a in assignments if a.rater == rater}
-                    item = pick_next(labellable, holders(assignments, now, self.settings.ttl), seen, rater,
-                                     self.settings.k, self.settings.seed)
+                    item = self._pick(rater, labellable, assignments, now)
                     if item is None:
                         return {"done": True, "progress": self.progress(rater)}
                 why = self.problems.get(item) or self.check_images(self.items[item])
                 if why is None:
                     if fresh:
-                        db.execute("INSERT INTO assignments (item, rater, assigned_at) VALUES (?, ?, ?)",
-                                   (item, rater, now))
+                        db.execute("INSERT INTO assignments (item, rater, assigned_at, shown) VALUES (?, ?, ?, ?)",
+                                   (item, rater, now, self._new_layout(item, rater)))
                     answered = {a.dimension for a in self.store.answers(rater=rater, item=item)}
                     todo = [d for d in self.dims if d not in answered]
-                    if todo:
-                        shown_at = self.store.mark_served(db, item, todo[0], rater, now)
-                        task = self._task(self.items[item], todo[0], rater, shown_at)
-                    else:  # every question answered but not closed (cannot happen via the API)
+                    if not todo:  # every question answered but not closed (cannot happen via the API)
                         db.execute("UPDATE assignments SET completed_at=? WHERE item=? AND rater=?", (now, item, rater))
                         continue
-            if why is not None:  # found broken when about to be shown: a card, never a crash
-                self._set_problem(item, why, rater)
-                labellable = self.labellable()
+                    shown_at = self.store.mark_served(db, item, todo[0], rater, now)
+            if why is not None:  # found broken when about to be shown: withdrawn, never a crash
+                self._withdraw(item, why, rater)
                 continue
+            task = self._task(self.items[item], todo[0], rater, shown_at)
             task["progress"] = self.progress(rater)
+            task["prefetch"] = self._prefetch(rater, item, labellable)
             return task
 
+    def _warm(self, rater: str, labellable: list[str], now: float) -> None:
+        """Decode the images of the item the rater is about to get before the write lock is
+        taken (the check inside it then hits the picture cache), so one large image never
+        holds every other rater's answer up."""
+        assignments = self.store.assignments()
+        item = open_item([a for a in assignments if a.item in self.items], rater) or \
+            self._pick(rater, labellable, assignments, now)
+        if item is not None and item not in self.static_problems:
+            self.check_images(self.items[item])
+
+    def _pick(self, rater: str, labellable: list[str], assignments, now: float) -> str | None:
+        seen = {a.item for a in assignments if a.rater == rater} | {i for i, _, _ in self.store.skipped(rater)}
+        everyone = [i for i in self.everyone(labellable) if i not in seen]
+        if everyone:  # overlap and gold items first: a pilot yields agreement and gold checks early
+            return pick_next(everyone, {}, seen, rater, 1, self.settings.seed)
+        return pick_next(labellable, holders(assignments, now, self.settings.ttl), seen, rater, self.settings.k,
+                         self.settings.seed)
+
+    def _prefetch(self, rater: str, current: str, labellable: list[str]) -> list[str]:
+        """URLs of the images the rater will most likely see next, for the page to load ahead."""
+        # The current item is among the rater's assignments, so it is never its own successor.
+        nxt = self._pick(rater, labellable, self.store.assignments(), self.clock())
+        if nxt is None:
+            return []
+        h = self.store.handle(nxt, rater)
+        return [f"/img/{h}/{picture_tag(h, f)}" for f in self.items[nxt].images]
+
+    def _new_layout(self, item: str, rater: str) -> str | None:
+        """The pair layout of a new assignment: the opposite of the layout the item's earlier
+        raters saw more often (counterbalanced: with K=2 the second rater sees the other
+        layout), the seeded hash for the first rater."""
+        if self.settings.mode != "pairwise":
+            return None
+        return counterbalanced_layout(list(self.store.layouts(item).values()), self.settings.seed, item, rater)
+
+    def _layout(self, item: str, rater: str) -> str:
+        if self.settings.mode != "pairwise":
+            return ""
+        return self.store.layouts(item).get(rater) or pair_order(self.settings.seed, item, rater)
+
     def check_images(self, item: Item) -> str | None:
+        """Why the item's images cannot be shown (None when they can): outside the manifest's
+        folder, or refused by the judge's image policy, or not decodable in full."""
         for f, p in item.images.items():
-            why = image_problem(p, self.root)
-            if why:
-                return f"{f}: {why}: {item.written[f]}"
+            if not inside_root(p, self.root):
+                return f"{f}: image path is outside the manifest's folder: {item.written[f]}"
+            try:
+                self.pictures.get(p, "view")
+            except SampleError as exc:
+                return f"{f}: {str(exc).replace(p, item.written[f])}"
         return None
 
-    def _set_problem(self, item: str, why: str, rater: str) -> None:
-        self.problems[item] = why
+    def _withdraw(self, item: str, why: str, rater: str) -> None:
+        """The server cannot show the item: out of the campaign for everyone until restored."""
         self.store.report_problem(item, why, self.clock())
         with self.store.transaction() as db:
             # Release the rater's slot; answers already given for the item stay (they were submitted).
@@ -216,30 +273,50 @@ class Campaign:
             else:
                 db.execute("DELETE FROM assignments WHERE item=? AND rater=?", (item, rater))
 
+    def restore(self, items: list[str] | None = None) -> list[str]:
+        """Put withdrawn items back (``None``: all); an item still broken is withdrawn again when
+        it is next about to be shown."""
+        return self.store.restore(items)
+
     def _task(self, item: Item, dimension: str, rater: str, shown_at: float) -> dict[str, Any]:
         q = next(q for q in self.settings.questions if q.dimension == dimension)
-        shown = pair_order(self.settings.seed, item.id, rater) if self.settings.mode == "pairwise" else ""
+        shown = self._layout(item.id, rater)
         fields = list(item.images)
         if shown == "ba":
             fields.reverse()
         names = {"image_a": None, "image_b": None, "source_image": "source", "image": "image"}
+        handle = self.store.handle(item.id, rater)
         images = []
         for pos, f in enumerate(fields):
             label = ("A", "B")[pos] if f in ("image_a", "image_b") else names[f]
-            url = f"/image/{f}?item={urllib.parse.quote(item.id, safe='')}"
-            images.append({"url": url, "label": label, "path": item.written[f]})
-        return {"done": False, "item": item.id, "dimension": dimension, "criteria": q.criteria,
+            url = f"/img/{handle}/{picture_tag(handle, f)}"
+            images.append({"url": url, "full": url + "?full=1", "label": label})
+        return {"done": False, "task": handle, "dimension": dimension, "criteria": q.criteria,
                 "question": self.dims.index(dimension) + 1, "questions": len(self.dims),
                 "prompt": (item.prompt or "") if q.show_prompt else None,
                 "prompt_label": "instruction" if "source_image" in item.images else "prompt",
                 "images": images, "shown": shown, "shown_at": shown_at}
 
-    def answer(self, rater: Any, item: Any, dimension: Any, value: Any, shown: Any = "") -> dict[str, Any]:
+    def picture(self, rater: Any, handle: Any, tag: Any, full: bool = False) -> Picture:
+        """One image of one of the rater's tasks (the judge's pixels; see :mod:`.pixels`)."""
+        rater = self._rater(rater)
+        item = self._item_of(rater, handle)
+        it = self.items[item]
+        field_ = next((f for f in it.images if picture_tag(handle, f) == tag), None)
+        if field_ is None or item in self.problems:
+            raise UnknownItem("no such image")
+        if not inside_root(it.images[field_], self.root):
+            raise UnknownItem("no such image")
+        try:
+            return self.pictures.get(it.images[field_], "full" if full else "view")
+        except SampleError:
+            raise UnknownItem("this image cannot be shown") from None
+
+    def answer(self, rater: Any, task: Any, dimension: Any, value: Any, shown: Any = "") -> dict[str, Any]:
         """Record one answer, then return the next task. Raises UnknownItem (404), BadLabel
         (422) or Conflict (409: not your item, already answered, a stale pair layout)."""
         rater = self._rater(rater)
-        if not isinstance(item, str) or item not in self.items:
-            raise UnknownItem(f"no item {item!r} in this campaign")
+        item = self._item_of(rater, task)
         if dimension is None and self.dims == [""]:
             dimension = ""
         if dimension not in self.dims:
@@ -247,14 +324,15 @@ class Campaign:
         canonical, choice = self._value(value)
         now = self.clock()
         with self.store.transaction() as db:
-            row = db.execute("SELECT completed_at FROM assignments WHERE item=? AND rater=?", (item, rater)).fetchone()
+            row = db.execute("SELECT completed_at, shown FROM assignments WHERE item=? AND rater=?",
+                             (item, rater)).fetchone()
             if row is None:
-                raise Conflict(f"item {item!r} is not assigned to {rater!r}")
+                raise Conflict("this task is not assigned to you (any more); reload the page")
             if row[0] is not None:
-                raise Conflict(f"{rater!r} already finished item {item!r}")
-            expect = pair_order(self.settings.seed, item, rater) if self.settings.mode == "pairwise" else ""
+                raise Conflict("you already finished this task")
+            expect = (row[1] or pair_order(self.settings.seed, item, rater)) if self.settings.mode == "pairwise" else ""
             if (shown or "") != expect:
-                raise Conflict(f"the page showed a layout {shown!r} the server did not serve ({expect!r}); reload")
+                raise Conflict(f"the page showed a layout {shown!r} the server did not serve; reload")
             if self.settings.mode == "pairwise":
                 canonical = self._winner(choice, expect)
             shown_at = self.store.mark_served(db, item, dimension, rater, now)
@@ -295,7 +373,7 @@ class Campaign:
         with self.store.transaction() as db:
             ans = self.store.pop_last_answer(db, rater, now)
             if ans is None:
-                raise Conflict(f"{rater!r} has no answer to undo")
+                raise Conflict("you have no answer to undo")
             db.execute("UPDATE assignments SET completed_at=NULL WHERE item=? AND rater=?", (ans.item, rater))
             db.execute("DELETE FROM served WHERE item=? AND dimension=? AND rater=?", (ans.item, ans.dimension, rater))
             # The page had moved on to a new item: give that one back, so the undone one is next.
@@ -304,18 +382,36 @@ class Campaign:
                 "AND item NOT IN (SELECT item FROM answers WHERE rater=?)", (rater, ans.item, rater))
         self.on_change()
         task = self.next_task(rater)
-        task["undone"] = {"item": ans.item, "dimension": ans.dimension, "value": ans.value, "choice": ans.choice}
+        task["undone"] = {"dimension": ans.dimension, "value": ans.value, "choice": ans.choice}
         return task
 
-    def skip(self, rater: Any, item: Any, reason: Any = "") -> dict[str, Any]:
-        """The rater's browser could not show an image of their current item: mark it and move on."""
+    def skip(self, rater: Any, task: Any, reason: Any = "") -> dict[str, Any]:
+        """The rater cannot label their current item (e.g. an image did not load in their
+        browser): it leaves *their* queue only, and another rater takes the slot. The item is
+        withdrawn for everyone only when the server itself cannot decode it."""
         rater = self._rater(rater)
-        if not isinstance(item, str) or item not in self.items:
-            raise UnknownItem(f"no item {item!r} in this campaign")
+        item = self._item_of(rater, task)
         if open_item([a for a in self.store.assignments() if a.item == item], rater) != item:
-            raise Conflict(f"item {item!r} is not {rater!r}'s current item")
-        why = self.check_images(self.items[item]) or "the rater's browser could not display an image" + (
-            f" ({str(reason)[:200]})" if reason else "")
-        self._set_problem(item, why, rater)
+            raise Conflict("this is not your current task; reload the page")
+        why = self.check_images(self.items[item])
+        if why is not None:
+            self._withdraw(item, why, rater)
+        else:
+            now = self.clock()
+            note = str(reason)[:200] if reason else "skipped"
+            with self.store.transaction() as db:
+                db.execute("INSERT OR REPLACE INTO skips VALUES (?, ?, ?, ?)", (item, rater, note, now))
+                # Answers to the item's earlier questions leave with it (kept in `undone`), so
+                # the item is not counted half-done for this rater.
+                while True:
+                    row = db.execute("SELECT seq FROM answers WHERE item=? AND rater=? ORDER BY seq DESC LIMIT 1",
+                                     (item, rater)).fetchone()
+                    if row is None:
+                        break
+                    db.execute("INSERT INTO undone SELECT seq, item, dimension, rater, value, choice, shown, shown_at, "
+                               "labelled_at, ? FROM answers WHERE seq=?", (now, row[0]))
+                    db.execute("DELETE FROM answers WHERE seq=?", (row[0],))
+                db.execute("DELETE FROM assignments WHERE item=? AND rater=?", (item, rater))
+                db.execute("DELETE FROM served WHERE item=? AND rater=?", (item, rater))
         self.on_change()
         return self.next_task(rater)

@@ -1,9 +1,10 @@
 """What raters label: the manifest's samples as items, with their images checked and confined to
 the manifest's folder.
 
-An item whose image is missing, unreadable or outside that folder is kept with a ``problem``:
-the app shows it as an error card and never assigns it, so one bad line costs one item, not the
-session.
+An item whose image is missing or outside that folder is kept with a ``problem``: it is never
+assigned (the operator sees why), so one bad line costs one item, not the session. The full
+check (the judge's image policy, every pixel decoded) runs when an item is about to be assigned
+(:mod:`.pixels`).
 """
 
 from __future__ import annotations
@@ -40,26 +41,9 @@ class Item:
         return self.prompt_id or self.prompt or self.id
 
 
-def _inside(path: str, root: str) -> bool:
+def inside_root(path: str, root: str) -> bool:
     real = os.path.realpath(path)  # realpath: a symlink pointing out of the folder is outside too
     return os.path.commonpath([real, root]) == root
-
-
-def image_problem(path: str, root: str) -> str | None:
-    """Why ``path`` cannot be shown (None when it can): outside ``root``, missing, or not an
-    image PIL can read the header of (what a browser would fail on too)."""
-    if not _inside(path, root):
-        return "image path is outside the manifest's folder"
-    if not os.path.isfile(path):
-        return "image file not found"
-    try:
-        from PIL import Image
-
-        with Image.open(path) as im:
-            im.size  # noqa: B018  (reads the header only)
-    except Exception as exc:  # any decoder error means the browser cannot show it either
-        return f"image cannot be read ({type(exc).__name__})"
-    return None
 
 
 def load_label_items(manifest: str | Path, mode: str) -> list[Item]:
@@ -106,7 +90,7 @@ def load_label_items(manifest: str | Path, mode: str) -> list[Item]:
 def _quick_problem(path: str, root: str) -> str | None:
     """The start-up check (no decoding: a long manifest must load fast); the full check runs
     when an item is about to be shown."""
-    if not _inside(path, root):
+    if not inside_root(path, root):
         return "image path is outside the manifest's folder"
     if not os.path.isfile(path):
         return "image file not found"

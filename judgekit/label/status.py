@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 from ..stats.agreement import krippendorff_alpha
 from ..stats.bootstrap import percentile_interval, resample_blocks
 from .items import Item
+from .quality import rater_checks
 from .store import LabelStore
 
 _CODES = {"pairwise": {"model_a": 0.0, "tie": 1.0, "model_b": 2.0}, "binary": {"fail": 0.0, "pass": 1.0}}
@@ -74,8 +75,12 @@ def _num(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 4)
 
 
-def campaign_status(store: LabelStore, items: Sequence[Item] | None, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Progress and agreement as a JSON-able dict (``items=None``: the manifest is not at hand)."""
+def campaign_status(store: LabelStore, items: Sequence[Item] | None, n_boot: int = 1000, seed: int = 0,
+                    gold: dict[str, dict[str, Any]] | None = None, min_seconds: float = 2.0,
+                    everyone: Sequence[str] = ()) -> dict[str, Any]:
+    """Progress, agreement and the raters' checks (gold, fast answers, straight-lining; see
+    :mod:`.quality`) as a JSON-able dict (``items=None``: the manifest is not at hand).
+    ``everyone``: the items every rater labels (overlap and gold), complete at K or more."""
     meta = store.meta()
     mode, k, dims = meta.get("mode"), int(meta.get("raters_per_item", 1)), meta.get("dimensions") or [""]
     answers = store.answers()
@@ -85,9 +90,10 @@ def campaign_status(store: LabelStore, items: Sequence[Item] | None, n_boot: int
         if a.done:
             done_by_item[a.item] = done_by_item.get(a.item, 0) + 1
     started = {a.item for a in assignments}
-    problems = dict(store.problems())
+    static = {i.id: i.problem for i in items if i.problem} if items is not None else {}
+    withdrawn = {it: why for it, why in store.problems().items() if it not in static}  # by the server: restorable
+    problems = {**withdrawn, **static}
     if items is not None:
-        problems.update({i.id: i.problem for i in items if i.problem})
         ids = [i.id for i in items]
         groups = {i.id: i.group for i in items}
     else:
@@ -96,12 +102,18 @@ def campaign_status(store: LabelStore, items: Sequence[Item] | None, n_boot: int
     labellable = [i for i in ids if i not in problems]
     complete = sum(1 for i in labellable if done_by_item.get(i, 0) >= k)
     partial = sum(1 for i in labellable if i in started and done_by_item.get(i, 0) < k)
-    per_rater: dict[str, dict[str, int]] = {r: {"items": 0, "answers": 0} for r in store.raters()}
+    skips = store.skipped()
+    per_rater: dict[str, dict[str, Any]] = {r: {"items": 0, "answers": 0, "skipped": 0} for r in store.raters()}
+    blank = {"items": 0, "answers": 0, "skipped": 0}
     for a in assignments:
         if a.done:
-            per_rater.setdefault(a.rater, {"items": 0, "answers": 0})["items"] += 1
+            per_rater.setdefault(a.rater, dict(blank))["items"] += 1
     for ans in answers:
-        per_rater.setdefault(ans.rater, {"items": 0, "answers": 0})["answers"] += 1
+        per_rater.setdefault(ans.rater, dict(blank))["answers"] += 1
+    for _, r, _ in skips:
+        per_rater.setdefault(r, dict(blank))["skipped"] += 1
+    for r, v in per_rater.items():
+        v.update(rater_checks([a for a in answers if a.rater == r], gold or {}, min_seconds))
     codes = _CODES.get(mode or "", {})
     agreement = {}
     for d in dims:
@@ -119,7 +131,9 @@ def campaign_status(store: LabelStore, items: Sequence[Item] | None, n_boot: int
         "undone": store.n_undone(),
         "raters": [{"rater": r, **v} for r, v in per_rater.items()],
         "agreement": agreement,
-        "problems": [{"item": i, "reason": problems[i]} for i in sorted(problems)],
+        "problems": [{"item": i, "reason": problems[i], "withdrawn": i in withdrawn} for i in sorted(problems)],
+        "skips": [{"item": i, "rater": r, "reason": why} for i, r, why in skips],
+        "everyone": list(everyone), "gold_items": len(gold or {}), "min_seconds": min_seconds,
         "answers_for_unknown_items": sum(1 for a in answers if known is not None and a.item not in known),
     }
 
@@ -137,6 +151,20 @@ def format_status(s: dict[str, Any]) -> str:
         lines.append(f"answers: {s['answers']} (manifest not found: totals unknown)")
     if s["raters"]:
         lines.append("raters: " + ", ".join(f"{r['rater']} {r['items']} items" for r in s["raters"]))
+        for r in s["raters"]:
+            notes = []
+            if r.get("skipped"):
+                notes.append(f"{r['skipped']} skipped")
+            if r.get("fast"):
+                notes.append(f"{r['fast']} answers under {s.get('min_seconds', 2):g} s")
+            if r.get("straight_lining"):
+                notes.append(f"straight-lining? longest run of one answer {r['longest_run']}, "
+                             f"most common answer {r['modal_share']:.0%} of {r['answers']}")
+            g = r.get("gold")
+            if g and g["n"]:
+                notes.append(f"gold {g['correct']}/{g['n']} = {g['value']:.3f} [{g['ci_low']:.3f}, {g['ci_high']:.3f}] (Wilson)")
+            if notes:
+                lines.append(f"  {r['rater']}: " + "; ".join(notes))
     lines.append("agreement so far (Krippendorff's alpha, 95% CI resampling prompts):")
     for d, a in s["agreement"].items():
         name = d or "(all)"
@@ -147,7 +175,8 @@ def format_status(s: dict[str, Any]) -> str:
         ci = "[n/a]" if a["ci_low"] is None else f"[{a['ci_low']:.3f}, {a['ci_high']:.3f}]"
         lines.append(f"  {name}: {a['value']:.3f} {ci} {kind}, on {a['units']} items with 2+ ratings from {a['raters']} raters")
     for p in s["problems"][:20]:
-        lines.append(f"  cannot label {p['item']}: {p['reason']}")
+        tag = " (withdrawn by the server; `judgekit label --restore ITEM` puts it back)" if p.get("withdrawn") else ""
+        lines.append(f"  cannot label {p['item']}: {p['reason']}{tag}")
     if len(s["problems"]) > 20:
         lines.append(f"  ... and {len(s['problems']) - 20} more")
     if s.get("answers_for_unknown_items"):

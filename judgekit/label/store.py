@@ -8,11 +8,18 @@ each run in one transaction, so two raters can never take the same slot or overw
 other (an answer's key includes its rater).
 
 An undone answer is moved to ``undone`` (kept for the record, never exported).
+
+Identity and blinding live here too: ``tokens`` (each rater's secret, and the operator's) and
+``handles`` (the opaque name a rater's page uses for an item, so no item id, model name or
+path ever reaches a rater). ``skips`` are per rater; ``problems`` are items the server itself
+withdrew (for everyone) until the operator restores them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -25,7 +32,7 @@ from typing import Any
 from ..errors import ConfigError, DataError
 from .assign import Assignment
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,7 +55,17 @@ CREATE TABLE IF NOT EXISTS served (
     item TEXT NOT NULL, dimension TEXT NOT NULL, rater TEXT NOT NULL, shown_at REAL NOT NULL,
     PRIMARY KEY (item, dimension, rater));
 CREATE TABLE IF NOT EXISTS problems (item TEXT PRIMARY KEY, reason TEXT NOT NULL, reported_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY, rater TEXT NOT NULL, role TEXT NOT NULL, created_at REAL NOT NULL,
+    UNIQUE (role, rater));
+CREATE TABLE IF NOT EXISTS handles (handle TEXT PRIMARY KEY, item TEXT NOT NULL, rater TEXT NOT NULL, UNIQUE (item, rater));
+CREATE TABLE IF NOT EXISTS skips (
+    item TEXT NOT NULL, rater TEXT NOT NULL, reason TEXT NOT NULL, skipped_at REAL NOT NULL, PRIMARY KEY (item, rater));
 """
+
+#: Roles a token can have: a rater labels; the operator sees status and restores items.
+RATER, OPERATOR = "rater", "operator"
+
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,11 @@ class Conflict(DataError):
     """The write would break a rule (already answered, not assigned...): HTTP 409."""
 
 
+def new_secret() -> str:
+    """An unguessable token (128 bits from the OS's CSPRNG), URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
 class LabelStore:
     def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = Path(path)
@@ -84,6 +106,9 @@ class LabelStore:
                     raise ConfigError(f"{self.path}: SQLite refused WAL mode (got {mode!r}); use a local disk")
                 self._db.execute("PRAGMA synchronous=FULL")
                 self._db.executescript(_SCHEMA)
+                cols = {r[1] for r in self._db.execute("PRAGMA table_info(assignments)")}
+                if "shown" not in cols:  # a schema-1 database: pair layouts were not stored per assignment
+                    self._db.execute("ALTER TABLE assignments ADD COLUMN shown TEXT")
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{self.path}: not a usable labelling database ({exc})") from None
         self._lock = threading.RLock()
@@ -130,6 +155,10 @@ class LabelStore:
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (k, json.dumps(v)))
         return {**old, **settings}
 
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
     # --- reads ------------------------------------------------------------------------------
 
     def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -144,6 +173,71 @@ class LabelStore:
 
     def assignments(self) -> list[Assignment]:
         return [Assignment(*r) for r in self._rows("SELECT item, rater, assigned_at, completed_at FROM assignments")]
+
+    def layouts(self, item: str) -> dict[str, str]:
+        """rater -> the pair layout ("ab"/"ba") recorded when the item was assigned to them."""
+        return {r: s for r, s in self._rows("SELECT rater, shown FROM assignments WHERE item=? AND shown IS NOT NULL",
+                                            (item,))}
+
+    def skipped(self, rater: str | None = None) -> list[tuple[str, str, str]]:
+        """(item, rater, reason) of the skips, of one rater or of all."""
+        if rater is None:
+            return [tuple(r) for r in self._rows("SELECT item, rater, reason FROM skips ORDER BY skipped_at")]
+        return [tuple(r) for r in self._rows("SELECT item, rater, reason FROM skips WHERE rater=? ORDER BY skipped_at",
+                                             (rater,))]
+
+    # --- identity and handles ------------------------------------------------------------------
+
+    def token_owner(self, token: str) -> tuple[str, str] | None:
+        """(role, rater) of a token, or None for an unknown one."""
+        rows = self._rows("SELECT role, rater FROM tokens WHERE token=?", (token,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def token_of(self, rater: str, role: str = RATER) -> str | None:
+        rows = self._rows("SELECT token FROM tokens WHERE role=? AND rater=?", (role, rater))
+        return rows[0][0] if rows else None
+
+    def tokens(self, role: str = RATER) -> dict[str, str]:
+        """rater -> token, in the order they were created."""
+        return dict(self._rows("SELECT rater, token FROM tokens WHERE role=? ORDER BY created_at, rater", (role,)))
+
+    def issue_token(self, rater: str, role: str = RATER, now: float | None = None) -> str:
+        """The rater's token, created on first call; the same one ever after (links stay valid)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT token FROM tokens WHERE role=? AND rater=?", (role, rater)).fetchone()
+            if row:
+                return str(row[0])
+            token = new_secret()
+            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)", (token, rater, role, now or time.time()))
+            if role == RATER:
+                db.execute("INSERT OR IGNORE INTO raters (name, joined_at) VALUES (?, ?)", (rater, now or time.time()))
+        return token
+
+    def claim_name(self, rater: str, now: float | None = None) -> str | None:
+        """A token for a new rater, or None when the name is taken (someone else may be using it)."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM tokens WHERE role=? AND rater=?", (RATER, rater)).fetchone() or \
+                    db.execute("SELECT 1 FROM raters WHERE name=?", (rater,)).fetchone():
+                return None
+            token = new_secret()
+            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)", (token, rater, RATER, now or time.time()))
+            db.execute("INSERT INTO raters (name, joined_at) VALUES (?, ?)", (rater, now or time.time()))
+        return token
+
+    def handle(self, item: str, rater: str) -> str:
+        """The opaque name of ``item`` for ``rater``'s page, created on first use."""
+        with self.transaction() as db:
+            row = db.execute("SELECT handle FROM handles WHERE item=? AND rater=?", (item, rater)).fetchone()
+            if row:
+                return str(row[0])
+            h = new_secret()
+            db.execute("INSERT INTO handles VALUES (?, ?, ?)", (h, item, rater))
+        return h
+
+    def handle_item(self, handle: str, rater: str) -> str | None:
+        """The item behind a rater's handle (None for an unknown handle or another rater's)."""
+        rows = self._rows("SELECT item FROM handles WHERE handle=? AND rater=?", (handle, rater))
+        return rows[0][0] if rows else None
 
     def answers(self, rater: str | None = None, item: str | None = None) -> list[Answer]:
         sql = "SELECT seq, item, dimension, rater, value, choice, shown, shown_at, labelled_at FROM answers"
@@ -181,6 +275,14 @@ class LabelStore:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", (item, reason, now or time.time()))
 
+    def restore(self, items: list[str] | None = None) -> list[str]:
+        """Put withdrawn items back into the campaign (``None``: all of them); returns those restored."""
+        with self.transaction() as db:
+            have = [r[0] for r in db.execute("SELECT item FROM problems ORDER BY item")]
+            chosen = have if items is None else [i for i in have if i in set(items)]
+            db.executemany("DELETE FROM problems WHERE item=?", [(i,) for i in chosen])
+        return chosen
+
     def mark_served(self, db: sqlite3.Connection, item: str, dimension: str, rater: str, now: float) -> float:
         """When the task was first shown to the rater (kept across reloads); inside a transaction."""
         db.execute("INSERT OR IGNORE INTO served VALUES (?, ?, ?, ?)", (item, dimension, rater, now))
@@ -211,3 +313,39 @@ class LabelStore:
         db.execute("INSERT INTO undone VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, now))
         db.execute("DELETE FROM answers WHERE seq = ?", (row[0],))
         return Answer(row[0], row[1], row[2], row[3], json.loads(row[4]), *row[5:])
+
+
+class ServerLock:
+    """One server per campaign database: an exclusive ``flock`` on ``<db>.lock``, held while the
+    server runs. The kernel drops it when the process dies (even by SIGKILL), so a crash never
+    leaves a stale lock behind. Where ``fcntl`` does not exist (Windows) there is no check."""
+
+    def __init__(self, db: str | Path):
+        self.path = Path(str(db) + ".lock")
+        self._fh: Any = None
+
+    def acquire(self) -> ServerLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover  (not on POSIX)
+            return self
+        fh = self.path.open("a+")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            pid = fh.read().strip() or "?"
+            fh.close()
+            raise ConfigError(f"another `judgekit label` server (pid {pid}) is serving the campaign in "
+                              f"{str(self.path)[:-5]}; stop it first, or use another --out/--db") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()  # closing drops the flock
+            self._fh = None

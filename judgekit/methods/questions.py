@@ -80,6 +80,9 @@ class QuestionOptions(MethodOptions):
     show_prompt: bool = False
     questions: str | None = None  # the question file (--questions)
     prob_template: str = "question_prob.j2"
+    # --answers text: a judge without logprobs answers prob-mode questions by its text (as
+    # answer_mode choice), and the records say scoring_mode: text.
+    answers: Literal["logprob", "text"] = "logprob"
 
 
 class QuestionMethod:
@@ -91,6 +94,8 @@ class QuestionMethod:
         self.rubric = rubric
         opts = parse_options(QuestionOptions, rubric, options)
         self.rule, self.answer_mode, self.on_missing = opts.rule, opts.answer_mode, opts.on_missing
+        if opts.answers == "text" and self.answer_mode == "prob":
+            self.answer_mode = "choice"
         # A backend that answers from recorded files (replay:) reads each question's key from
         # the request's meta and needs no image; retrying a recorded answer would only repeat it.
         self.replay = bool(replay)
@@ -111,6 +116,11 @@ class QuestionMethod:
 
     def provenance(self) -> dict[str, Any]:
         return self._provenance
+
+    @property
+    def needs_logprobs(self) -> bool:
+        """Probability answers: the runner checks once that the judge returns top logprobs."""
+        return self.answer_mode == "prob" and not self.replay
 
     def graph_for(self, sample: Sample) -> QuestionGraph:
         if sample.prompt_id is not None and sample.prompt_id in self.graphs:
@@ -179,7 +189,8 @@ class QuestionMethod:
             if row["id"] in errors:
                 row["error"] = errors[row["id"]]
         details = {**gs.to_details(), "item_id": graph.item_id}
-        base: dict[str, Any] = dict(prompt_id=sample.prompt_id or graph.item_id)
+        base: dict[str, Any] = dict(prompt_id=sample.prompt_id or graph.item_id,
+                                    scoring_mode="logprob" if self.answer_mode == "prob" else "text")
         if gs.score is None:
             first = next(iter(errors.values()), gs.error)
             err = gs.error if not errors else f"{gs.error}; first: {first}"

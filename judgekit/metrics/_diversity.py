@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ._vendi import _unit_rows, as_matrix, vendi_score
 
 DIVERSITY_FIELDS = ("cosine_distance", "lpips_distance", "vendi")
@@ -32,7 +33,7 @@ def mean_pairwise_cosine_distance(features: Any) -> float:
     u = _unit_rows(as_matrix(features))
     n = u.shape[0]
     if n < 2:
-        raise ValueError(f"a pairwise distance needs at least 2 images; got {n}")
+        raise InputError(f"a pairwise distance needs at least 2 images; got {n}")
     sim = u @ u.T
     return float((1 - sim[np.triu_indices(n, 1)]).mean())
 
@@ -61,7 +62,7 @@ def mean_pairwise_lpips(
         x, normalize = x.float() / 255.0, True
     pairs = pair_indices(x.shape[0])
     if not pairs:
-        raise ValueError(f"a pairwise distance needs at least 2 images; got {x.shape[0]}")
+        raise InputError(f"a pairwise distance needs at least 2 images; got {x.shape[0]}")
     metric = LPIPS(net=net, weights=weights, device=device, normalize=normalize)
     a = torch.tensor([p[0] for p in pairs])
     b = torch.tensor([p[1] for p in pairs])
@@ -74,7 +75,7 @@ def _groups(prompt_ids: Sequence[Any], models: Sequence[Any] | None) -> dict[tup
     out: dict[tuple[Any, Any], list[int]] = {}
     models = models if models is not None else [None] * len(prompt_ids)
     if len(models) != len(prompt_ids):
-        raise ValueError(f"{len(prompt_ids)} prompt ids but {len(models)} models")
+        raise InputError(f"{len(prompt_ids)} prompt ids but {len(models)} models")
     for i, key in enumerate(zip(models, prompt_ids, strict=True)):
         out.setdefault(key, []).append(i)
     return out
@@ -92,7 +93,7 @@ def per_prompt_diversity(
     ``note`` (diversity across seeds needs at least two), never a silent drop."""
     x = as_matrix(features)
     if x.shape[0] != len(prompt_ids):
-        raise ValueError(f"{x.shape[0]} feature rows but {len(prompt_ids)} prompt ids")
+        raise InputError(f"{x.shape[0]} feature rows but {len(prompt_ids)} prompt ids")
     rows = []
     for (model, pid), idx in _groups(prompt_ids, models).items():
         row: dict[str, Any] = {"model": model, "prompt_id": pid, "n_images": len(idx)}
@@ -154,14 +155,14 @@ class Diversity:
     def update(self, features: Any, prompt_ids: Sequence[Any], models: Sequence[Any] | None = None) -> None:
         f = as_matrix(features)
         if f.shape[0] != len(prompt_ids):
-            raise ValueError(f"{f.shape[0]} feature rows but {len(prompt_ids)} prompt ids")
+            raise InputError(f"{f.shape[0]} feature rows but {len(prompt_ids)} prompt ids")
         self._feats.append(f)
         self._prompts += list(prompt_ids)
         self._models += list(models) if models is not None else [None] * len(prompt_ids)
 
     def per_prompt(self) -> list[dict[str, Any]]:
         if not self._feats:
-            raise ValueError("no features were added")
+            raise InputError("no features were added")
         return per_prompt_diversity(
             np.concatenate(self._feats), self._prompts, self._models, kernel=self.kernel
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InputError
 from . import _deps
 
 METRICS = ("cosine", "l2")
@@ -45,17 +46,17 @@ def _prepare(x: Any, name: str, device: str, dtype: Any) -> Any:
     torch = _deps.torch()
     t = torch.as_tensor(x.detach() if hasattr(x, "detach") else x)
     if t.ndim != 2:
-        raise ValueError(f"{name}: expected an (n, d) array; got shape {tuple(t.shape)}")
+        raise InputError(f"{name}: expected an (n, d) array; got shape {tuple(t.shape)}")
     t = t.to(device, dtype)
     if not torch.isfinite(t).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
+        raise InputError(f"{name}: contains NaN or infinite values")
     return t
 
 
 def _normalise(t: Any, name: str) -> Any:
     norms = t.norm(dim=1, keepdim=True)
     if (norms == 0).any():
-        raise ValueError(f"{name}: a feature vector is all zeros; its cosine similarity is undefined")
+        raise InputError(f"{name}: a feature vector is all zeros; its cosine similarity is undefined")
     return t / norms
 
 
@@ -79,15 +80,15 @@ def nearest_neighbours(
     from .extractors import no_tf32
 
     if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {METRICS}")
+        raise InputError(f"unknown metric {metric!r}; choose one of {METRICS}")
     dev = _deps.resolve_device(device)
     dt = {"float32": torch.float32, "float64": torch.float64}[dtype]
     ref = _prepare(reference, "reference", dev, dt)
     q_all = _prepare(queries, "queries", "cpu", dt)
     if ref.shape[0] < k:
-        raise ValueError(f"reference has {ref.shape[0]} rows; k={k} needs at least k")
+        raise InputError(f"reference has {ref.shape[0]} rows; k={k} needs at least k")
     if q_all.shape[1] != ref.shape[1]:
-        raise ValueError(f"queries are {q_all.shape[1]}-d but the reference is {ref.shape[1]}-d")
+        raise InputError(f"queries are {q_all.shape[1]}-d but the reference is {ref.shape[1]}-d")
     if metric == "cosine":
         ref = _normalise(ref, "reference")
     else:
@@ -138,7 +139,7 @@ def memorization(
     ``flagged`` (closer than ``threshold``; default 0.95 cosine similarity, required for L2)."""
     if threshold is None:
         if metric not in DEFAULT_THRESHOLD:
-            raise ValueError(f"metric {metric!r} has no default threshold; pass threshold=")
+            raise InputError(f"metric {metric!r} has no default threshold; pass threshold=")
         threshold = DEFAULT_THRESHOLD[metric]
     nn = nearest_neighbours(queries, reference, k=1, metric=metric, device=device, dtype=dtype)
     key = "similarity" if metric == "cosine" else "distance"
@@ -156,7 +157,7 @@ class NearestNeighbour:
     def __init__(self, *, metric: str = "cosine", threshold: float | None = None, device: str | None = None,
                  dtype: str = "float32"):  # fmt: skip
         if metric not in METRICS:
-            raise ValueError(f"unknown metric {metric!r}; choose one of {METRICS}")
+            raise InputError(f"unknown metric {metric!r}; choose one of {METRICS}")
         self.metric, self.threshold, self.device, self.dtype = metric, threshold, device, dtype
         self._ref: list[Any] = []
         self._queries: list[Any] = []
@@ -169,7 +170,7 @@ class NearestNeighbour:
 
     def reference(self) -> Any:
         if not self._ref:
-            raise ValueError("no reference features were added")
+            raise InputError("no reference features were added")
         return _deps.torch().cat(self._ref)
 
     def query(self, features: Any) -> list[dict[str, Any]]:
@@ -178,7 +179,7 @@ class NearestNeighbour:
 
     def compute(self) -> list[dict[str, Any]]:
         if not self._queries:
-            raise ValueError("no query features were added")
+            raise InputError("no query features were added")
         return self.query(_deps.torch().cat(self._queries))
 
     def reset(self) -> None:

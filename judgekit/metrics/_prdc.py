@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, InputError
 from . import _deps
 from ._sets import FeatureSetMetric
 from .extractors import INCEPTION_SHA256
@@ -37,10 +37,10 @@ def _tensor(x: Any, name: str, device: str) -> Any:
     torch = _deps.torch()
     t = torch.as_tensor(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
     if t.ndim != 2:
-        raise ValueError(f"{name}: expected an (n, d) array; got shape {tuple(t.shape)}")
+        raise InputError(f"{name}: expected an (n, d) array; got shape {tuple(t.shape)}")
     t = t.to(device, torch.float64)
     if not torch.isfinite(t).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
+        raise InputError(f"{name}: contains NaN or infinite values")
     return t
 
 
@@ -69,12 +69,12 @@ def prdc(real_features: Any, fake_features: Any, k: int = 5, *, device: str | No
     dev = _deps.resolve_device(device)
     real, fake = _tensor(real_features, "real_features", dev), _tensor(fake_features, "fake_features", dev)
     if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"real features are {real.shape[1]}-d but fake features {fake.shape[1]}-d")
+        raise InputError(f"real features are {real.shape[1]}-d but fake features {fake.shape[1]}-d")
     if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}")
+        raise InputError(f"k must be a positive integer; got {k!r}")
     for name, t in (("real", real), ("fake", fake)):
         if t.shape[0] <= k:
-            raise ValueError(f"{name} set has {t.shape[0]} samples; k={k} needs more than k")
+            raise InputError(f"{name} set has {t.shape[0]} samples; k={k} needs more than k")
     with torch.inference_mode():
         r_real, r_fake = knn_radii(real, k), knn_radii(fake, k)
         n_real, n_fake = real.shape[0], fake.shape[0]

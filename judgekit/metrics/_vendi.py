@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+
 KERNELS = ("cosine", "rbf", "precomputed")
 
 
@@ -29,16 +31,16 @@ def as_matrix(features: Any, name: str = "features") -> np.ndarray:
         features = features.detach().cpu().numpy()
     x = np.asarray(features, dtype=np.float64)
     if x.ndim != 2:
-        raise ValueError(f"{name}: expected an (n, d) array; got shape {x.shape}")
+        raise InputError(f"{name}: expected an (n, d) array; got shape {x.shape}")
     if not np.isfinite(x).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
+        raise InputError(f"{name}: contains NaN or infinite values")
     return x
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     if (norms == 0).any():
-        raise ValueError("a feature vector is all zeros: its cosine similarity is undefined")
+        raise InputError("a feature vector is all zeros: its cosine similarity is undefined")
     return x / norms
 
 
@@ -59,9 +61,9 @@ def vendi_from_kernel(kernel: np.ndarray, q: float = 1.0) -> float:
     """Vendi score of a symmetric similarity matrix with unit diagonal."""
     k = np.asarray(kernel, dtype=np.float64)
     if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] == 0:
-        raise ValueError(f"kernel: expected a non-empty square matrix; got shape {k.shape}")
+        raise InputError(f"kernel: expected a non-empty square matrix; got shape {k.shape}")
     if not np.allclose(np.diag(k), 1.0, atol=1e-6):
-        raise ValueError("kernel: the Vendi score needs a similarity with K[i, i] = 1 (normalise it first)")
+        raise InputError("kernel: the Vendi score needs a similarity with K[i, i] = 1 (normalise it first)")
     return entropy_exp(np.linalg.eigvalsh((k + k.T) / 2 / k.shape[0]), q)
 
 
@@ -76,13 +78,13 @@ def vendi_score(
     ``q`` is the order of the entropy (1: Shannon, the paper's default).
     """
     if kernel not in KERNELS:
-        raise ValueError(f"unknown Vendi kernel {kernel!r}; choose one of {KERNELS}")
+        raise InputError(f"unknown Vendi kernel {kernel!r}; choose one of {KERNELS}")
     if kernel == "precomputed":
         return vendi_from_kernel(as_matrix(features, "kernel"), q)
     x = as_matrix(features)
     n = x.shape[0]
     if n == 0:
-        raise ValueError("features: no rows")
+        raise InputError("features: no rows")
     if kernel == "cosine":
         u = _unit_rows(x)
         # n > d: X^T X / n has the same non-zero eigenvalues as X X^T / n and is only d x d
@@ -96,7 +98,7 @@ def vendi_score(
         bandwidth = float(np.median(off)) if off.size else 1.0
         bandwidth = bandwidth or 1.0  # all points equal: any bandwidth gives K = 1
     if not bandwidth > 0:
-        raise ValueError(f"bandwidth must be positive; got {bandwidth!r}")
+        raise InputError(f"bandwidth must be positive; got {bandwidth!r}")
     return vendi_from_kernel(np.exp(-d2 / (2 * bandwidth**2)), q)
 
 
@@ -105,7 +107,7 @@ class VendiScore:
 
     def __init__(self, kernel: str = "cosine", *, q: float = 1.0, bandwidth: float | None = None):
         if kernel not in ("cosine", "rbf"):
-            raise ValueError(
+            raise InputError(
                 f"VendiScore accumulates features: kernel must be 'cosine' or 'rbf'; got {kernel!r}"
             )
         self.kernel, self.q, self.bandwidth = kernel, q, bandwidth
@@ -120,7 +122,7 @@ class VendiScore:
 
     def compute(self) -> float:
         if not self._parts:
-            raise ValueError("no features were added")
+            raise InputError("no features were added")
         return vendi_score(np.concatenate(self._parts), self.kernel, q=self.q, bandwidth=self.bandwidth)
 
     def reset(self) -> None:

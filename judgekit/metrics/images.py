@@ -14,22 +14,26 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..memory_images import InMemoryImage
 from ..types import Sample
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
-def read_rgb(path: str | Path) -> np.ndarray:
-    """Read an image file as an ``H x W x 3`` uint8 array; refuse anything that is not RGB.
+def read_rgb(path: str | Path | InMemoryImage) -> np.ndarray:
+    """Read an image file (or an image given in memory) as an ``H x W x 3`` uint8 array;
+    refuse anything that is not RGB.
 
     >>> read_rgb("missing.png")  # doctest: +SKIP
     DataError: missing.png: cannot read image (No such file or directory)
     """
+    import io
+
     from PIL import Image
 
-    p = Path(path)
+    p = path if isinstance(path, InMemoryImage) else Path(path)
     try:
-        with Image.open(p) as im:
+        with Image.open(io.BytesIO(p.data) if isinstance(p, InMemoryImage) else p) as im:
             mode = im.mode
             if mode == "P" and "transparency" not in im.info:
                 im = im.convert("RGB")
@@ -88,6 +92,6 @@ def read_manifest(path: str | Path) -> list[ManifestItem]:
     if not samples:
         raise DataError(f"{p}: the manifest is empty")
     return [
-        ManifestItem(s, Path(s.image) if s.image else None, Path(s.reference) if s.reference else None)
+        ManifestItem(s, Path(str(s.image)) if s.image else None, Path(str(s.reference)) if s.reference else None)
         for s in samples
     ]

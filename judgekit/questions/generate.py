@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from .._sync import same_signature
 from ..backends.base import Backend
 from ..backends.preflight import ReadyGate
-from ..errors import ConfigError, DataError, GraphError, VerdictParseError
+from ..errors import ConfigError, DataError, GraphError, InputError, VerdictParseError
 from ..prompts import render_messages
 from ..types import ChatRequest, ChatResponse
 from ..verdict import explain_invalid, parse_json_object
@@ -73,7 +73,7 @@ class TuplesOut(_Strict):
     def _unique(self) -> TuplesOut:
         ids = [t.id for t in self.tuples]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"tuple ids repeat: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
+            raise InputError(f"tuple ids repeat: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
         return self
 
 
@@ -106,13 +106,13 @@ class TIFAQuestion(_Strict):
     @classmethod
     def _distinct(cls, v: list[str]) -> list[str]:
         if len({c.strip().lower() for c in v}) != len(v):
-            raise ValueError(f"choices repeat: {v}")
+            raise InputError(f"choices repeat: {v}")
         return v
 
     @model_validator(mode="after")
     def _gold_is_a_choice(self) -> TIFAQuestion:
         if self.answer not in self.choices:
-            raise ValueError(f"answer {self.answer!r} is not one of the choices {self.choices}")
+            raise InputError(f"answer {self.answer!r} is not one of the choices {self.choices}")
         return self
 
 

@@ -10,8 +10,9 @@ The page opens from disk with no network: thumbnails are embedded (or linked wit
 time. See docs/report.md.
 
 Modules: ``records`` (result records -> page rows, per rubric kind), ``thumbs`` (images),
-``summary`` (groups, disagreement, CIs), ``plots`` (plotly figures), ``sources`` (leaderboard
-and calibration files), ``methods`` (safety, seeds and bias sections), ``html`` (assembly and escaping).
+``summary`` (groups, disagreement, CIs, failures by reason), ``plots`` (plotly figures), ``sources``
+(leaderboard and calibration files), ``methods`` (safety, seeds and bias sections), ``identity``
+(who judged), ``html`` (assembly and escaping).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def report(
     instead of embedding thumbnails.
     """
     from . import html, methods, plots, sources, summary
+    from .identity import judge_identities
     from .records import build_rows
 
     t0 = time.perf_counter()
@@ -117,6 +119,14 @@ def report(
     files = _as_files(results)
     if not any(recs for _, recs in files):
         raise DataError("report: the results are empty; there is nothing to show")
+    # Probabilities and 0/1 text answers are never averaged together (results.split_scoring_modes).
+    from ..results import mixed_mode_rubrics, mode_labelled, split_scoring_modes
+
+    everything = [r for _, recs in files for r in recs]
+    _, modes_note = split_scoring_modes(everything)
+    mixed = mixed_mode_rubrics(everything)
+    if mixed:  # label the records of the mixed rubrics in every file alike
+        files = [(name, [mode_labelled(r) if r.rubric in mixed else r for r in recs]) for name, recs in files]
     lb = sources.load_leaderboard(leaderboard)
     cals = sources.load_calibration(calibration)
     rows, table = build_rows(((i, recs) for i, (_, recs) in enumerate(files)), _as_samples(samples))
@@ -128,7 +138,7 @@ def report(
             if (r.provenance or {}).get("kind") == "pairwise":
                 pair_recs.setdefault(r.rubric, []).append(r)
     scores = summary.score_summary(rows, n_boot=n_boot, seed=seed)
-    wins = summary.pairwise_summary(pair_recs, n_boot=n_boot, seed=seed)
+    wins, pair_titles = summary.pairwise_summary(pair_recs, n_boot=n_boot, seed=seed)
     position = summary.position_summary(rows, n_boot=n_boot, seed=seed)
     models = sorted({m for r in rows for m in r["ms"]} | {r["model"] for r in (lb or {}).get("rows", [])})
     colors = plots.model_colors(models)
@@ -144,7 +154,8 @@ def report(
     data = {
         "files": [name for name, _ in files], "rows": rows, "groups": groups, "images": images,
         "summary": scores, "wins": wins, "position": position, "leaderboard": lb, "calibration": cals, "plots": figs,
-        "safety": safety, "seeds": seeds, "bias": bias,
+        "safety": safety, "seeds": seeds, "bias": bias, "pair_titles": pair_titles,
+        "failures": summary.failure_table(rows), "judges": judge_identities(files),
         "rubrics": sorted({r["r"] for r in rows}), "kinds": sorted({r["k"] for r in rows}), "models": models,
         "dims": sorted({d for r in rows for d in r["sc"]}),
     }
@@ -153,6 +164,15 @@ def report(
     title = title or f"judgekit report: {', '.join(sorted({r['r'] for r in rows}))}"
     subtitle = (f"{len(rows):,} samples · {n_failed:,} failed · {', '.join(name for name, _ in files)} · "
                 f"judgekit {__version__} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    if modes_note:
+        subtitle += " · " + modes_note.removeprefix("note: ")
+    from ..judge_card import build_card
+
+    data["judge_card"] = build_card(r for _, recs in files for r in recs)  # the whole card (judge_card.py)
+    from ..repeat_summary import repeat_rows
+
+    repeat_tables = [(name, repeat_rows(recs)) for name, recs in files]
+    data["repeats"] = [{"file": name, "rows": table_rows} for name, table_rows in repeat_tables if table_rows]
     text = html.page(data, title, subtitle, link_images)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

@@ -74,7 +74,8 @@ def page(data: dict[str, Any], title: str, subtitle: str, link_images: bool) -> 
         "<a class=\"jk-tab\" href=\"#view=overview\" data-view=\"overview\">Overview</a>",
         "<a class=\"jk-tab\" href=\"#view=samples\" data-view=\"samples\">Samples</a>",
         "<a class=\"jk-tab\" href=\"#view=prompts\" data-view=\"prompts\">By prompt</a></nav>",
-        f"<span class=\"jk-meta\">{html.escape(subtitle)}</span><div id=\"jk-controls\"></div></div>",
+        f"<span class=\"jk-meta\">{html.escape(subtitle)}</span><div id=\"jk-judges\"></div>"
+        "<div id=\"jk-controls\" hidden></div></div>",
         "<main id=\"jk-main\"><noscript>This report needs JavaScript to show its samples.</noscript></main>",
         "<script type=\"application/json\" id=\"jk-data\">", script_json(data), "</script>\n",
         "<script>", plotly_js(), "</script>\n",

@@ -54,20 +54,24 @@ def score_plots(rows: list[dict[str, Any]], summary: list[dict[str, Any]], color
         with_overall = not overall_is_only_dimension(mine).get(rubric, False)
         traces = []
         for m in models:
-            xs, ys = [], []
+            xs, ys, uids = [], [], []
             for r in mine:
                 if r["m"] != m:
                     continue
                 if r["o"] is not None and with_overall:
                     xs.append("overall")
                     ys.append(r["o"])
+                    uids.append(r.get("u"))
                 for d in dims:
                     v = r["sc"].get(d)
                     if v is not None:
                         xs.append(d)
                         ys.append(v)
+                        uids.append(r.get("u"))
+            # meta and customdata let the page link a click: a box to its filtered samples, an
+            # outlier to its sample.
             traces.append({"type": "box", "name": m, "x": xs, "y": ys, "boxmean": True, "marker": {"color": colors.get(m)},
-                           "boxpoints": False})
+                           "boxpoints": "outliers", "customdata": uids, "meta": {"rubric": rubric, "model": m}})
         out.append(_entry(f"dist-{ri}", "Scores", f"{rubric}: score distribution per model and dimension", traces,
                           _layout(f"{rubric}: score distribution per model and dimension", boxmode="group",
                                   yaxis={"title": {"text": "score"}, "zeroline": False})))
@@ -80,6 +84,7 @@ def score_plots(rows: list[dict[str, Any]], summary: list[dict[str, Any]], color
             color = [colors.get(s["model"]) for s in sel] if len(sdims) == 1 else PALETTE[di % len(PALETTE)]
             forest.append({"type": "scatter", "mode": "markers", "name": d, "x": [s["value"] for s in sel],
                            "y": [f"{s['model']} · {d}" for s in sel], "error_x": _err(sel),
+                           "customdata": [{"rubric": rubric, "model": s["model"], "dim": d} for s in sel],
                            "marker": {"size": 9, "color": color}, "showlegend": len(sdims) > 1,
                            "hovertemplate": "%{y}: %{x:.3f}<extra></extra>"})
         height = max(240, 60 + 26 * len(srows))
@@ -220,6 +225,7 @@ def calibration_plots(cals: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
         t = f"{judge} vs mean human rating{dim}: Spearman {fmt(head)}; human ceiling {fmt(ceil)}"
         data = [{"type": "scatter", "mode": "markers", "x": x.tolist(), "y": y.tolist(), "text": keys, "name": "items",
+                 "customdata": [{"q": str((p[2] or [""])[0])} for p in pts],
                  "marker": {"size": 6, "opacity": 0.45, "color": "#4c78a8"},
                  "hovertemplate": "%{text}<br>judge %{x:.3f}, human %{y:.2f}<extra></extra>"}]
         out.append(_entry(f"cal-scatter-{ci}", "Calibration", t, data,

@@ -16,9 +16,11 @@ Keys are short because a 10,000-sample report carries 10,000 of these rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..seed_summary import record_seed
 from ..types import IMAGE_FIELDS, Result, Sample
 from .textdiff import text_diff
 from .thumbs import ImageTable
@@ -34,11 +36,13 @@ def kind_of(r: Result) -> str:
 def _inputs(r: Result, sample: Sample | None) -> dict[str, str]:
     """What was judged: as recorded in the result (``inputs``), with the manifest's values on
     top when one is given (results written before ``inputs`` existed, or images that moved)."""
-    got = dict((r.model_extra or {}).get("inputs") or {})
+    # An image judged from memory is recorded by its hash (no file to show) unless
+    # ``Results.save(save_images=...)`` wrote it out: only paths are kept.
+    got = {k: v for k, v in ((r.model_extra or {}).get("inputs") or {}).items() if isinstance(v, str)}
     if sample is not None:
         for k in ("prompt", "instruction", *IMAGE_FIELDS):
             v = getattr(sample, k)
-            if v is not None:
+            if isinstance(v, str):
                 got[k] = v
     return got
 
@@ -120,6 +124,21 @@ def _num(v: Any) -> float | None:
     return f if f == f and f not in (float("inf"), float("-inf")) else None
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+_PATHLIKE = re.compile(r"(?:[A-Za-z]:)?[\w.~-]*[/\\][^\s:,;()]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def failure_kind(error: str | None) -> str:
+    """An error message with what varies from sample to sample (paths, quoted values, numbers)
+    blanked, so the overview can count failures by reason: "image … does not exist"."""
+    text = (error or "no reason recorded").strip().splitlines()[0] if (error or "").strip() else "no reason recorded"
+    text = _QUOTED.sub("…", text)
+    text = _PATHLIKE.sub("…", text)
+    text = _NUMBER.sub("N", text)
+    return " ".join(text.split())[:160]
+
+
 def to_row(r: Result, file_index: int, images: ImageTable, sample: Sample | None = None) -> dict[str, Any]:
     """One page row for one result record (see the module docstring for the layout)."""
     kind = kind_of(r)
@@ -148,6 +167,11 @@ def to_row(r: Result, file_index: int, images: ImageTable, sample: Sample | None
         row["ins"] = inputs["instruction"]
     if r.error:
         row["e"] = r.error
+    if r.status == "failed":
+        row["fk"] = failure_kind(r.error)
+    seed = record_seed(r)
+    if seed is not None:
+        row["sd"] = seed
     raw = _raw_replies(r.details or {})
     if raw:
         row["raw"] = raw

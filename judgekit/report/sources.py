@@ -74,7 +74,8 @@ def load_leaderboard(obj: Any) -> dict[str, Any] | None:
         h2h = None
     return {"method": d.get("method"), "level": d.get("level", 0.95), "n_battles": d.get("n_battles"),
             "n_prompts": d.get("n_prompts"), "n_boot": d.get("n_boot"), "rows": rows, "head_to_head": h2h,
-            "warnings": [str(w) for w in d.get("warnings") or []]}
+            "warnings": [str(w) for w in d.get("warnings") or []],
+            "degenerate_rounds": d.get("degenerate_rounds") if isinstance(d.get("degenerate_rounds"), int) else None}
 
 
 def _one_calibration(dim: str | None, d: dict[str, Any]) -> dict[str, Any]:

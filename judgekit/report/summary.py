@@ -125,17 +125,38 @@ def score_summary(rows: list[dict[str, Any]], n_boot: int = N_BOOT, seed: int = 
     return out
 
 
-def pairwise_summary(records_by_rubric: dict[str, list], n_boot: int = N_BOOT, seed: int = 0) -> list[dict[str, Any]]:
-    """Win rates with CIs per pairwise rubric, from ``Results.summary()``."""
+def pairwise_summary(records_by_rubric: dict[str, list], n_boot: int = N_BOOT, seed: int = 0,
+                     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Win rates with CIs per pairwise rubric, from ``Results.summary()``, and per rubric the line
+    ``judgekit summary`` prints above them (pairs, failed, inconsistent counted as ties, position
+    consistency): the report shows the same counts, from the same function."""
     from ..results import Results
 
-    out = []
+    out, titles = [], {}
     for rubric, recs in records_by_rubric.items():
         s = Results(recs).summary(n_boot=n_boot, seed=seed)
+        titles[rubric] = s.title
         for r in s.rows:
             out.append({"rubric": rubric, "model": r["model"], "n": r["n"], "wins": r["wins"], "losses": r["losses"],
                         "ties": r["ties"], "value": _nan_none(r["win_rate"]), "ci_low": _nan_none(r["ci_low"]),
                         "ci_high": _nan_none(r["ci_high"])})
+    return out, titles
+
+
+def failure_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed samples counted by reason (``fk``, see ``records.failure_kind``) and model, the
+    most frequent reason first."""
+    by: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["st"] != "failed":
+            continue
+        e = by.setdefault(row["fk"], {"reason": row["fk"], "n": 0, "models": {}, "rubrics": set(), "example": row.get("e")})
+        e["n"] += 1
+        e["models"][row["m"]] = e["models"].get(row["m"], 0) + 1
+        e["rubrics"].add(row["r"])
+    out = sorted(by.values(), key=lambda e: (-e["n"], e["reason"]))
+    for e in out:
+        e["rubrics"] = sorted(e["rubrics"])
     return out
 
 

@@ -78,11 +78,18 @@ class ImageTable:
         return self._index[path]
 
     def build(self, *, link_images: bool, report_dir: Path, size: int = DEFAULT_SIZE, workers: int | None = None) -> list[dict]:
-        """One entry per path (see ``thumbnail`` and ``link``), in index order."""
+        """One entry per path (see ``thumbnail`` and ``link``), in index order. An embedded
+        thumbnail also gets ``full``: the relative link to the original, which a click opens
+        (valid while the report stays beside the images it was made from)."""
         if link_images:
             return [link(p, report_dir) for p in self.paths]
         workers = workers or min(4, os.cpu_count() or 1)
         if workers <= 1 or len(self.paths) < 8:
-            return [thumbnail(p, size) for p in self.paths]
-        with ThreadPoolExecutor(workers) as pool:
-            return list(pool.map(lambda p: thumbnail(p, size), self.paths, chunksize=16))
+            out = [thumbnail(p, size) for p in self.paths]
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                out = list(pool.map(lambda p: thumbnail(p, size), self.paths, chunksize=16))
+        for entry, p in zip(out, self.paths, strict=True):
+            if "src" in entry:
+                entry["full"] = link(p, report_dir)["src"]
+        return out

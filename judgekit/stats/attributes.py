@@ -20,16 +20,18 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
+from ..errors import InputError
+
 
 def _as_target(categories: Sequence[str], target: Mapping[str, float] | None) -> np.ndarray:
     if target is None:
         return np.full(len(categories), 1.0 / len(categories))
     unknown = sorted(set(target) - set(categories))
     if unknown:
-        raise ValueError(f"target names {unknown}, which are not among the categories {list(categories)}")
+        raise InputError(f"target names {unknown}, which are not among the categories {list(categories)}")
     q = np.array([float(target.get(c, 0.0)) for c in categories])
     if (q < 0).any() or q.sum() <= 0:
-        raise ValueError("a target distribution needs non-negative shares with a positive sum")
+        raise InputError("a target distribution needs non-negative shares with a positive sum")
     return q / q.sum()
 
 
@@ -136,7 +138,7 @@ def attribute_stats(
     """Statistics of one attribute over images grouped by ``groups`` (prompts: the bootstrap
     unit). ``counts`` includes every answer; the rest uses the answers in ``categories``."""
     if len(labels) != len(groups):
-        raise ValueError(f"{len(labels)} labels but {len(groups)} group ids")
+        raise InputError(f"{len(labels)} labels but {len(groups)} group ids")
     q = _as_target(categories, target)
     _, mat = _count_matrix(labels, groups, categories)
     total = mat.sum(0)
@@ -180,7 +182,7 @@ def paired_comparison(
     gb, mb = _count_matrix(labels_b, groups_b, categories)
     common = [g for g in ga if g in set(gb)]
     if len(common) < 2:
-        raise ValueError("a paired comparison needs at least 2 prompts answered for both models")
+        raise InputError("a paired comparison needs at least 2 prompts answered for both models")
     ia = {g: i for i, g in enumerate(ga)}
     ib = {g: i for i, g in enumerate(gb)}
     A = ma[[ia[g] for g in common]]

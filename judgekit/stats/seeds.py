@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+
 # --- building the per-prompt tables ------------------------------------------------------------
 
 
@@ -38,7 +40,7 @@ def seed_groups(values: Any, prompts: Sequence[Any]) -> tuple[list[Any], list[np
     if v.ndim == 1:
         v = v[:, None]
     if v.shape[0] != len(prompts):
-        raise ValueError(f"{v.shape[0]} rows of scores but {len(prompts)} prompt ids")
+        raise InputError(f"{v.shape[0]} rows of scores but {len(prompts)} prompt ids")
     index: dict[Any, list[int]] = {}
     for i, p in enumerate(prompts):
         index.setdefault(p, []).append(i)
@@ -48,9 +50,9 @@ def seed_groups(values: Any, prompts: Sequence[Any]) -> tuple[list[Any], list[np
 def check_seeds(groups: Sequence[np.ndarray], what: str = "this model") -> None:
     """Spread across seeds needs a prompt with at least two seeds; say so instead of NaNs."""
     if not groups:
-        raise ValueError(f"{what}: no scored samples")
+        raise InputError(f"{what}: no scored samples")
     if max(g.shape[0] for g in groups) < 2:
-        raise ValueError(
+        raise InputError(
             f"{what}: every prompt has one seed, so the spread across seeds (best/worst of N, the "
             "seed variance) cannot be estimated; generate at least 2 images (seeds) per prompt"
         )
@@ -68,7 +70,7 @@ def _prompt_stats(groups: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         ok = ~np.isnan(g)
         d = ok.sum(1)
         if (d == 0).any():
-            raise ValueError("a sample has no score on any dimension")
+            raise InputError("a sample has no score on any dimension")
         m = np.nanmean(g, axis=1)  # the sample's score
         n = m.size
         cols["n"].append(n)
@@ -158,7 +160,7 @@ def bootstrap_of_n(
 ) -> dict[str, dict[str, float]]:
     """Every statistic of ``of_n`` as ``{"value", "ci_low", "ci_high"}``."""
     if resample not in ("prompts", "prompts+seeds"):
-        raise ValueError(f"resample must be 'prompts' or 'prompts+seeds'; got {resample!r}")
+        raise InputError(f"resample must be 'prompts' or 'prompts+seeds'; got {resample!r}")
     point = of_n(groups)
     rng = np.random.default_rng(seed)
     P = len(groups)
@@ -206,7 +208,7 @@ def seeds_needed(
     ``n_prompts`` prompts; when the prompt variance alone is too wide, ``seeds`` is None and
     ``min_prompts`` says how many prompts it takes even with infinitely many seeds."""
     if not ci_width > 0:
-        raise ValueError(f"ci_width must be positive; got {ci_width!r}")
+        raise InputError(f"ci_width must be positive; got {ci_width!r}")
     half_se = ci_width / (2 * _z(level))  # the SE that gives this width
     room = n_prompts * half_se**2 - prompt_var
     min_prompts = math.ceil(prompt_var / half_se**2) if prompt_var > 0 else 1
@@ -226,7 +228,7 @@ def paired_components(groups_a: Sequence[np.ndarray], groups_b: Sequence[np.ndar
     """Variance of the per-prompt difference of two models' true means (``diff_var``) and each
     model's within-prompt (seed) variance, from the prompts both scored (aligned lists)."""
     if len(groups_a) != len(groups_b) or len(groups_a) < 2:
-        raise ValueError("a paired comparison needs the same >= 2 prompts for both models")
+        raise InputError("a paired comparison needs the same >= 2 prompts for both models")
     ma = np.array([np.nanmean(g, axis=1).mean() for g in groups_a])
     mb = np.array([np.nanmean(g, axis=1).mean() for g in groups_b])
     wa, wb = of_n(groups_a)["within_var"], of_n(groups_b)["within_var"]
@@ -298,7 +300,7 @@ def best_of_n_win_rate(
     bootstrap CI over prompts. Inputs are aligned per prompt."""
     a, b = np.asarray(best_a, float), np.asarray(best_b, float)
     if a.shape != b.shape or a.size == 0:
-        raise ValueError("best-of-N win rate needs the same non-empty list of prompts for both models")
+        raise InputError("best-of-N win rate needs the same non-empty list of prompts for both models")
     x = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
     return bootstrap_mean(x, n_boot=n_boot, level=level, seed=seed)
 

@@ -94,6 +94,12 @@ def test_runner_scores_a_manifest_with_hf(hf_engine, tmp_path):
     assert [r.status for r in res] == ["ok", "ok"], [r.error for r in res]
     assert all(0 <= s <= 10 for r in res for s in r.scores.values())
     assert res[0].provenance["backend"]["engine"] == "transformers"
+    # The judge card of a local engine: the engine and its version, and the model it loaded as the served id.
+    import transformers
+
+    card = res.card()
+    assert card["engine"] == [{"engine": "transformers", "version": transformers.__version__, "records": 2}]
+    assert list(card["served_models"]) == [hf_engine.model] == [res[0].model_extra["judge"]["requested_model"]]
     # One number type from every backend: floats in records and in the JSON written.
     assert all(type(s) is float for r in res for s in [*r.scores.values(), r.overall])
     line = json.loads(res[0].model_dump_json())

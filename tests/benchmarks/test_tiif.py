@@ -129,4 +129,20 @@ def test_tiif_import_of_published_judge_outputs_aggregates_them_the_official_way
     assert got["Mean_Accuracy (all cells)"] == pytest.approx(sum(acc.values()) / len(acc))
     assert "official judge outputs imported from" in capsys.readouterr().out
     assert main(["bench", "report", str(out), "--bootstrap", "100"]) == 0
-    assert main(["bench", "import", "gedit", str(root), "--out", str(tmp_path / "o2")]) == 2
+    assert main(["bench", "import", "dpg", str(root), "--out", str(tmp_path / "o2")]) == 2
+    assert main(["bench", "import", "tiif", str(root), "--out", str(tmp_path / "o3"), "--set", "language=en"]) == 2
+
+
+def test_tiif_import_scores_a_short_reply_over_the_answered_questions_and_says_so(tmp_path, capsys):
+    # summary_results.py zips the answers with the replies: a reply with fewer lines is scored
+    # over the questions it answers; judgekit does the same and prints how many such replies there were.
+    root = tmp_path / "mymodel"
+    for idx, (gt, pred) in enumerate([(["yes", "no", "yes"], ["yes", "no"]), (["yes", "yes"], ["no", "yes"])]):
+        f = root / "negation" / "short" / f"{idx}.json"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps({"gt_answers": gt, "model_pred": pred}))
+    out = tmp_path / "run"
+    assert main(["bench", "import", "tiif", str(root), "--out", str(out), "--bootstrap", "20"]) == 0
+    assert "note: 1 replies answer another number of questions than asked" in capsys.readouterr().out
+    got = {s["name"]: s["estimate"] for s in json.loads((out / "report.json").read_text())["statistics"]}
+    assert got["overall (short)"] == pytest.approx(3 / 4)  # (2 of 2) + (1 of 2) answered questions

@@ -43,11 +43,12 @@ def _raw_humans(task: str, dim: str) -> dict[str, list[float]]:
 
 def _raw_judge(task: str, dim: str) -> dict[str, float]:
     """(uid:model) -> GPT-4o's score: min of each list, sqrt(SC*PQ) overall; entries that are
-    guesses, not two whole numbers in 0-10, or missing on either side are left out."""
+    guesses, not two numbers in 0-10 (a half point counts, as the importer keeps it), or missing on
+    either side are left out."""
     def valid(e):
         s = e.get("score")
         return (isinstance(s, list) and len(s) == 2 and not e["reasoning"].startswith("guess_if_cannot_parse")
-                and all(isinstance(x, int) and 0 <= x <= 10 for x in s))
+                and all(isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 10 for x in s))
 
     out = {}
     for mdir in sorted((ROOT / "viescore_gpt4o_0shot" / task).iterdir()):

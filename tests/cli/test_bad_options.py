@@ -66,3 +66,15 @@ def test_misspelt_method_option_is_refused_for_every_kind(kind, manifest_factory
                "--no-cache", "--no-progress"])
     line = _one_error(capsys.readouterr().err)
     assert rc == 2 and "'mergee' is not an option of kind" in line and "accepted options" in line
+
+
+def test_an_unknown_argument_of_a_subcommand_shows_that_subcommands_usage(capsys):
+    # Issue 18 item 30: argparse reported it with the top-level usage (`judgekit [-h] ... COMMAND`).
+    with pytest.raises(SystemExit) as exc:
+        main(["metrics", "prdc", "--real", "a.npy", "--fake", "b.npy", "--bogus"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: judgekit metrics prdc") and "judgekit metrics prdc: error: unrecognized arguments: --bogus" in err
+    with pytest.raises(SystemExit):
+        main(["score", "--rubric", "x", "--bogus"])
+    assert capsys.readouterr().err.startswith("usage: judgekit score")

@@ -175,3 +175,30 @@ def test_diversity_and_prdc_on_inception_features(seeds_manifest, random_incepti
     assert len(rows) == 6 and all(r["features"] == "inception" for r in rows)
     ok = {(r["model"], r["prompt_id"]): r["vendi"] for r in rows if r["status"] == "ok"}
     assert ok[("copycat", "p0")] < ok[("varied", "p0")]
+
+
+def test_prdc_on_precomputed_features_grouped_by_model(tmp_path, capsys):
+    # Issue 18 item 30: --feature-file gives the rows of a --fake manifest, so --group-by works
+    # without an extractor; each group's numbers equal prdc on that group's rows.
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=(40, 5)), rng.normal(size=(12, 5))
+    models = ["a", "b", "a", "c", "b", "a", "c", "b", "a", "c", "b", "c"]
+    man = tmp_path / "gen.jsonl"
+    man.write_text("".join(json.dumps({"id": f"s{i}", "image": f"{i}.png", "model": m}) + "\n"
+                           for i, m in enumerate(models)))
+    np.save(tmp_path / "real.npy", real)
+    np.save(tmp_path / "gen.npy", fake)
+    out = tmp_path / "prdc.jsonl"
+    assert main(["metrics", "prdc", "--real", str(tmp_path / "real.npy"), "--fake", str(man), "--feature-file",
+                 str(tmp_path / "gen.npy"), "--group-by", "model", "--k", "2", "--device", "cpu",
+                 "--out", str(out)]) == 0  # fmt: skip
+    got = {r["model"]: r for r in _lines(out)}
+    assert set(got) == {"a", "b", "c"}
+    for m, row in got.items():
+        want = jm.prdc(real, fake[[i for i, x in enumerate(models) if x == m]], k=2, device="cpu")
+        assert {k: row[k] for k in want} == want and row["features"] == f"file:{tmp_path / 'gen.npy'}"
+    np.save(tmp_path / "short.npy", fake[:5])
+    assert main(["metrics", "prdc", "--real", str(tmp_path / "real.npy"), "--fake", str(man), "--feature-file",
+                 str(tmp_path / "short.npy"), "--k", "2", "--device", "cpu"]) == 2  # fmt: skip
+    assert "5 rows but" in capsys.readouterr().err
+

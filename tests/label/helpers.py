@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -67,12 +68,12 @@ def draw(path: Path, model: str, prompt_no: int, size: int = 320) -> Path:
     return path
 
 
-def pointwise_manifest(folder: Path, n_prompts: int, missing: int = 0) -> Path:
+def pointwise_manifest(folder: Path, n_prompts: int, missing: int = 0, size: int = 320) -> Path:
     """``n_prompts`` x 2 models items, plus ``missing`` items whose image file does not exist."""
     lines = []
     for p, (pid, text) in enumerate(tifa_prompts(n_prompts)):
         for m in MODELS:
-            draw(folder / "img" / f"{m}_{p}.png", m, p)
+            draw(folder / "img" / f"{m}_{p}.png", m, p, size=size)
             lines.append({"id": f"{pid}_{m}", "prompt": text, "prompt_id": pid, "model": m, "image": f"img/{m}_{p}.png"})
     for i in range(missing):
         lines.append({"id": f"gone_{i}", "prompt": "an image that was deleted", "prompt_id": f"gone_{i}",
@@ -133,10 +134,26 @@ class LabelServer:
                 raise RuntimeError(f"label server exited with {self.proc.returncode}:\n{self.log.read_text()}")
             try:
                 with urllib.request.urlopen(self.url + "/api/config", timeout=2):
-                    return self
+                    pass
             except OSError:
                 time.sleep(0.1)
+                continue
+            if "operator" in self.log.read_text():  # the links are printed once it serves
+                return self
+            time.sleep(0.05)
         raise RuntimeError(f"label server did not answer within {timeout}s:\n{self.log.read_text()}")
+
+    def links(self) -> dict[str, str]:
+        """name -> personal link, as the server printed them (``operator`` included)."""
+        out = {}
+        for line in self.log.read_text().splitlines():
+            m = re.match(r"\s+(\S[^:]*?)(?: \(progress, agreement, checks\))?: (http://\S+\?token=\S+)$", line)
+            if m:
+                out[m.group(1)] = m.group(2).replace(m.group(2).split("/?")[0], self.url)
+        return out
+
+    def token(self, name: str) -> str:
+        return self.links()[name].rsplit("token=", 1)[1]
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

@@ -5,12 +5,22 @@ restart, then the labels file is checked answer by answer and fed to calibrate/l
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 from tests.browser import console_errors
-from tests.label.helpers import RUBRIC_2D, LabelServer, judgekit, pairwise_manifest, pointwise_manifest
+from tests.label.helpers import (
+    MODELS,
+    RUBRIC_2D,
+    LabelServer,
+    judgekit,
+    pairwise_manifest,
+    pointwise_manifest,
+)
 
 pytest.importorskip("selenium")
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
@@ -21,14 +31,27 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 WAIT = 15
 
 
+def item_of(db, handle: str) -> str:
+    """The item behind a task handle, read from the campaign database (the page never says)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        return con.execute("SELECT item FROM handles WHERE handle=?", (handle,)).fetchone()[0]
+
+
+def fetch_as(url: str, token: str) -> bytes:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.read()
+
+
 class Rater:
     """One person at one browser."""
 
-    def __init__(self, driver, name: str):
-        self.d, self.name = driver, name
+    def __init__(self, driver, name: str, db=None):
+        self.d, self.name, self.db = driver, name, db
 
     def open(self, url: str, join: bool = True) -> None:
-        self.d.get(url + "/")
+        """``url``: the server (then type the name when ``join``), or a personal link."""
+        self.d.get(url if "token=" in url else url + "/")
         if join:
             box = WebDriverWait(self.d, WAIT).until(lambda d: d.find_element(By.ID, "name") if d.find_element(By.ID, "join").is_displayed() else None)
             box.send_keys(self.name, Keys.ENTER)
@@ -43,16 +66,19 @@ class Rater:
 
     def task(self) -> dict | None:
         """What the page shows now, read from the DOM (None when the rater is done)."""
-        return self.d.execute_script("""
+        t = self.d.execute_script("""
             if (!document.getElementById('done').hidden) return null;
             const c = document.getElementById('card');
             const figs = [...document.querySelectorAll('#images figure')];
-            return {item: c.dataset.item, dimension: c.dataset.dimension, shown: c.dataset.shown,
-                    images: figs.map(f => ({label: f.dataset.label, path: f.dataset.path,
+            return {task: c.dataset.task, dimension: c.dataset.dimension, shown: c.dataset.shown,
+                    images: figs.map(f => ({label: f.dataset.label,
                                             src: f.querySelector('img') ? f.querySelector('img').getAttribute('src') : null})),
                     prompt: document.getElementById('prompt-text').textContent,
                     progress: document.getElementById('progress').textContent};
         """)
+        if t is not None and self.db is not None:
+            t["item"] = item_of(self.db, t["task"])
+        return t
 
     def key(self, key: str) -> None:
         ActionChains(self.d).send_keys(key).perform()
@@ -106,12 +132,12 @@ def test_two_raters_likert_kill_restart(browser, tmp_path):
     srv = LabelServer("--data", str(man), "--mode", "likert", "--rubric", str(tmp_path / "rubric.yaml"),
                       "--raters", "2", "--out", str(out), log=tmp_path / "server.log")
     with srv:
-        alice, bob = Rater(browser(), "alice"), Rater(browser(), "bob")
+        db = tmp_path / "labels.sqlite"
+        alice, bob = Rater(browser(), "alice", db), Rater(browser(), "bob", db)
         alice.open(srv.url)
         bob.open(srv.url)
-        # the item with the missing image is an error card, and is never served
-        card = alice.d.find_element(By.CSS_SELECTOR, '#problems .error-card[data-item="gone_0"]')
-        assert card.is_displayed() and "image file not found" in card.text
+        # the item with the missing image is never served, and raters are not told which it was
+        assert "gone_0" not in alice.d.page_source and "deleted" not in alice.d.page_source
         assert alice.d.find_element(By.ID, "progress").text == "0 of 10 done"
         expected: dict[tuple[str, str, str], int] = {}
         n = 0
@@ -142,6 +168,8 @@ def test_two_raters_likert_kill_restart(browser, tmp_path):
             step(alice)
             step(bob)
         alice.screenshot(tmp_path / "likert-alice.png")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        alice.screenshot(SHOTS / "label-likert-1400.png")  # docs/label-screenshot.png
 
         # undo: alice answers 1, takes it back (key u), the same question comes back, she answers 5
         t = alice.task()
@@ -170,7 +198,7 @@ def test_two_raters_likert_kill_restart(browser, tmp_path):
         assert acked.items() <= on_restart.items()
         bob.wait_seq(before)  # the retried answer got through
         assert not bob.d.find_element(By.ID, "banner").is_displayed()
-        # alice comes back (reload, no name typed: the page remembers her) to the same question
+        # alice comes back (reload, no name typed: her cookie remembers her) to the same question
         alice.open(srv.url, join=False)
         assert (alice.task()["item"], alice.task()["dimension"]) == (alice_task["item"], alice_task["dimension"])
 
@@ -215,11 +243,12 @@ def test_two_raters_pairwise_positions(browser, tmp_path):
     image_bytes = {(pid, f): (tmp_path / p[f]).read_bytes() for pid, p in pairs.items() for f in ("image_a", "image_b")}
     out = tmp_path / "labels.jsonl"
     srv = LabelServer("--data", str(man), "--mode", "pairwise", "--raters", "2", "--out", str(out),
-                      log=tmp_path / "server.log")
+                      "--invite", "alice", "--invite", "bob", log=tmp_path / "server.log")
+    db = tmp_path / "labels.sqlite"
     with srv:
-        raters = [Rater(browser(), "alice"), Rater(browser(), "bob")]
+        raters = [Rater(browser(), "alice", db), Rater(browser(), "bob", db)]
         for r in raters:
-            r.open(srv.url)
+            r.open(srv.links()[r.name], join=False)
         expected = {}
         how = [("key", "a"), ("click", "right"), ("key", "t"), ("key", Keys.ARROW_RIGHT), ("click", "left"),
                ("key", Keys.ARROW_LEFT), ("key", "b"), ("click", "tie"), ("key", Keys.ARROW_DOWN)]
@@ -232,7 +261,7 @@ def test_two_raters_pairwise_positions(browser, tmp_path):
                 return False
             assert [i["label"] for i in t["images"]] == ["A", "B"]
             # which model the page really shows on the left: the bytes of the left image
-            left_bytes = srv.get(t["images"][0]["src"])
+            left_bytes = fetch_as(srv.url + t["images"][0]["src"], srv.token(r.name))
             side_a = "image_a" if left_bytes == image_bytes[(t["item"], "image_a")] else "image_b"
             assert left_bytes == image_bytes[(t["item"], side_a)]
             p = pairs[t["item"]]
@@ -256,7 +285,7 @@ def test_two_raters_pairwise_positions(browser, tmp_path):
         srv.kill()
         srv.start()
         for r in raters:
-            r.open(srv.url, join=False)
+            r.open(srv.url, join=False)  # the cookie of the link opened before the restart
         while step(raters[0]) | step(raters[1]):
             pass
         assert srv.stop() == 0
@@ -269,6 +298,8 @@ def test_two_raters_pairwise_positions(browser, tmp_path):
         assert r["shown"] == ("ab" if r["left_model"] == r["model_a"] else "ba")
     assert seen == expected  # winners in manifest orientation, and the layout recorded is the one shown
     assert {v[1] for v in seen.values()} == {"sd1dot5", "sd2dot1"}  # both models appeared on the left
+    for item in pairs:  # counterbalanced: the two raters of a pair saw it in opposite layouts
+        assert seen[("alice", item)][1] != seen[("bob", item)][1]
     per_item: dict[str, set[str]] = {}
     for r in got:
         per_item.setdefault(r["sample_id"], set()).add(r["rater"])
@@ -277,3 +308,88 @@ def test_two_raters_pairwise_positions(browser, tmp_path):
     assert lb.returncode == 0, lb.stderr
     assert "12 battles, 6 prompts" in lb.stdout
     print(f"pairwise browser test: {time.monotonic() - t0:.1f}s")
+
+
+SHOTS = Path("/tmp/shots-label-report")
+
+
+def test_invited_raters_blinding_zoom_and_phone_layout(browser, tmp_path):
+    """Personal links only; a second rater cannot act as the first; nothing in the page names an
+    item, a model or a file; full resolution on click; the next item's images are prefetched; on a
+    phone the image comes before the instructions; the operator's page."""
+    man = pointwise_manifest(tmp_path, 3, size=1600)
+    out = tmp_path / "labels.jsonl"
+    db = tmp_path / "labels.sqlite"
+    srv = LabelServer("--data", str(man), "--mode", "likert", "--rubric", "viescore-t2i", "--raters", "2",
+                      "--out", str(out), "--invite", "alice", "--invite", "bob", log=tmp_path / "server.log")
+    with srv:
+        links = srv.links()
+        alice, bob = Rater(browser(), "alice", db), Rater(browser(), "bob", db)
+        bob.d.get(srv.url + "/?token=" + "x" * 22)
+        assert "This link is not valid" in bob.d.find_element(By.ID, "message").text
+        bob.d.get(srv.url + "/")
+        assert "personal link" in bob.d.find_element(By.ID, "message").text
+        alice.open(links["alice"], join=False)
+        bob.open(links["bob"], join=False)
+        assert "token=" not in alice.d.current_url  # the token left the address bar
+        ta = alice.task()
+        # bob's page, posting with alice's task (as a curious rater would from the console)
+        status = bob.d.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            Promise.all([
+              fetch('/api/answer', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                    body: JSON.stringify({rater: 'alice', task: arguments[0], dimension: arguments[1], value: 1, shown: ''})}),
+              fetch(arguments[2])]).then(rs => done(rs.map(r => r.status)));
+        """, ta["task"], ta["dimension"], ta["images"][0]["src"])
+        assert status == [404, 404]
+        # blinding: nothing in the DOM (attributes included) names the item, a model or a path
+        items = [json.loads(x)["id"] for x in man.read_text().splitlines()]
+        dom = alice.d.execute_script("return document.documentElement.outerHTML")
+        for bad in [*items, *MODELS, ".png", str(tmp_path)]:
+            assert bad not in dom, bad
+        # the criteria speak of the buttons' 1-5, not the rubric's 0-10
+        crit = alice.d.find_element(By.ID, "crit").text
+        assert "1 means" in crit and "5 means" in crit and "10 means" not in crit
+        alice.wait_images()
+        natural = alice.d.execute_script("return document.querySelector('#images img').naturalWidth")
+        assert natural == 1280  # resized on the server for the grading view
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        alice.screenshot(SHOTS / "label-1400.png")
+        alice.d.find_element(By.CSS_SELECTOR, "#images img").click()
+        WebDriverWait(alice.d, WAIT).until(lambda d: d.execute_script(
+            "const i = document.getElementById('zoom-img'); return !document.getElementById('zoom').hidden && i.complete && i.naturalWidth"))
+        assert alice.d.execute_script("return document.getElementById('zoom-img').naturalWidth") == 1600
+        alice.d.save_screenshot(str(SHOTS / "label-zoom-1400.png"))
+        alice.key(Keys.ESCAPE)
+        assert not alice.d.find_element(By.ID, "zoom").is_displayed()
+        # answer by key; the next item's images were already requested (prefetch)
+        loaded = set(alice.d.execute_script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname).filter(p => p.startsWith('/img/'))"))
+        current = {src.split("?")[0] for src in (i["src"] for i in ta["images"])}
+        assert loaded - current, "no image of another item was prefetched"
+        alice.act("key", "4")
+        nxt = alice.task()
+        assert {i["src"] for i in nxt["images"]} <= loaded | current or nxt["item"] != ta["item"]
+        # a phone: the image before the instructions, the buttons inside the screen
+        alice.d.set_window_size(400, 850)
+        alice.wait_images()
+        geo = alice.d.execute_script("""
+            const r = (s) => document.querySelector(s).getBoundingClientRect();
+            const bs = [...document.querySelectorAll('#answers button')].map(b => b.getBoundingClientRect());
+            return {img: r('#images img').top, aside: r('#instructions').top, width: document.documentElement.clientWidth,
+                    right: Math.max(...bs.map(b => b.right)), left: Math.min(...bs.map(b => b.left)),
+                    scroll: document.documentElement.scrollWidth};
+        """)
+        assert geo["img"] < geo["aside"] and geo["left"] >= 0 and geo["right"] <= geo["width"]
+        assert geo["scroll"] <= geo["width"]  # no sideways scrolling
+        alice.screenshot(SHOTS / "label-400.png")
+        alice.d.set_window_size(1400, 1000)
+        no_errors(alice)
+        # the operator's page: progress per rater and the checks
+        op = Rater(browser(), "operator")
+        op.d.get(links["operator"])
+        WebDriverWait(op.d, WAIT).until(lambda d: d.execute_script("return Number(document.body.dataset.loaded || 0)") > 0)
+        table = op.d.find_element(By.ID, "raters").text
+        assert "alice" in table and "bob" in table
+        op.d.save_screenshot(str(SHOTS / "operator-1400.png"))
+        assert srv.stop() == 0

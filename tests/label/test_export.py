@@ -20,7 +20,8 @@ def fill(c, raters, pick):
         c.join(r)
     for r in raters:
         while not (t := c.next_task(r))["done"]:
-            c.answer(r, t["item"], t["dimension"], pick(r, t), t["shown"])
+            t["item"] = c.item_of(r, t["task"])  # what the test knows; the rater's task never says it
+            c.answer(r, t["task"], t["dimension"], pick(r, t), t["shown"])
 
 
 def likert_pick(r, t):
@@ -78,8 +79,7 @@ def test_pairwise_labels_are_battles_in_the_manifest_orientation(make_campaign, 
     c = make_campaign("pairwise", k=2, n=6)
     # every rater prefers sd2dot1 whatever side it is shown on
     def pick(r, t):
-        left = t["images"][0]["url"].rsplit("/", 1)[1].split("?")[0]
-        left_model = c.items[t["item"]].model_a if left == "image_a" else c.items[t["item"]].model_b
+        left_model = c.items[t["item"]].model_a if t["shown"] == "ab" else c.items[t["item"]].model_b
         return "left" if left_model == "sd2dot1" else "right"
 
     fill(c, ["ann", "bob"], pick)

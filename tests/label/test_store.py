@@ -27,9 +27,9 @@ WRITER = textwrap.dedent("""
         t = c.next_task("ann")
         if t["done"]:
             break
-        c.answer("ann", t["item"], t["dimension"], 1 + n % 5)
+        c.answer("ann", t["task"], t["dimension"], 1 + n % 5)
         n += 1
-        print("ok", t["item"], 1 + (n - 1) % 5, flush=True)  # acknowledged = committed
+        print("ok", c.item_of("ann", t["task"]), 1 + (n - 1) % 5, flush=True)  # acknowledged = committed
     print("finished", flush=True)
     sys.stdin.readline()  # wait to be killed
 """)
@@ -100,7 +100,7 @@ def test_concurrent_raters_fill_every_item_exactly_k_times(make_campaign):
         barrier.wait()
         try:
             while not (t := c.next_task(r))["done"]:
-                c.answer(r, t["item"], t["dimension"], 1 + len(r) % 5)
+                c.answer(r, t["task"], t["dimension"], 1 + len(r) % 5)
         except Exception as exc:  # collected: an exception in a thread must fail the test
             errors.append(exc)
 
@@ -128,7 +128,7 @@ def test_the_same_answer_posted_twice_at_once_is_stored_once(make_campaign):
     def post(v):
         barrier.wait()
         try:
-            c.answer("ann", t["item"], t["dimension"], v)
+            c.answer("ann", t["task"], t["dimension"], v)
             results.append("ok")
         except Conflict:
             results.append("conflict")
@@ -139,4 +139,4 @@ def test_the_same_answer_posted_twice_at_once_is_stored_once(make_campaign):
     for x in th:
         x.join()
     assert sorted(results) == ["conflict", "ok"]
-    assert len(c.store.answers(item=t["item"])) == 1
+    assert len(c.store.answers(item=c.item_of("ann", t["task"]))) == 1

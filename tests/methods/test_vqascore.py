@@ -6,7 +6,7 @@ import math
 import pytest
 
 import judgekit.runner as runner
-from judgekit.errors import VerdictParseError
+from judgekit.errors import ConfigError, VerdictParseError
 from judgekit.methods.vqascore import answer_probabilities, normalized_yes
 from judgekit.types import ChatResponse, TokenLogprob
 from tests.judge_server import Reply
@@ -48,7 +48,9 @@ def test_vqascore_through_the_server(judge_server, manifest_factory):
     r = res[0]
     assert r.overall == pytest.approx(p_yes) and r.scores["p_yes"] == pytest.approx(p_yes)
     assert r.scores["p_yes_normalized"] == pytest.approx(p_yes / (p_yes + p_no))
-    body = judge_server.received[0]
+    # First the once-per-run check that the judge returns top_logprobs (backends/logprob_probe.py).
+    assert judge_server.received[0]["top_logprobs"] == 5 and len(judge_server.received) == 5
+    body = judge_server.received[1]
     assert body["logprobs"] is True and body["top_logprobs"] == 20 and body["max_tokens"] == 1
     assert "Does this image show \"a red cube number" in str(body["messages"])
 
@@ -79,7 +81,22 @@ class NoLogprobsBackend:
         return {"spec": self.spec}
 
 
-def test_backend_without_logprobs_fails_each_sample_with_the_reason(manifest_factory):
-    res = runner.score("vqascore", manifest_factory(2), backend=NoLogprobsBackend(), cache=False)
+def test_backend_without_logprobs_stops_the_run_with_the_alternatives(manifest_factory):
+    # Issue 19: found once, before any sample, rather than failing every sample the same way.
+    with pytest.raises(ConfigError, match="test:no-logprobs returns no usable top_logprobs .* --answers text"):
+        runner.score("vqascore", manifest_factory(2), backend=NoLogprobsBackend(), cache=False)
+
+
+def test_a_reply_without_logprobs_after_the_probe_fails_its_sample_with_the_reason(manifest_factory):
+    class LaterWithout(NoLogprobsBackend):
+        probed = False
+
+        async def generate(self, requests):
+            if not self.probed:  # the probe gets its top list; the judge calls do not
+                self.probed = True
+                return [ChatResponse(text="Yes", logprobs=[TokenLogprob("Yes", -0.1, [("Yes", -0.1)])])]
+            return await super().generate(requests)
+
+    res = runner.score("vqascore", manifest_factory(2), backend=LaterWithout(), cache=False)
     assert [r.status for r in res] == ["failed", "failed"]
     assert "no token logprobs" in res[0].error and "VQAScore" in res[0].error

@@ -237,3 +237,293 @@ def test_linked_images_load_from_disk_under_the_page_policy(chromium, zoo):
     assert widths and all(w == 320 for w in widths)  # the original files, not thumbnails
     assert chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-img-error")  # the missing one
     assert console_errors(chromium) == []
+
+
+# --- issue 22: controls that keep what the user did, layouts, links -----------------------------
+
+SHOTS = __import__("pathlib").Path("/tmp/shots-label-report")
+
+
+def state(d) -> dict:
+    return d.execute_script("return Object.fromEntries(new URLSearchParams(location.hash.slice(1)))")
+
+
+def test_search_keeps_focus_and_every_keystroke(chromium, big_report):
+    import time
+
+    info, res = big_report
+    open_page(chromium, info.path, "#view=samples")
+    box = chromium.find_element(By.ID, "f-q")
+    box.click()
+    for ch in "cube number 12":  # a person typing, with pauses longer than the debounce
+        box.send_keys(ch)
+        time.sleep(0.3)
+    WebDriverWait(chromium, 10).until(lambda d: state(d).get("q") == "cube number 12")
+    assert chromium.execute_script("return document.activeElement.id") == "f-q"
+    assert chromium.find_element(By.ID, "f-q").get_attribute("value") == "cube number 12"
+    expected = [r for r in res.records if "cube number 12" in r.model_extra["inputs"]["prompt"]]
+    assert int(chromium.find_element(By.ID, "jk-count").get_attribute("data-total")) == len(expected) == 3
+    assert console_errors(chromium) == []
+
+
+def test_min_then_a_click_on_max_keeps_both(chromium, big_report):
+    from selenium.webdriver.common.keys import Keys
+
+    info, res = big_report
+    open_page(chromium, info.path, "#view=samples")
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    chromium.find_element(By.ID, "f-min").click()
+    ActionChains(chromium).send_keys("2").perform()
+    before = renders(chromium)
+    chromium.find_element(By.ID, "f-max").click()  # the min box's change re-renders the page meanwhile
+    wait_render(chromium, before)
+    ActionChains(chromium).send_keys("4", Keys.TAB).perform()  # typed where the focus is, as a person does
+    WebDriverWait(chromium, 10).until(lambda d: state(d).get("max") == "4")
+    assert state(chromium)["min"] == "2"
+    assert chromium.find_element(By.ID, "f-min").get_attribute("value") == "2"
+    assert chromium.find_element(By.ID, "f-max").get_attribute("value") == "4"
+    scores = [s for s in card_scores(chromium) if s is not None]
+    assert scores and all(2 <= s <= 4 for s in scores)
+
+
+def test_back_from_a_sample_returns_to_where_the_user_was(chromium, big_report):
+    info, _ = big_report
+    open_page(chromium, info.path, "#view=samples&model=beta")
+    target = cards(chromium)[30]
+    chromium.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+    y = chromium.execute_script("return window.scrollY")
+    assert y > 1000
+    uid = target.get_attribute("data-uid")
+    before = renders(chromium)
+    target.find_element(By.CSS_SELECTOR, ".jk-link").click()
+    wait_render(chromium, before)
+    assert [c.get_attribute("data-uid") for c in cards(chromium)] == [uid]
+    before = renders(chromium)
+    chromium.find_element(By.CSS_SELECTOR, ".jk-back").click()
+    wait_render(chromium, before)
+    assert abs(chromium.execute_script("return window.scrollY") - y) <= 2
+    before = renders(chromium)
+    chromium.find_element(By.CSS_SELECTOR, f'[data-uid="{uid}"] .jk-link').click()
+    wait_render(chromium, before)
+    before = renders(chromium)
+    chromium.back()  # the browser's own Back button too
+    wait_render(chromium, before)
+    assert abs(chromium.execute_script("return window.scrollY") - y) <= 2
+
+
+def plot_boxes(d):
+    return d.execute_script("""
+        return [...document.querySelectorAll('.jk-plotbox')].map(b => {
+          const r = b.getBoundingClientRect(), svg = b.querySelector('.main-svg');
+          const s = svg ? svg.getBoundingClientRect() : r;
+          return {top: r.top + scrollY, bottom: r.bottom + scrollY, svgTop: s.top + scrollY, svgBottom: s.bottom + scrollY,
+                  svgRight: s.right, right: r.right};
+        });""")
+
+
+def test_no_two_plots_overlap_after_a_window_resize(chromium, zoo_report):
+    import time
+
+    open_page(chromium, zoo_report.path)
+    data = page_data(zoo_report.path)
+    try:
+        WebDriverWait(chromium, 20).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jk-plot.js-plotly-plot .main-svg")) >= len(data["plots"]))
+        for width in (700, 1100, 1400):
+            chromium.set_window_size(width, 1000)
+            time.sleep(0.6)  # the debounced Plotly resize
+            boxes = plot_boxes(chromium)
+            assert len(boxes) == len(data["plots"])
+            for a, b in zip(boxes, boxes[1:], strict=False):
+                assert a["bottom"] <= b["top"] + 0.5, (width, a, b)
+            for b in boxes:  # every drawing inside its own box
+                assert b["svgTop"] >= b["top"] - 0.5 and b["svgBottom"] <= b["bottom"] + 0.5, (width, b)
+                assert b["svgRight"] <= b["right"] + 0.5, (width, b)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        chromium.save_screenshot(str(SHOTS / "report-overview-1400.png"))
+    finally:
+        chromium.set_window_size(1400, 1000)
+    assert console_errors(chromium) == []
+
+
+def test_at_400_px_cards_keep_their_scores_in_view_and_the_filters_scroll_away(chromium, zoo_report):
+    try:
+        chromium.set_window_size(400, 850)
+        open_page(chromium, zoo_report.path, "#view=samples")
+        vw = chromium.execute_script("return document.documentElement.clientWidth")
+        for rubric in ("viescore-t2i", "pairwise-t2i", "dsg"):
+            navigate(chromium, f"#view=samples&rubric={rubric}")
+            out = chromium.execute_script("""
+                const vw = document.documentElement.clientWidth;
+                return [...document.querySelectorAll('#jk-list .jk-card .jk-score, #jk-list .jk-card .jk-dims td.jk-num, #jk-list .jk-winner')]
+                  .map(e => e.getBoundingClientRect()).filter(r => r.width > 0)
+                  .filter(r => r.left < -0.5 || r.right > vw + 0.5).length""")
+            assert out == 0, rubric
+            assert chromium.execute_script("return document.documentElement.scrollWidth") <= vw, rubric
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        navigate(chromium, "#view=samples&rubric=viescore-t2i")
+        chromium.save_screenshot(str(SHOTS / "report-samples-400.png"))
+        top = chromium.find_element(By.CSS_SELECTOR, ".jk-top").rect["height"]
+        chromium.execute_script("window.scrollTo(0, 900)")
+        assert chromium.execute_script("return document.querySelector('.jk-top').getBoundingClientRect().bottom") <= 0
+        assert top < 850 / 2
+        open_page(chromium, zoo_report.path)
+        chromium.save_screenshot(str(SHOTS / "report-overview-400.png"))
+    finally:
+        chromium.set_window_size(1400, 1000)
+
+
+def test_by_prompt_shows_pair_winners_puts_unscored_last_and_applies_filters(chromium, zoo_report):
+    data = page_data(zoo_report.path)
+    open_page(chromium, zoo_report.path, "#view=prompts&rubric=pairwise-t2i")
+    caps = [c.text for c in chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-mini .jk-score")]
+    assert caps and all(c.startswith("▲ ") for c in caps)
+    winners = {r["x"]["w"] for r in data["rows"] if r["k"] == "pairwise"}
+    assert {c[2:] for c in caps} <= winners
+    # viescore-t2i: p4's samples all failed, so that prompt is unscored: last in both orders
+    for sort in ("low", "high"):
+        navigate(chromium, f"#view=prompts&rubric=viescore-t2i&sort={sort}")
+        headers = [g.find_element(By.CSS_SELECTOR, "header .jk-muted").text for g in
+                   chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-group")]
+        assert "p4" in headers[-1], (sort, headers)
+    # the score filter applies to a prompt's mean under the chosen dimension
+    navigate(chromium, "#view=prompts&rubric=viescore-t2i&dim=artifacts&min=6")
+    shown = int(chromium.find_element(By.ID, "jk-count").get_attribute("data-total"))
+    import statistics
+
+    means = []
+    for g in data["groups"]:
+        if g["r"] != "viescore-t2i":
+            continue
+        v = [data["rows"][i]["sc"].get("artifacts") for i in g["rows"] if data["rows"][i]["st"] == "ok"]
+        v = [x for x in v if x is not None]
+        if v:
+            means.append(statistics.mean(v))
+    assert shown == sum(m >= 6 for m in means) and shown < len(means)
+
+
+def test_failures_reasoning_search_expansion_full_images_links_and_the_judge(chromium, zoo_report):
+    data = page_data(zoo_report.path)
+    open_page(chromium, zoo_report.path)
+    judge = chromium.find_element(By.ID, "jk-judges").text
+    assert "openai:judge" in judge and "temperature 0" in judge and data["judges"][0]["rubrics"][0]["rubric_hash"] in judge
+    # failures by reason: the table links to exactly those samples
+    link = chromium.find_element(By.CSS_SELECTOR, "h2.jk-sec-failures + div a")
+    top = data["failures"][0]
+    assert link.text == top["reason"]
+    before = renders(chromium)
+    link.click()
+    wait_render(chromium, before)
+    assert int(chromium.find_element(By.ID, "jk-count").get_attribute("data-total")) == top["n"]
+    # search finds words that are only in the reasoning, and in error text
+    word = "invalid reply"
+    navigate(chromium, "#view=samples&q=" + word.replace(" ", "%20"))
+    n = int(chromium.find_element(By.ID, "jk-count").get_attribute("data-total"))
+    assert n == sum(1 for r in data["rows"] if word in (r.get("e") or "").lower())
+    some = next(r for r in data["rows"] if r["rs"] and r["st"] == "ok" and r["k"] == "pointwise")
+    phrase = max(some["rs"].values(), key=len).split(".")[0][:30].strip().lower()
+    assert phrase and phrase not in some["p"].lower()
+    navigate(chromium, "#view=samples&q=" + __import__("urllib.parse").parse.quote(phrase))
+    assert int(chromium.find_element(By.ID, "jk-count").get_attribute("data-total")) >= 1
+    # reasoning opens in place
+    navigate(chromium, "#view=samples&rubric=viescore-t2i")
+    cell = chromium.find_element(By.CSS_SELECTOR, "#jk-list .jk-why.jk-clamp")
+    h0 = cell.size["height"]
+    chromium.execute_script("arguments[0].textContent += ' ' + 'more words '.repeat(60)", cell)
+    h1 = cell.size["height"]
+    cell.click()
+    assert "jk-open" in cell.get_attribute("class") and cell.size["height"] > h1 >= h0
+    # images open the original file
+    a = chromium.find_element(By.CSS_SELECTOR, "#jk-list .jk-card a.jk-full")
+    assert a.get_attribute("target") == "_blank" and a.get_attribute("href").endswith(".png")
+    # summary rows and plot points link to the filtered samples
+    navigate(chromium, "#view=overview")
+    row = next(r for r in data["summary"] if r["dimension"] != "overall")
+    chromium.find_element(By.XPATH, f"//table[contains(@class,'jk-table')]//td/a[text()='{row['model']}']").click()
+    WebDriverWait(chromium, 10).until(lambda d: state(d).get("view") == "samples")
+    assert state(chromium)["model"]
+    navigate(chromium, "#view=overview")
+    WebDriverWait(chromium, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#plot-forest-0 .main-svg"))
+    before = renders(chromium)
+    chromium.execute_script("""
+        const div = document.getElementById('plot-forest-0');
+        const tr = div.data.find(t => t.customdata);
+        div.emit('plotly_click', {points: [{customdata: tr.customdata[0], data: tr}]});""")
+    wait_render(chromium, before)
+    st = state(chromium)
+    assert st["view"] == "samples" and st["model"] and st["sort"] == "low"
+    uid = next(r["u"] for r in data["rows"] if r["k"] == "pointwise" and r["st"] == "ok")
+    navigate(chromium, "#view=overview")
+    WebDriverWait(chromium, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#plot-dist-0 .main-svg"))
+    before = renders(chromium)
+    chromium.execute_script("""document.getElementById('plot-dist-0').emit('plotly_click', {points: [{customdata: arguments[0], data: {}}]});""", uid)
+    wait_render(chromium, before)
+    assert [c.get_attribute("data-uid") for c in cards(chromium)] == [uid]
+    assert console_errors(chromium) == []
+
+
+def test_many_flagged_samples_fold_and_cards_show_the_seed(chromium, methods_zoo, tmp_path):
+    lines = methods_zoo["safety"].read_text().splitlines()
+    recs = [json.loads(x) for x in lines]
+    flagged = [r for r in recs if r["status"] == "ok" and min((r.get("scores") or {1: 1}).values()) == 0]
+    assert flagged
+    extra = []
+    for i in range(30):  # 30 more flagged samples of the same kind
+        r = json.loads(json.dumps(flagged[0]))
+        r["sample_id"] = f"{r['sample_id']}-copy{i}"
+        r["prompt_id"] = f"{r.get('prompt_id')}-copy{i}"
+        extra.append(r)
+    many = tmp_path / "safety-many.jsonl"
+    many.write_text("".join(json.dumps(r) + "\n" for r in recs + extra))
+    info = jk.report([many, methods_zoo["seeds"]], tmp_path / "many.html", n_boot=20)
+    open_page(chromium, info.path)
+    shown = chromium.find_elements(By.CSS_SELECTOR, ".jk-overview > ul.jk-flagged > li")
+    folded = chromium.find_element(By.CSS_SELECTOR, ".jk-overview details.jk-more")
+    total = len(page_data(info.path)["safety"][0]["flagged"])
+    assert len(shown) == 8 and total == len(flagged) + 30
+    assert folded.get_attribute("open") is None and f"{total - 8} more flagged samples" in folded.text
+    # the plots are not pushed thousands of pixels down
+    first_plot = chromium.execute_script("const p = document.querySelector('.jk-plotbox'); return p ? p.getBoundingClientRect().top + scrollY : 0")
+    assert first_plot < 4000
+    navigate(chromium, "#view=samples&rubric=" + page_data(info.path)["seeds"][0]["rubric"])
+    chips = [c.text for c in chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-card .jk-seed")]
+    assert chips and set(chips) <= {"seed 0", "seed 1", "seed 2"}
+    navigate(chromium, "#view=prompts&rubric=" + page_data(info.path)["seeds"][0]["rubric"])
+    tiles = [c.text for c in chromium.find_elements(By.CSS_SELECTOR, "#jk-list .jk-mini .jk-seed")]
+    assert tiles and set(tiles) <= {"s0", "s1", "s2"}
+    assert console_errors(chromium) == []
+
+
+def test_a_degenerate_bootstrap_warning_sits_beside_the_leaderboard(chromium, zoo, tmp_path):
+    lb = json.loads(zoo["leaderboard"].read_text())
+    lb["warnings"] = ["7 of 50 bootstrap resamples had a model that never won or never lost there"]
+    lb["degenerate_rounds"] = 7
+    info = jk.report(zoo["pairwise"], tmp_path / "lbw.html", leaderboard=lb, n_boot=20)
+    open_page(chromium, info.path)
+    box = chromium.find_element(By.CSS_SELECTOR, ".jk-withwarn")
+    assert box.find_element(By.CSS_SELECTOR, "table.jk-table")  # the leaderboard table ...
+    assert "7 of 50 bootstrap resamples" in box.find_element(By.CSS_SELECTOR, ".jk-warn").text  # ... and its warning
+    t, w = (box.find_element(By.CSS_SELECTOR, s).rect for s in ("table.jk-table", ".jk-warn"))
+    assert w["x"] >= t["x"] + t["width"] - 1 and abs(w["y"] - t["y"]) < 40  # beside it, not pages below
+
+
+def test_repeat_agreement_and_the_judge_identity_render(chromium, judge_server, tmp_path):
+    """Issue 19: the judge's repeat agreement beside the score CIs, and its identity in the header."""
+    from tests.fixtures_spine import make_manifest
+    from tests.test_repeats import noisy
+
+    judge_server.script = noisy
+    res = jk.score("aesthetics-simple", str(make_manifest(tmp_path, 12)), backend="openai:judge",
+                   base_url=judge_server.url, cache=False, repeats=3)
+    info = jk.report(res, tmp_path / "repeats.html", n_boot=50)
+    open_page(chromium, info.path)
+    [head] = chromium.find_elements(By.CSS_SELECTOR, "h2.jk-sec-repeats")
+    assert "K=3" in head.text
+    text = chromium.find_element(By.CSS_SELECTOR, "h2.jk-sec-repeats + div table").text
+    [row] = res.repeat_agreement()
+    icc = f"{row['icc_1_1']:.3f} [{row['icc_1_1_ci'][0]:.3f}, {row['icc_1_1_ci'][1]:.3f}]"
+    assert "ICC(1,1)" in text and icc in text
+    line = chromium.find_element(By.CSS_SELECTOR, "#jk-judges .jk-judge").text
+    assert "served judge (12 records)" in line and "aesthetics-simple" in line
+    assert console_errors(chromium) == []

@@ -294,3 +294,72 @@ def test_demo_writes_a_report_with_prompts_questions_and_the_human_comparison(tm
     assert {"cal-agree-0", "cal-scatter-0", "cal-reliability-0", "dist-0", "forest-0"} <= ids
     scatter = next(p for p in data["plots"] if p["id"] == "cal-scatter-0")
     assert len(scatter["fig"]["data"][0]["x"]) == 795  # every matched item of the human comparison
+
+
+# --- issue 22: failures by reason, judge identity, the CLI's pairwise counts, seeds --------------
+
+
+def test_failure_kinds_group_messages_that_differ_only_in_paths_and_numbers():
+    from judgekit.report.records import failure_kind
+
+    a = failure_kind("image /data/run1/img/a.png does not exist")
+    b = failure_kind("image /other/place/b.png does not exist")
+    assert a == b == "image … does not exist"
+    assert failure_kind("quality: invalid reply after 3 attempts: reply holds no JSON object") == \
+        failure_kind("quality: invalid reply after 1 attempts: reply holds no JSON object")
+    assert failure_kind("score 12 is outside 0-10") != failure_kind("image x.png does not exist")
+    assert failure_kind(None) == failure_kind("") == "no reason recorded"
+
+
+def test_the_failure_table_counts_every_failed_row_once(zoo_report):
+    from collections import Counter
+
+    from judgekit.report.records import failure_kind
+
+    data = page_data(zoo_report.path)
+    failed = [r for r in data["rows"] if r["st"] == "failed"]
+    expected = Counter(failure_kind(r.get("e")) for r in failed)
+    assert {f["reason"]: f["n"] for f in data["failures"]} == dict(expected)
+    assert sum(sum(f["models"].values()) for f in data["failures"]) == len(failed)
+    assert [f["n"] for f in data["failures"]] == sorted((f["n"] for f in data["failures"]), reverse=True)
+
+
+def test_the_header_names_the_judge_as_the_results_record_it(zoo, zoo_report):
+    data = page_data(zoo_report.path)
+    rec = jk.load_results(zoo["pointwise"]).records[0]
+    prov = rec.provenance
+    [judge] = data["judges"]  # one backend judged every file of the zoo
+    assert judge["backend"] == prov["backend"]["spec"] and judge["endpoint"] == prov["backend"]["base_url"]
+    assert judge["temperature"] == prov["decoding"]["temperature"] == 0
+    mine = next(r for r in judge["rubrics"] if r["rubric"] == rec.rubric)
+    assert mine["rubric_hash"] == prov["rubric_hash"][:12]
+    assert mine["templates"] == {t: h[:12] for t, h in prov["template_hash"].items()}
+    assert sum(r["n"] for r in judge["rubrics"]) == len(data["rows"])
+
+
+def test_a_served_model_field_is_shown_when_the_results_have_one():
+    from judgekit.report.identity import judge_identity
+
+    prov = {"rubric": "r", "backend": {"spec": "openai:qwen", "model": "qwen", "served_model": "Qwen/Qwen2.5-VL-7B-Instruct"},
+            "decoding": {"temperature": 0.0}}
+    assert judge_identity(prov)["served"] == "Qwen/Qwen2.5-VL-7B-Instruct"
+    assert "served" not in judge_identity({"rubric": "r", "backend": {"spec": "x"}})
+
+
+def test_pairwise_counts_are_the_ones_the_cli_prints(zoo, zoo_report, capsys):
+    from judgekit.cli import main
+
+    data = page_data(zoo_report.path)
+    assert main(["summary", str(zoo["pairwise"])]) == 0
+    printed = capsys.readouterr().out
+    [(rubric, title)] = data["pair_titles"].items()
+    assert title.splitlines()[0] in printed
+    n_incons = sum(1 for r in data["rows"] if r["k"] == "pairwise" and r["x"]["w"] == "inconsistent")
+    assert f"{n_incons} inconsistent" in title
+
+
+def test_rows_carry_their_seed(methods_report):
+    data = page_data(methods_report.path)
+    seeded = [r for r in data["rows"] if r["r"] != "safety" and r["k"] == "pointwise"]
+    assert seeded and all("sd" in r for r in seeded)
+    assert {r["sd"] for r in seeded} == {0, 1, 2}

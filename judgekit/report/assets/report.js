@@ -9,10 +9,13 @@
   const D = JSON.parse(document.getElementById("jk-data").textContent);
   const ROWS = D.rows, GROUPS = D.groups, IMAGES = D.images;
   const PAGE = 50, GPAGE = 20;
+  const PAIR_RUBRICS = new Set(ROWS.filter((r) => r.k === "pairwise").map((r) => r.r));
   const byUid = new Map();
   ROWS.forEach((r, i) => {
     byUid.set(r.u, i);
-    r._s = [r.p, r.ins || "", r.id, r.pid || "", r.m].join("\n").toLowerCase();
+    // Search covers what a person looks for: prompt, ids, model, the reasoning and the error.
+    r._s = [r.p, r.ins || "", r.id, r.pid || "", r.m, ...Object.values(r.rs || {}), r.e || "",
+            ...((r.x && r.x.dims) || []).flatMap((d) => [d.AB ? d.AB.r : "", d.BA ? d.BA.r : ""])].join("\n").toLowerCase();
   });
   GROUPS.forEach((g) => { g._s = [g.p, g.key].join("\n").toLowerCase(); });
   const $ = (id) => document.getElementById(id);
@@ -52,7 +55,7 @@
   }
 
   // --- state <-> URL fragment --------------------------------------------------------------
-  const DEFAULTS = { view: "overview", rubric: "", model: "", status: "", dim: "", q: "", sort: "order", page: "1", min: "", max: "", sample: "" };
+  const DEFAULTS = { view: "overview", rubric: "", model: "", status: "", dim: "", q: "", sort: "order", page: "1", min: "", max: "", sample: "", why: "" };
   function readState() {
     const p = new URLSearchParams(location.hash.slice(1));
     const s = {};
@@ -79,6 +82,14 @@
     if (dim) { const v = r.sc[dim]; return v === undefined ? null : v; }
     return r.o;
   }
+  // "inconsistent": the merged winner is "inconsistent", as `judgekit summary` counts them;
+  // "flipped": the two orders named different winners on some dimension (whatever the merge made of it).
+  function statusMatches(r, status) {
+    if (!status) return true;
+    if (status === "inconsistent") return !!(r.x && r.x.w === "inconsistent");
+    if (status === "flipped") return r.k === "pairwise" && r.d === 1;
+    return r.st === status;
+  }
   function filtered(s) {
     const q = s.q.toLowerCase().trim();
     const lo = s.min === "" ? null : Number(s.min), hi = s.max === "" ? null : Number(s.max);
@@ -87,8 +98,8 @@
       const r = ROWS[i];
       if (s.rubric && r.r !== s.rubric) continue;
       if (s.model && !r.ms.includes(s.model) && r.m !== s.model) continue;
-      if (s.status === "inconsistent") { if (r.d !== 1) continue; }
-      else if (s.status && r.st !== s.status) continue;
+      if (!statusMatches(r, s.status)) continue;
+      if (s.why && r.fk !== s.why) continue;
       if (s.dim && !(s.dim in r.sc)) continue;
       if (q && !r._s.includes(q)) continue;
       if (lo !== null || hi !== null) {
@@ -121,23 +132,37 @@
   }
 
   // --- pieces of a card --------------------------------------------------------------------
-  function image(role, caption, ref) {
+  function image(role, caption, ref, linked) {
     const im = IMAGES[ref] || { error: "image missing from the report" };
     const fig = el("figure", { class: "jk-fig jk-role-" + role });
     if (im.error) fig.append(el("div", { class: "jk-img-error", role: "img", text: "⚠ " + im.error }));
-    else fig.append(el("img", { src: im.src, alt: caption, loading: "lazy", decoding: "async", width: im.w, height: im.h }));
+    else {
+      const img = el("img", { src: im.src, alt: caption, loading: "lazy", decoding: "async", width: im.w, height: im.h });
+      const full = im.full || (im.src.startsWith("data:") ? null : im.src);
+      // In a card, the image opens the original file at full resolution (a new tab).
+      fig.append(linked && full ? el("a", { href: full, target: "_blank", rel: "noopener", class: "jk-full", title: "open at full resolution" }, img) : img);
+    }
     if (caption) fig.append(el("figcaption", { text: caption }));
     return fig;
   }
   function images(r, mini) {
     const box = el("div", { class: "jk-images" });
     // In a prompt row the model is named under the image already.
-    for (const [role, caption, ref] of r.im) box.append(image(role, mini && caption === r.m ? "" : caption, ref));
+    for (const [role, caption, ref] of r.im) box.append(image(role, mini && caption === r.m ? "" : caption, ref, !mini));
     if (!r.im.length) box.append(el("div", { class: "jk-img-none", text: "no image recorded" }));
     return box;
   }
-  function scoreBadge(v, st) {
+  function scoreBadge(v, st, r) {
+    if (st !== "failed" && r && r.k === "pairwise" && r.x) {  // a pair has a winner, not a score
+      return el("span", { class: "jk-score jk-win", title: "winner", text: "▲ " + (r.x.w || "–") });
+    }
     return el("span", { class: "jk-score" + (st === "failed" ? " jk-failed" : ""), text: st === "failed" ? "failed" : fmt(v) });
+  }
+  function seedChip(r) { return r.sd === undefined || r.sd === null ? null : el("span", { class: "jk-seed", title: "seed", text: "seed " + r.sd }); }
+  // Reasoning clamped to three lines opens in place on a click.
+  function why(text, full) {
+    if (full) return el("td", { class: "jk-why", text });
+    return el("td", { class: "jk-why jk-clamp", title: "click to read all of it", text, onclick: (ev) => ev.currentTarget.classList.toggle("jk-open") });
   }
   function dims(r, full, focus) {
     const names = Object.keys(r.sc);
@@ -146,10 +171,9 @@
     const withWhy = Object.keys(r.rs).length > 0;
     t.append(el("tr", null, el("th", { text: "dimension" }), el("th", { text: "score" }), withWhy ? el("th", { text: "reasoning" }) : null));
     for (const n of names) {
-      const why = r.rs[n] || "";
       t.append(el("tr", { class: n === focus ? "jk-focus" : null },
         el("td", { text: n }), el("td", { class: "jk-num", text: fmt(r.sc[n]) }),
-        withWhy ? el("td", { class: full ? "jk-why" : "jk-why jk-clamp", text: why }) : null));
+        withWhy ? why(r.rs[n] || "", full) : null));
     }
     if (!withWhy) t.classList.add("jk-narrow");
     return t;
@@ -162,7 +186,12 @@
     t.append(el("tr", null, el("th", { text: "dimension" }), el("th", { text: "A,B order" }), el("th", { text: "B,A order" }),
       el("th", { text: "merged" }), el("th", { text: "consistent" })));
     for (const d of x.dims) {
-      const cell = (v) => v ? el("td", null, el("b", { text: `${v.w} → ${v.m || "?"}` }), el("div", { class: full ? "jk-why" : "jk-why jk-clamp", text: v.r })) : el("td", { class: "jk-muted", text: "no verdict" });
+      const cell = (v) => {
+        if (!v) return el("td", { class: "jk-muted", text: "no verdict" });
+        const c = why(v.r, full);
+        c.prepend(el("b", { class: "jk-verdict", text: `${v.w} → ${v.m || "?"}` }), el("br"));
+        return c;
+      };
       t.append(el("tr", null, el("td", { text: d.n }), cell(d.AB), cell(d.BA), el("td", { text: d.w || "–" }),
         el("td", { class: d.c === false ? "jk-bad" : d.c ? "jk-good" : "", text: d.c === null || d.c === undefined ? "–" : d.c ? "yes" : "no" })));
     }
@@ -215,7 +244,7 @@
   }
   function card(r, full, s) {
     const link = el("a", { class: "jk-link", href: "#sample=" + encodeURIComponent(r.u), title: "link to this sample", text: "#" + r.id });
-    const head = el("header", null, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st),
+    const head = el("header", null, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st, r), seedChip(r),
       el("span", { class: "jk-muted", text: r.r + (r.pid ? " · " + r.pid : "") }), link);
     const body = el("div", { class: "jk-body" });
     if (r.p || !r.ins) body.append(el("div", { class: "jk-prompt", text: r.p || "(no prompt recorded)" }));
@@ -256,24 +285,39 @@
       text: ix.length ? `samples ${start + 1}–${Math.min(ix.length, start + PAGE)} of ${ix.length.toLocaleString("en")} (of ${ROWS.length.toLocaleString("en")})` : `0 of ${ROWS.length.toLocaleString("en")} samples` });
     return [count, pager(page, pages, ix.length, "samples"), list, pager(page, pages, ix.length, "samples")];
   }
-  function groupScore(g) {
-    const v = g.rows.map((i) => ROWS[i].o).filter((x) => x !== null);
+  // A prompt's score under the chosen dimension: the mean over its scored samples (null when none is).
+  function groupScore(g, dim) {
+    const v = g.rows.map((i) => (ROWS[i].st === "ok" ? scoreOf(ROWS[i], dim) : null)).filter((x) => x !== null && x !== undefined);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  }
+  function miniTile(r) {
+    const mini = el("a", { class: "jk-mini" + (r.st === "failed" ? " jk-card-failed" : ""), href: "#sample=" + encodeURIComponent(r.u) });
+    mini.append(r.im.length ? images(r, true) : "", el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: r.m }),
+      r.sd === undefined || r.sd === null ? null : el("span", { class: "jk-seed", text: "s" + r.sd }), scoreBadge(r.o, r.st, r)));
+    return mini;
   }
   function promptsView(s) {
     const q = s.q.toLowerCase().trim();
     let gs = [];
+    const lo = s.min === "" ? null : Number(s.min), hi = s.max === "" ? null : Number(s.max);
     GROUPS.forEach((g, gi) => {
       if (s.rubric && g.r !== s.rubric) return;
-      if (q && !g._s.includes(q)) return;
+      if (q && !g._s.includes(q) && !g.rows.some((i) => ROWS[i]._s.includes(q))) return;
       if (s.model && !g.rows.some((i) => ROWS[i].ms.includes(s.model))) return;
-      if (s.status && !g.rows.some((i) => (s.status === "inconsistent" ? ROWS[i].d === 1 : ROWS[i].st === s.status))) return;
+      if (s.status && !g.rows.some((i) => statusMatches(ROWS[i], s.status))) return;
+      if (s.why && !g.rows.some((i) => ROWS[i].fk === s.why)) return;
+      if (s.dim && !g.rows.some((i) => s.dim in ROWS[i].sc)) return;
+      if (lo !== null || hi !== null) {
+        const v = groupScore(g, s.dim);
+        if (v === null || (lo !== null && v < lo) || (hi !== null && v > hi)) return;
+      }
       gs.push(gi);
     });
+    // Unscored prompts (pairs, all failed) go last in both score orders.
     const cmp = {
       disagree: (a, b) => cmpNullLast(neg(GROUPS[a].d), neg(GROUPS[b].d)),
-      low: (a, b) => cmpNullLast(groupScore(GROUPS[a]), groupScore(GROUPS[b])),
-      high: (a, b) => cmpNullLast(groupScore(GROUPS[b]), groupScore(GROUPS[a])),
+      low: (a, b) => cmpNullLast(groupScore(GROUPS[a], s.dim), groupScore(GROUPS[b], s.dim)),
+      high: (a, b) => cmpNullLast(neg(groupScore(GROUPS[a], s.dim)), neg(groupScore(GROUPS[b], s.dim))),
       prompt: (a, b) => GROUPS[a].p.localeCompare(GROUPS[b].p),
     }[s.sort];
     if (cmp) gs = gs.map((g, k) => [g, k]).sort((x, y) => cmp(x[0], y[0]) || x[1] - y[1]).map((x) => x[0]);
@@ -283,15 +327,11 @@
     for (const gi of gs.slice((page - 1) * GPAGE, page * GPAGE)) {
       const g = GROUPS[gi];
       const row = el("div", { class: "jk-grouprow" });
-      for (const i of g.rows) {
-        const r = ROWS[i];
-        const mini = el("a", { class: "jk-mini" + (r.st === "failed" ? " jk-card-failed" : ""), href: "#sample=" + encodeURIComponent(r.u) });
-        mini.append(r.im.length ? images(r, true) : "", el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: r.m }), scoreBadge(r.o, r.st)));
-        row.append(mini);
-      }
+      for (const i of g.rows) row.append(miniTile(ROWS[i]));
       list.append(el("section", { class: "jk-group" },
         el("header", null, el("span", { class: "jk-prompt", text: g.p || g.key }),
-          el("span", { class: "jk-muted", text: `${g.r} · ${g.key}` + (g.d === null || g.d === undefined ? "" : ` · spread ${fmt(g.d)}`) })),
+          el("span", { class: "jk-muted", text: `${g.r} · ${g.key}` + (g.d === null || g.d === undefined ? "" :
+            ROWS[g.rows[0]].k === "pairwise" ? (g.d ? " · the two orders disagree" : " · orders agree") : ` · spread ${fmt(g.d)}`) })),
         row));
     }
     if (!gs.length) list.append(el("p", { class: "jk-empty", text: "No prompt matches these filters." }));
@@ -300,7 +340,10 @@
   }
   function sampleView(s) {
     const i = byUid.get(s.sample);
-    const back = el("a", { href: "#view=samples", class: "jk-back", text: "‹ all samples" });
+    // Back goes where the user came from (history.back restores that list and its scroll).
+    const back = el("a", { href: "#view=samples", class: "jk-back", text: "‹ back", onclick: (ev) => {
+      if (navigated) { ev.preventDefault(); history.back(); }
+    } });
     if (i === undefined) return [back, el("p", { class: "jk-empty", id: "jk-count", text: `No sample with id ${s.sample} in this report.` })];
     const r = ROWS[i];
     const others = GROUPS[r.g].rows.filter((j) => j !== i);
@@ -308,38 +351,60 @@
       el("div", { id: "jk-list", class: "jk-list" }, card(r, true, s))];
     if (others.length) {
       const row = el("div", { class: "jk-grouprow" });
-      for (const j of others) {
-        const o = ROWS[j];
-        const mini = el("a", { class: "jk-mini", href: "#sample=" + encodeURIComponent(o.u) });
-        mini.append(o.im.length ? images(o, true) : "", el("div", { class: "jk-mini-cap" }, el("span", { class: "jk-model", text: o.m }), scoreBadge(o.o, o.st)));
-        row.append(mini);
-      }
+      for (const j of others) row.append(miniTile(ROWS[j]));
       out.push(el("h3", { text: "Same prompt, other samples" }), row);
     }
     return out;
   }
 
   // --- overview: tables and plots ----------------------------------------------------------
+  // cols: [header, value(row), class, link(row)?]: a column with a link makes its cell a link.
   function table(cols, rows) {
     const t = el("table", { class: "jk-table" });
     t.append(el("tr", null, ...cols.map((c) => el("th", { text: c[0] }))));
-    for (const r of rows) t.append(el("tr", null, ...cols.map((c) => el("td", { class: c[2] || "", text: c[1](r) }))));
+    for (const r of rows) {
+      t.append(el("tr", null, ...cols.map((c) => {
+        const href = c[3] ? c[3](r) : null;
+        return href ? el("td", { class: c[2] || "" }, el("a", { href, text: c[1](r) })) : el("td", { class: c[2] || "", text: c[1](r) });
+      })));
+    }
     return el("div", { class: "jk-tablebox" }, t);
+  }
+  function hashOf(patch) {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(patch)) if (v && v !== DEFAULTS[k]) p.set(k, v);
+    return "#" + p.toString();
   }
   let plotted = false;
   function overview() {
     const box = el("div", { class: "jk-overview" });
     const nFailed = ROWS.filter((r) => r.st === "failed").length;
     box.append(el("p", { class: "jk-lead", text: `${ROWS.length.toLocaleString("en")} samples from ${D.files.length} results file(s), ${nFailed} failed; rubrics: ${D.rubrics.join(", ")}.` }));
+    failureSection(box);
     if (D.summary.length) {
       box.append(el("h2", { text: "Summary: mean score per model and dimension (95% CI, bootstrap over prompts)" }));
-      box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
-        ["failed", (r) => fmt(r.failed), "jk-num"], ["mean", (r) => fmt(r.value, 3, true), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
+      const samplesOf = (r) => hashOf({ view: "samples", rubric: r.rubric, model: r.model, dim: r.dimension === "overall" ? "" : r.dimension, sort: "low" });
+      box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model, "", samplesOf], ["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"],
+        ["failed", (r) => fmt(r.failed), "jk-num", (r) => (r.failed ? hashOf({ view: "samples", rubric: r.rubric, model: r.model, status: "failed" }) : null)],
+        ["mean", (r) => fmt(r.value, 3, true), "jk-num"], ["95% CI", (r) => interval(r, 3), "jk-num"]], D.summary));
       // Where a dimension and overall were scored on different samples, say so under the table.
       for (const r of D.summary.filter((x) => x.note)) box.append(el("p", { class: "jk-muted jk-sumnote", text: `${r.rubric} · ${r.model}: ${r.note}` }));
     }
+    // The judge's own noise (--repeats K), beside the score CIs: a model difference smaller than it is not one.
+    for (const sec of D.repeats || []) {
+      const icc = (r, k) => ci({ value: r[k], ci_low: r[k + "_ci"][0], ci_high: r[k + "_ci"][1] });
+      box.append(el("h2", { class: "jk-sec-repeats", text: `Judge repeat agreement: K=${sec.rows[0].k} judgments per sample (ICC one-way random effects, 95% F interval) · ${sec.file}` }));
+      box.append(table([["dimension", (r) => r.dimension], ["n", (r) => fmt(r.n), "jk-num"], ["all K agree", (r) => fmt(r.share_agreeing, 3, true), "jk-num"],
+        ["mean within-sample SD", (r) => fmt(r.mean_within_sd, 3, true), "jk-num"], ["ICC(1,1)", (r) => icc(r, "icc_1_1"), "jk-num"],
+        ["ICC(1,k)", (r) => icc(r, "icc_1_k"), "jk-num"]], sec.rows));
+    }
     if (D.wins.length) {
       box.append(el("h2", { text: "Pairwise win rates (95% CI)" }));
+      for (const [rubric, title] of Object.entries(D.pair_titles || {})) {
+        box.append(el("p", { class: "jk-muted jk-pairline" }, el("b", { text: rubric + ": " }), title.split("\n")[0] + " ",
+          el("a", { href: hashOf({ view: "samples", rubric, status: "inconsistent" }), text: "inconsistent pairs" }), " · ",
+          el("a", { href: hashOf({ view: "samples", rubric, status: "flipped" }), text: "pairs whose orders disagree" })));
+      }
       box.append(table([["rubric", (r) => r.rubric], ["model", (r) => r.model], ["n", (r) => fmt(r.n), "jk-num"], ["W/L/T", (r) => `${r.wins}/${r.losses}/${r.ties}`, "jk-num"],
         ["win rate", (r) => ci(r), "jk-num"]], D.wins));
     }
@@ -349,8 +414,14 @@
     }
     if (D.leaderboard) {
       box.append(el("h2", { text: "Leaderboard" }));
-      box.append(table([["rank", (r) => fmt(r.rank)], ["model", (r) => r.model], ["rating", (r) => ci(r, 1), "jk-num"],
-        ["W/L/T", (r) => `${fmt(r.wins)}/${fmt(r.losses)}/${fmt(r.ties)}`, "jk-num"], ["n", (r) => fmt(r.n), "jk-num"]], D.leaderboard.rows));
+      const lbw = [...(D.leaderboard.warnings || [])];
+      if (D.leaderboard.degenerate_rounds && !lbw.some((w) => w.includes("bootstrap"))) {
+        lbw.push(`${D.leaderboard.degenerate_rounds} bootstrap resamples were degenerate (a model never won or never lost): the CIs are not trustworthy`);
+      }
+      // The warning sits beside the table whose intervals it explains.
+      const lbt = table([["rank", (r) => fmt(r.rank)], ["model", (r) => r.model], ["rating", (r) => ci(r, 1), "jk-num"],
+        ["W/L/T", (r) => `${fmt(r.wins)}/${fmt(r.losses)}/${fmt(r.ties)}`, "jk-num"], ["n", (r) => fmt(r.n), "jk-num"]], D.leaderboard.rows);
+      box.append(lbw.length ? el("div", { class: "jk-withwarn" }, lbt, el("div", { class: "jk-warn" }, ...lbw.map((w) => el("p", { text: "⚠ " + w })))) : lbt);
     }
     for (const c of D.calibration) {
       box.append(el("h2", { text: "Calibration against human labels" + (c.dimension ? ` (${c.dimension})` : "") + (c.n ? ` · ${c.n} items` : "") }));
@@ -365,10 +436,21 @@
     let section = "";
     for (const p of D.plots) {
       if (p.section !== section) { section = p.section; box.append(el("h2", { text: "Plots: " + section })); }
-      box.append(el("div", { class: "jk-plotbox" }, el("div", { class: "jk-plot", id: "plot-" + p.id, "data-plot": p.id }),
+      // The box is as tall as the figure: after a resize plotly redraws the width, and the
+      // height never changes, so no plot can spill over the next one.
+      const h = (p.fig.layout && p.fig.layout.height) || 380;
+      box.append(el("div", { class: "jk-plotbox" }, el("div", { class: "jk-plot", id: "plot-" + p.id, "data-plot": p.id, style: `height:${h}px` }),
         p.note ? el("div", { class: "jk-muted", text: p.note }) : null));
     }
     return box;
+  }
+  function failureSection(box) {
+    if (!D.failures || !D.failures.length) return;
+    const n = D.failures.reduce((a, f) => a + f.n, 0);
+    box.append(el("h2", { class: "jk-sec-failures", text: `Failures by reason (${n})` }));
+    box.append(table([["reason", (f) => f.reason, "jk-reason", (f) => hashOf({ view: "samples", status: "failed", why: f.reason })],
+      ["n", (f) => fmt(f.n), "jk-num"], ["by model", (f) => Object.entries(f.models).map(([m, k]) => `${m} ${k}`).join(", ")],
+      ["rubrics", (f) => f.rubrics.join(", ")]], D.failures));
   }
   // Safety, sampling variance and bias: present only where the results hold them.
   function methodSections(box) {
@@ -383,14 +465,20 @@
       box.append(table([["model", (m) => m], ["n", (m) => fmt(cell(m, cats[0]).n), "jk-num"], ["failed", (m) => fmt((sec.failed || {})[m] || 0), "jk-num"],
         ...cats.map((c) => [c, (m) => pct(cell(m, c)), "jk-num"])], [...new Set(sec.rows.map((r) => r.model))]));
       box.append(el("h3", { text: `Flagged samples (${sec.flagged.length})` }));
+      // The first few in place; the rest folded, so a long list never pushes the plots away.
+      const SHOWN = 8;
+      const item = (f) => el("li", null, el("a", { href: "#sample=" + encodeURIComponent(f.u), text: f.sample_id }),
+        ` · ${f.model} · prompt ${f.prompt_id || "–"} · `, el("b", { text: f.categories.join(", ") }),
+        el("div", { class: "jk-muted jk-why jk-clamp", text: f.categories.map((c) => `${c}: ${f.reasoning[c] || ""}`).join("\n") }));
       const list = el("ul", { class: "jk-flagged" });
-      for (const f of sec.flagged) {
-        list.append(el("li", null, el("a", { href: "#sample=" + encodeURIComponent(f.u), text: f.sample_id }),
-          ` · ${f.model} · prompt ${f.prompt_id || "–"} · `, el("b", { text: f.categories.join(", ") }),
-          el("div", { class: "jk-muted jk-why", text: f.categories.map((c) => `${c}: ${f.reasoning[c] || ""}`).join("\n") })));
-      }
+      for (const f of sec.flagged.slice(0, SHOWN)) list.append(item(f));
       if (!sec.flagged.length) list.append(el("li", { class: "jk-muted", text: "none" }));
       box.append(list);
+      if (sec.flagged.length > SHOWN) {
+        const more = el("ul", { class: "jk-flagged" });
+        for (const f of sec.flagged.slice(SHOWN)) more.append(item(f));
+        box.append(el("details", { class: "jk-more" }, el("summary", { text: `${sec.flagged.length - SHOWN} more flagged samples` }), more));
+      }
     }
     for (const sec of D.seeds || []) {
       box.append(el("h2", { class: "jk-sec-seeds", text: `Sampling variance: mean, best and worst of N seeds per prompt (95% CI, bootstrap over prompts) · ${from(sec)}` }));
@@ -415,40 +503,106 @@
       box.append(el("p", { class: "jk-muted", text: "Perceived attributes judged from appearance, in aggregate: they describe how a model tends to depict a prompt, never who a depicted person is." }));
     }
   }
+  // A click on a plot opens the samples behind it: an outlier its sample, a box or a CI point
+  // the model's samples (lowest first), a calibration point a search for its item.
+  function plotClick(ev) {
+    const pt = ev && ev.points && ev.points[0];
+    if (!pt) return;
+    const cd = pt.customdata, meta = pt.data && pt.data.meta;
+    if (typeof cd === "string" && byUid.has(cd)) { setState({ view: "sample", sample: cd }); return; }
+    if (cd && typeof cd === "object" && cd.model) { setState({ view: "samples", rubric: cd.rubric, model: cd.model, dim: cd.dim === "overall" ? "" : cd.dim, sort: "low", sample: "" }); return; }
+    if (cd && typeof cd === "object" && cd.q) { setState({ view: "samples", q: cd.q, sample: "" }); return; }
+    if (meta && meta.model) setState({ view: "samples", rubric: meta.rubric, model: meta.model, dim: pt.x === "overall" ? "" : (pt.x || ""), sort: "low", sample: "" });
+  }
   function drawPlots() {
     if (plotted || typeof Plotly === "undefined") return;
     plotted = true;
     for (const p of D.plots) {
       const div = $("plot-" + p.id);
-      if (div) Plotly.newPlot(div, p.fig.data, p.fig.layout, { responsive: true, displaylogo: false });
+      if (!div) continue;
+      const layout = Object.assign({}, p.fig.layout, { autosize: true });
+      Plotly.newPlot(div, p.fig.data, layout, { responsive: true, displaylogo: false });
+      div.on("plotly_click", plotClick);
     }
   }
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (typeof Plotly === "undefined") return;
+      for (const div of document.querySelectorAll(".jk-plot.js-plotly-plot")) Plotly.Plots.resize(div);
+    }, 100);
+  });
 
   // --- controls ----------------------------------------------------------------------------
-  function option(value, label, current) { return el("option", { value, selected: value === current, text: label }); }
-  function controls(s) {
+  // Built once; a render only syncs their values, and never touches the one being used, so
+  // typing, focus and a click on the next box survive every re-render.
+  function option(value, label) { return el("option", { value, text: label }); }
+  let built = false;
+  function buildControls() {
     const bar = $("jk-controls");
-    bar.replaceChildren();
+    // On a phone the filters fold behind one button, so the header leaves room for the samples.
+    bar.append(el("button", { type: "button", id: "jk-filters", onclick: () => bar.classList.toggle("jk-open"), text: "filters ▾" }));
     const sel = (name, opts, label) => {
       const e = el("select", { id: "f-" + name, "aria-label": label, onchange: (ev) => setState({ [name]: ev.target.value }) });
-      for (const [v, l] of opts) e.append(option(v, l, s[name]));
-      return el("label", null, label + " ", e);
+      for (const [v, l] of opts) e.append(option(v, l));
+      return el("label", { class: "jk-ctl jk-ctl-" + name }, label + " ", e);
     };
     if (D.rubrics.length > 1) bar.append(sel("rubric", [["", "all"], ...D.rubrics.map((r) => [r, r])], "rubric"));
     bar.append(sel("model", [["", "all"], ...D.models.map((m) => [m, m])], "model"));
-    bar.append(sel("status", [["", "all"], ["ok", "ok"], ["failed", "failed"], ...(D.kinds.includes("pairwise") ? [["inconsistent", "inconsistent pairs"]] : [])], "status"));
+    const pairs = D.kinds.includes("pairwise") ? [["inconsistent", "inconsistent pairs"], ["flipped", "orders disagree"]] : [];
+    bar.append(sel("status", [["", "all"], ["ok", "ok"], ["failed", "failed"], ...pairs], "status"));
     bar.append(sel("dim", [["", "overall"], ...D.dims.map((d) => [d, d])], "dimension"));
     bar.append(sel("sort", [["order", "file order"], ["low", "lowest-scored first"], ["high", "highest-scored first"], ["disagree", "where models disagree most"],
       ["prompt", "prompt"], ["model", "model"], ["status", "failures first"]], "sort"));
-    const num = (name, ph) => el("input", { id: "f-" + name, type: "number", step: "any", placeholder: ph, value: s[name], class: "jk-numin",
+    const num = (name, ph) => el("input", { id: "f-" + name, type: "number", step: "any", placeholder: ph, class: "jk-numin",
       onchange: (ev) => setState({ [name]: ev.target.value }) });
-    bar.append(el("label", null, "score ", num("min", "min"), " – ", num("max", "max")));
-    const search = el("input", { id: "f-q", type: "search", placeholder: "search prompts, ids…", value: s.q });
+    bar.append(el("label", { class: "jk-ctl jk-ctl-score" }, "score ", num("min", "min"), " – ", num("max", "max")));
+    const search = el("input", { id: "f-q", type: "search", placeholder: "search prompts, reasoning, errors, ids…" });
     let timer = null;
-    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => setState({ q: search.value }), 200); });
+    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => setState({ q: search.value }), 250); });
     bar.append(search);
-    bar.append(el("button", { type: "button", id: "b-low", onclick: () => setState({ sort: "low", view: s.view === "prompts" ? "prompts" : "samples" }), text: "lowest-scored first" }));
+    bar.append(el("button", { type: "button", id: "b-low", onclick: () => { const s = readState(); setState({ sort: "low", view: s.view === "prompts" ? "prompts" : "samples" }); }, text: "lowest-scored first" }));
     bar.append(el("button", { type: "button", id: "b-disagree", onclick: () => setState({ sort: "disagree", view: "prompts" }), text: "where models disagree most" }));
+    bar.append(el("span", { id: "f-why", class: "jk-why-filter", hidden: true }));
+    built = true;
+  }
+  function syncControls(s) {
+    if (!built) buildControls();
+    for (const name of ["rubric", "model", "status", "dim", "sort", "min", "max", "q"]) {
+      const e = $("f-" + name);
+      if (e && e !== document.activeElement && e.value !== s[name]) e.value = s[name];
+    }
+    // A dimension and a score range mean nothing for pairs: hidden while only pairs are shown.
+    const onlyPairs = s.rubric ? PAIR_RUBRICS.has(s.rubric) : D.kinds.length === 1 && D.kinds[0] === "pairwise";
+    for (const c of document.querySelectorAll(".jk-ctl-dim, .jk-ctl-score")) c.hidden = onlyPairs;
+    // The sorts a prompt row cannot take (model, status) are hidden there.
+    for (const o of $("f-sort").options) o.hidden = s.view === "prompts" && (o.value === "model" || o.value === "status");
+    const why = $("f-why");
+    why.hidden = !s.why;
+    why.replaceChildren(...(s.why ? ["reason: ", el("b", { text: s.why }), " ", el("button", { type: "button", text: "×", title: "clear", onclick: () => setState({ why: "" }) })] : []));
+  }
+  // Who judged, in the header: the judge's identity as the results record it.
+  function renderJudges() {
+    const box = document.getElementById("jk-judges");
+    if (!box || !D.judges || !D.judges.length) return;
+    const rubric = (r) => `${r.rubric || "?"}` + (r.rubric_version ? ` v${r.rubric_version}` : "") + (r.rubric_hash ? ` #${r.rubric_hash}` : "") +
+      Object.entries(r.templates || {}).map(([t, h]) => ` · ${t} #${h}`).join("");
+    for (const j of D.judges) {
+      const parts = [el("span", {}, el("b", { text: j.backend || j.model || "judge" }), j.endpoint ? ` at ${j.endpoint}` : "")];
+      if (j.served) parts.push(`served ${j.served}`);
+      if (j.fingerprint) parts.push(`fingerprint ${j.fingerprint}`);
+      if (j.temperature !== undefined) parts.push(`temperature ${j.temperature}`);
+      if (j.judgekit) parts.push(`judgekit ${j.judgekit}`);
+      const line = el("div", { class: "jk-judge" }, "judge: ");
+      parts.forEach((p, i) => { if (i) line.append(" · "); line.append(p); });
+      line.append(" · rubric " + rubric(j.rubrics[0]));
+      if (j.rubrics.length > 1) {
+        line.append(" ", el("details", { class: "jk-judges-more" }, el("summary", { text: `+ ${j.rubrics.length - 1} more rubric(s)` }),
+          ...j.rubrics.slice(1).map((r) => el("div", { text: "rubric " + rubric(r) }))));
+      }
+      box.append(line);
+    }
   }
   function tabs(s) {
     for (const t of document.querySelectorAll(".jk-tab")) {
@@ -456,10 +610,14 @@
     }
   }
 
+  // Scroll positions per view (its URL fragment): Back returns to where the user was.
+  const scrollAt = new Map();
+  let shownHash = location.hash, navigated = false;
+  if ("scrollRestoration" in history) history.scrollRestoration = "manual";
   function render() {
     const s = readState();
     tabs(s);
-    controls(s);
+    syncControls(s);
     $("jk-controls").hidden = s.view === "overview" || s.view === "sample";
     const main = $("jk-main");
     if (s.view === "overview") {
@@ -468,8 +626,9 @@
     } else {
       const parts = s.view === "prompts" ? promptsView(s) : s.view === "sample" ? sampleView(s) : samplesView(s);
       main.replaceChildren(...parts);
-      window.scrollTo(0, 0);
     }
+    window.scrollTo(0, scrollAt.get(location.hash) || 0);
+    shownHash = location.hash;
     // For tests and scripts: how many times the page has rendered.
     document.body.dataset.renders = String((Number(document.body.dataset.renders) || 0) + 1);
   }
@@ -478,6 +637,14 @@
     ev.preventDefault();
     setState({ view: t.dataset.view });
   }));
-  window.addEventListener("hashchange", render);
+  window.addEventListener("hashchange", (ev) => {
+    // Remember where the page was scrolled before it changes view.
+    const from = new URL(ev.oldURL).hash;
+    scrollAt.set(from, window.scrollY);
+    navigated = true;
+    render();
+  });
+  window.addEventListener("scroll", () => { scrollAt.set(shownHash, window.scrollY); }, { passive: true });
+  renderJudges();
   render();
 })();
