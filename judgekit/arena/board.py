@@ -130,6 +130,8 @@ class Board:
                 raise DataError(f"sample {s.id!r} names no model: add 'model' to the manifest or pass --model")
             if not s.image:
                 raise DataError(f"sample {s.id!r} has no image")
+            if not isinstance(s.image, str):  # the board keeps paths: its battles outlive this process
+                raise DataError(f"sample {s.id!r}: the arena needs image files, not images in memory; save them first")
             if not os.path.isfile(s.image):
                 raise DataError(f"sample {s.id!r}: image {s.image} does not exist")
             got = by_model.setdefault(name, {})
@@ -146,7 +148,7 @@ class Board:
                     raise DataError(f"model {name!r}, prompt {pid!r}: prompt text {s.prompt!r} differs from the board's {known[pid]!r}")
         added = {}
         for name, per_prompt in sorted(by_model.items()):
-            rows = [(pid, s.prompt, os.path.abspath(s.image or ""), s.id) for pid, s in sorted(per_prompt.items())]
+            rows = [(pid, s.prompt, os.path.abspath(str(s.image)), s.id) for pid, s in sorted(per_prompt.items())]
             self.store.add_model(name, source, rows)
             self._write_manifest(name, rows)
             added[name] = len(rows)
