@@ -35,6 +35,7 @@ SUBCOMMANDS = [
     "judgekit.cli.calibrate",
     "judgekit.cli.pairs",
     "judgekit.cli.leaderboard",
+    "judgekit.cli.arena",
     "judgekit.cli.metrics",
     "judgekit.cli.label",
     "judgekit.cli.report",
