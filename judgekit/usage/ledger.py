@@ -22,7 +22,7 @@ from ..errors import ConfigError
 from ..types import ChatRequest, ChatResponse
 from .prices import PriceTable
 from .tokens import estimate_prompt
-from .totals import SampleUsage, UsageTotals
+from .totals import UNKNOWN_SERVED, SampleUsage, UsageTotals
 
 SEND, DEFER, STOP = "send", "defer", "stop"
 #: The error of a call that was not sent because of the budget, or was diverted.
@@ -99,26 +99,33 @@ class Ledger:
         self.sent += 1
         return Hold(SEND, tokens, cost)
 
-    def settle(self, hold: Hold, resp: ChatResponse, sample: SampleUsage | None = None) -> None:
+    def settle(self, hold: Hold, resp: ChatResponse, sample: SampleUsage | None = None, served: str | None = None) -> None:
         """The reply to a held request came (or failed): its reservation becomes real spend,
-        counted in the run's totals and in ``sample``'s."""
+        counted in the run's totals and in ``sample``'s under ``served`` (the model the reply
+        names; see ``record``)."""
         self.reserved_tokens -= hold.tokens
         self.reserved_cost -= hold.cost
         if resp.error is not None:
             return  # a failed request is not billed by the providers judgekit knows
         if sample is not None:
-            self.record(sample, resp, from_cache=False)
+            self.record(sample, resp, from_cache=False, served=served)
         used = resp.usage
         self.spent_tokens += int(used.get("prompt_tokens") or 0) + int(used.get("completion_tokens") or 0)
-        self.spent_cost += self.totals.cost(self.model, resp) or 0.0
+        # The budget spends the served model's price; one the table lacks (an alias served as an
+        # unlisted id) is charged at the requested model's price rather than as free.
+        cost = self.totals.cost(served or self.model, resp)
+        self.spent_cost += (cost if cost is not None else self.totals.cost(self.model, resp)) or 0.0
         done = int(used.get("completion_tokens") or 0)
         self.largest_completion = max(self.largest_completion or 0, done)
 
-    def record(self, sample: SampleUsage, resp: ChatResponse, from_cache: bool, key: str = "") -> None:
-        """Count one reply in the run's totals and in its sample's."""
+    def record(self, sample: SampleUsage, resp: ChatResponse, from_cache: bool, key: str = "",
+               served: str | None = None) -> None:
+        """Count one reply in the run's totals and in its sample's, under ``served`` (the model
+        the reply names) and priced by it; a reply that names none is counted under
+        ``UNKNOWN_SERVED`` and priced as the requested model."""
         from_cache = from_cache and key not in self.fresh_keys
-        cost = self.totals.add(self.model, resp, from_cache)
-        sample.add(resp.usage, cost, from_cache)
+        cost = self.totals.add(served or UNKNOWN_SERVED, resp, from_cache, priced_as=served or self.model)
+        sample.add(resp.usage, cost, from_cache, served or UNKNOWN_SERVED)
 
     def sample(self) -> SampleUsage:
         return SampleUsage()
