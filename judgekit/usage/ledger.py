@@ -86,18 +86,36 @@ class Ledger:
             self.sent += 1
             return Hold(SEND)
         completion = request.max_tokens if self.largest_completion is None else self.largest_completion
-        est = {"prompt_tokens": estimate_prompt(request, self.model, self.count_text).total, "completion_tokens": completion}
-        tokens = est["prompt_tokens"] + completion
-        cost = (self.prices.cost(self.model, est) or 0.0) if self.prices is not None else 0.0
-        over_tokens = self.max_tokens is not None and self.spent_tokens + self.reserved_tokens + tokens > self.max_tokens
-        over_cost = self.max_cost is not None and self.spent_cost + self.reserved_cost + cost > self.max_cost
-        if over_tokens or over_cost:
+        tokens, cost = self.estimate(request, completion)
+        if not self.affords(tokens, cost):
             self.stopped = True
             return Hold(STOP)
         self.reserved_tokens += tokens
         self.reserved_cost += cost
         self.sent += 1
         return Hold(SEND, tokens, cost)
+
+    def estimate(self, request: ChatRequest, completion: int, batch: bool = False) -> tuple[int, float]:
+        """The tokens and cost ``request`` could use with ``completion`` completion tokens: its
+        estimated prompt, priced as the requested model (at the batch price for a batch job)."""
+        est = {"prompt_tokens": estimate_prompt(request, self.model, self.count_text).total, "completion_tokens": completion}
+        cost = (self.prices.cost(self.model, est, batch=batch) or 0.0) if self.prices is not None else 0.0
+        return est["prompt_tokens"] + completion, cost
+
+    def affords(self, tokens: int, cost: float) -> bool:
+        """Whether ``tokens`` and ``cost`` more stay within the budget, over what is spent and reserved."""
+        over_tokens = self.max_tokens is not None and self.spent_tokens + self.reserved_tokens + tokens > self.max_tokens
+        over_cost = self.max_cost is not None and self.spent_cost + self.reserved_cost + cost > self.max_cost
+        return not (over_tokens or over_cost)
+
+    def left(self) -> str:
+        """What is left of the budget, in words (for the line that says why a batch was held back)."""
+        parts = []
+        if self.max_cost is not None:
+            parts.append(f"${max(0.0, self.max_cost - self.spent_cost - self.reserved_cost):.4f} of ${self.max_cost:g}")
+        if self.max_tokens is not None:
+            parts.append(f"{max(0, self.max_tokens - self.spent_tokens - self.reserved_tokens)} of {self.max_tokens} tokens")
+        return " and ".join(parts)
 
     def settle(self, hold: Hold, resp: ChatResponse, sample: SampleUsage | None = None, served: str | None = None) -> None:
         """The reply to a held request came (or failed): its reservation becomes real spend,
@@ -109,6 +127,11 @@ class Ledger:
             return  # a failed request is not billed by the providers judgekit knows
         if sample is not None:
             self.record(sample, resp, from_cache=False, served=served)
+        self.spend(resp, served)
+
+    def spend(self, resp: ChatResponse, served: str | None = None) -> None:
+        """Add what an answered request used to the budget's spend (a live reply in ``settle``,
+        a batch job's reply when it is downloaded)."""
         used = resp.usage
         self.spent_tokens += int(used.get("prompt_tokens") or 0) + int(used.get("completion_tokens") or 0)
         # The budget spends the served model's price; one the table lacks (an alias served as an
