@@ -129,6 +129,25 @@ def test_prices_given_to_run_override_the_board_and_no_budget_still_records_cost
         assert r["cost_usd"] == pytest.approx(2 * costs[r["key"]], abs=1e-12)
 
 
+def test_battles_resumed_from_the_cache_keep_the_cost_their_calls_had(board, judge_server, capsys):
+    """A run killed after its calls were answered (cached) but before the store wrote the batch:
+    the next run judges those battles from the cache, sends nothing, and stores what the calls
+    cost when they were answered (the killed run recorded none of it)."""
+    path, world, _ = board
+    assert main(["arena", "run", path, "--target-ci", "60", "--max-battles", "6", "--quiet"]) == 0
+    with sqlite3.connect(f"{path}/arena.sqlite") as db:  # as if killed before complete()
+        db.execute("UPDATE battles SET status = 'pending', winner = NULL, usage = NULL, cost_usd = NULL, judged = NULL")
+    sent = len(judge_server.received)
+    assert main(["arena", "run", path, "--target-ci", "60", "--max-battles", "6", "--budget-usd", "1", "--quiet"]) == 0
+    assert len(judge_server.received) == sent
+    costs = _battle_costs(judge_server, world)
+    rows = _rows(path, world)
+    assert len(rows) == 6 and all(r["status"] == "ok" for r in rows)
+    for r in rows:
+        assert r["cost_usd"] == pytest.approx(costs[r["key"]], abs=1e-12)
+    assert f"this run: ${sum(costs.values()):.4f}" in capsys.readouterr().out
+
+
 def test_budget_needs_a_price_for_the_judge(tmp_path, judge_server, board, capsys):
     path, _, _ = board
     bare = tmp_path / "bare"
