@@ -11,8 +11,12 @@ will not do better on the next batch).
 The cost budget is the board's, over all its runs: each battle's cost (its replies priced by
 ``judgekit.usage``) is stored with it. A batch is cut to the battles that fit in what is left,
 each estimated at the costliest battle the board has recorded, or before any at the dry run's
-at-most estimate (``RunnerJudge.estimate_cost``); the batch in flight is always finished. Every round leaves a snapshot of the
-ratings (and the CIs when the bootstrap ran) for the rating-over-battles plot.
+at-most estimate (``RunnerJudge.estimate_cost``); the batch in flight is always finished. (A
+``judge=`` callable counts against a budget only with the ``cost_usd`` of the battles it returns,
+and is estimated before the first only if it has an ``estimate_cost`` method.)
+
+Every round leaves a snapshot of the ratings (and the CIs when the bootstrap ran) for the
+rating-over-battles plot.
 """
 
 from __future__ import annotations
