@@ -25,6 +25,7 @@ from ..manifest import load_samples
 from ..stats.battles import Battles
 from ..stats.leaderboard import Leaderboard, leaderboard
 from ..types import Sample
+from ..usage import PriceTable, parse_prices
 from .store import ArenaStore
 
 SETTINGS_FILE = "settings.json"
@@ -53,6 +54,9 @@ class ArenaSettings(BaseModel):
     cache: str | None = Field("cache.sqlite", description="response cache, relative to the board; null: none")
     rubric_options: dict[str, Any] = Field(default_factory=dict)
     engine_options: dict[str, Any] = Field(default_factory=dict)
+    #: The price table (``arena init --prices``, as in docs/cost.md: model id -> USD per million
+    #: tokens), stored in full so the board prices its battles wherever it is opened; null: none.
+    prices: dict[str, Any] | None = None
 
 
 def _safe_name(model: str) -> str:
@@ -72,6 +76,7 @@ class Board:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ConfigError(f"{sfile}: field '{'.'.join(map(str, first['loc']))}': {first['msg']}") from None
+        self.price_table()  # a hand-edited table is checked on open, as the rest of the settings
         self.store = ArenaStore(self.path / STORE_FILE)
 
     @classmethod
@@ -85,6 +90,8 @@ class Board:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ConfigError(f"arena setting '{'.'.join(map(str, first['loc']))}': {first['msg']}") from None
+        if s.prices is not None:
+            parse_prices(s.prices, "--prices")
         from ..rubric import load_rubric
 
         rubric = load_rubric(s.rubric)
@@ -104,6 +111,11 @@ class Board:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def price_table(self) -> PriceTable | None:
+        """The board's price table, or None when ``init`` was given none."""
+        p = self.settings.prices
+        return None if p is None else parse_prices(p, f"{self.path / SETTINGS_FILE}: prices")
 
     @property
     def cache_path(self) -> Path | None:

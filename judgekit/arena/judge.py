@@ -13,6 +13,8 @@ from typing import Any
 from ..backends import Backend, make_backend
 from ..runner import score_async
 from ..types import Result, Sample
+from ..usage import Ledger, PriceTable
+from ..usage.dryrun import DryRunCount
 from .board import Board
 from .store import JudgedBattle, PlannedBattle
 
@@ -37,15 +39,31 @@ def judged_from_result(battle_id: int, r: Result | None) -> JudgedBattle:
     primary = r.provenance.get("primary") or next(iter(r.details.get("verdicts", {})), None)
     verdicts = r.details.get("verdicts", {}).get(primary, {})
     winner = getattr(r, "winner", None)
-    return JudgedBattle(battle_id, winner, verdicts.get("AB"), verdicts.get("BA"), identity)
+    return JudgedBattle(battle_id, winner, verdicts.get("AB"), verdicts.get("BA"), identity, **_usage(r))
+
+
+def _usage(r: Result) -> dict[str, Any]:
+    """The battle's usage and cost from its record's ``details["usage"]`` (the runner's). Its cost
+    is what its calls cost when answered: by this run, or (replayed from the board's cache) by a run
+    killed before it stored the battle, which recorded none of it."""
+    used = r.details.get("usage")
+    if not isinstance(used, dict):
+        return {}
+    if "cost_usd" not in used:  # no price table
+        return {"usage": used}
+    parts = (used.get("cost_usd"), used.get("cost_when_first_answered_usd"))
+    cost = None if any(c is None for c in parts) else float(sum(parts))  # type: ignore[arg-type]
+    return {"usage": used, "cost_usd": cost}
 
 
 class RunnerJudge:
     """The board's judge: its rubric and backend, one backend object for the whole run."""
 
-    def __init__(self, board: Board, backend: Backend | None = None, api_key: str | None = None):
+    def __init__(self, board: Board, backend: Backend | None = None, api_key: str | None = None,
+                 prices: PriceTable | None = None):
         s = board.settings
         self.board = board
+        self.prices = prices
         self.owned = backend is None
         settings = {"base_url": s.base_url, "api_key": api_key, "concurrency": s.concurrency}
         self.backend = backend or make_backend(s.backend, settings=settings, **s.engine_options)
@@ -56,9 +74,32 @@ class RunnerJudge:
         results = await score_async(
             s.rubric, [battle_sample(b) for b in battles], backend=self.backend, cache=cache,
             concurrency=s.concurrency, parse_retries=s.parse_retries, method_options=dict(s.rubric_options),
+            ledger=Ledger(self.model, self.prices),  # prices each battle's replies (no budget inside a batch)
         )
         by_id = {r.sample_id: r for r in results}
         return [judged_from_result(b.id, by_id.get(f"battle-{b.id}")) for b in battles]
+
+    @property
+    def model(self) -> str:
+        """The model id the price table is looked up with."""
+        return str(getattr(self.backend, "model", self.backend.spec))
+
+    async def estimate_cost(self, battles: Sequence[PlannedBattle]) -> float | None:
+        """At most what judging ``battles`` costs, before any reply is known: the dry run's
+        estimate (every request rendered, none sent; estimated prompt tokens and every reply at
+        ``max_tokens``), or None without a price for the model."""
+        if self.prices is None or not battles:
+            return None
+        s = self.board.settings
+        count = DryRunCount(self.model)
+        cache: Any = self.board.cache_path or False
+        await score_async(
+            s.rubric, [battle_sample(b) for b in battles], backend=self.backend, cache=cache,
+            concurrency=s.concurrency, parse_retries=s.parse_retries, method_options=dict(s.rubric_options),
+            ledger=Ledger(self.model, self.prices, divert=count),
+        )
+        est = count.to_json(self.prices).get("cost_usd")
+        return None if est is None else float(est["live_at_most"])
 
     async def aclose(self) -> None:
         if self.owned:

@@ -4,15 +4,26 @@ Each round refits Bradley-Terry (warm-started from the last fit) and predicts ev
 width from the Fisher information (``sampler``). When the prediction comes near the target (or
 every few rounds) the bootstrap over prompts, the same one ``judgekit leaderboard`` runs, decides:
 the run stops when every scheduled model's CI is within the target, or when ``max_battles`` have
-been judged, or when no battle is left to judge, or when every battle of a batch failed (a judge
-that fails everything will not do better on the next batch). Every round leaves a snapshot of the
-ratings (and the CIs when the bootstrap ran) for the rating-over-battles plot.
+been judged, or when the next battle could take the board's spend over ``budget_usd``, or when
+no battle is left to judge, or when every battle of a batch failed (a judge that fails everything
+will not do better on the next batch).
+
+The cost budget is the board's, over all its runs: each battle's cost (its replies priced by
+``judgekit.usage``) is stored with it. A batch is cut to the battles that fit in what is left,
+each estimated at the costliest battle the board has recorded, or before any at the dry run's
+at-most estimate (``RunnerJudge.estimate_cost``); the batch in flight is always finished. (A
+``judge=`` callable counts against a budget only with the ``cost_usd`` of the battles it returns,
+and is estimated before the first only if it has an ``estimate_cost`` method.)
+
+Every round leaves a snapshot of the ratings (and the CIs when the bootstrap ran) for the
+rating-over-battles plot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,9 +34,11 @@ import numpy as np
 from ..errors import ConfigError
 from ..stats.battles import Battles
 from ..stats.leaderboard import Leaderboard
+from ..usage import Ledger, PriceTable
 from .board import Board
 from .judge import Judge, RunnerJudge
-from .sampler import Candidates, covariance, plan_batch, z_value
+from .sampler import BatchPlan, Candidates, covariance, pair_index, plan_batch, z_value
+from .store import PlannedBattle
 
 #: Run the bootstrap once the Fisher-predicted width is within this factor of the target...
 CHECK_MARGIN = 1.25
@@ -35,6 +48,8 @@ CHECK_EVERY = 4
 MAX_BATCH = 2000
 #: The first round knows no rating, so it plans at most this many battles per pair.
 FIRST_PER_PAIR = 4
+#: Battles of a planned batch the dry run renders to estimate a battle's cost before any is known.
+ESTIMATE_SAMPLE = 8
 
 
 @dataclass
@@ -44,7 +59,7 @@ class ArenaRun:
     judged: int  # battles judged by this run (both orders each)
     failed: int
     batches: int
-    stopped: str  # "target" | "budget" | "exhausted" | "failing" (a whole batch failed)
+    stopped: str  # "target" | "budget" (max battles) | "cost" (budget_usd) | "exhausted" | "failing" (a whole batch failed)
     widths: dict[str, float]  # each scheduled model's CI width at the last check (the anchor's is 0)
     target: float
     leaderboard: Leaderboard | None
@@ -53,6 +68,10 @@ class ArenaRun:
     #: Models that share no open prompt with any other and have no battle: they cannot be placed,
     #: so the stopping rule leaves them out (add their images on the board's prompts).
     unplaceable: list[str] = field(default_factory=list)
+    #: USD this run's battles cost (None: no price table); the board's total over all runs; the budget.
+    spent_usd: float | None = None
+    board_spent_usd: float | None = None
+    budget_usd: float | None = None
 
     @property
     def judgments(self) -> int:
@@ -95,10 +114,14 @@ async def run_arena_async(
     judge: Judge | None = None,
     api_key: str | None = None,
     on_round: Callable[[dict[str, Any]], None] | None = None,
+    budget_usd: float | None = None,
+    prices: PriceTable | None = None,
 ) -> ArenaRun:
     """Judge battles on ``board`` until every scheduled model's CI is at most ``target_ci`` wide
-    (default: the board's), or ``max_battles`` battles have been judged by this run.
-    ``judge`` defaults to the board's rubric and backend through the runner (``RunnerJudge``)."""
+    (default: the board's), or ``max_battles`` battles have been judged by this run, or the next
+    battle could take the board's total spend over ``budget_usd`` (USD over all its runs; needs a
+    price table: ``prices``, else the board's own). ``judge`` defaults to the board's rubric and
+    backend through the runner (``RunnerJudge``)."""
     t0 = time.monotonic()
     s = board.settings
     target = float(target_ci if target_ci is not None else s.target_ci)
@@ -112,15 +135,26 @@ async def run_arena_async(
         raise ConfigError(f"the anchor {s.anchor!r} has no images on the board yet: `judgekit arena add` its manifest first")
     if len(models) < 2:
         raise ConfigError(f"the board has {len(models)} model(s): add at least two before running")
+    if prices is None:
+        prices = board.price_table()
     own_judge = judge is None
-    j: Judge = judge if judge is not None else RunnerJudge(board, api_key=api_key)
-    run = ArenaRun(0, 0, 0, "target", {}, target, None, 0.0)
+    j: Judge = judge if judge is not None else RunnerJudge(board, api_key=api_key, prices=prices)
+    run = ArenaRun(0, 0, 0, "target", {}, target, None, 0.0, budget_usd=budget_usd)
+    run.spent_usd = 0.0 if prices is not None else None
     try:
+        if budget_usd is not None:
+            model = j.model if isinstance(j, RunnerJudge) else getattr(j, "model", None)
+            if model is not None:  # the ledger's own checks: a table, a price for the model, a budget > 0
+                Ledger(model, prices, max_cost=budget_usd)
+            elif budget_usd <= 0:
+                raise ConfigError(f"--budget-usd must be more than 0, got {budget_usd:g}")
         await _loop(board, j, run, models, target, max_battles, batch_size, on_round)
     finally:
         if own_judge and isinstance(j, RunnerJudge):
             await j.aclose()
     run.seconds = time.monotonic() - t0
+    if prices is not None or budget_usd is not None:
+        run.board_spent_usd = board.store.spent_usd()
     return run
 
 
@@ -131,6 +165,8 @@ async def _judge_pending(board: Board, judge: Judge, run: ArenaRun) -> bool:
         return True
     judged = await judge(pending)
     board.store.complete(judged)
+    if run.spent_usd is not None:
+        run.spent_usd += sum(jb.cost_usd or 0.0 for jb in judged)
     failed = sum(jb.winner is None for jb in judged)
     run.judged += len(judged)
     run.failed += failed
@@ -189,6 +225,15 @@ async def _loop(
         converged = bool(run.widths) and max(run.widths.values()) <= target and ci is not None
         budget = None if max_battles is None else max_battles - run.judged
         stop = "target" if converged else "budget" if budget is not None and budget <= 0 else None
+        left = per_battle = None
+        if stop is None and run.budget_usd is not None:
+            left = run.budget_usd - store.spent_usd()
+            per_battle = store.costliest_battle()
+            fits = None if not per_battle else math.floor(left / per_battle)
+            if left <= 0 or (fits is not None and fits < 1):
+                stop = "cost"
+            elif fits is not None:
+                budget = fits if budget is None else min(budget, fits)
         if stop is None:
             rng = np.random.default_rng([s.seed, batch_no])
             cap = MAX_BATCH if budget is None else max(1, min(MAX_BATCH, budget))
@@ -197,8 +242,12 @@ async def _loop(
             size = None if batch_size is None else min(batch_size, cap)
             plan = plan_batch(cands, r, n_pair, anchor, active, target_width=target, inflation=inflation,
                               level=s.level, batch_size=size, max_batch=cap, min_batch=min(2 * len(models), cap), rng=rng)
+            if left is not None and not per_battle and plan.battles:  # no battle's cost known yet
+                await _fit_first_estimate(board, judge, cands, plan, left)
+                if not plan.battles:
+                    stop = "cost"
             entry["planned"] = len(plan.battles)
-            if not plan.battles:
+            if not plan.battles and stop is None:
                 stop = "exhausted"
         run.log.append(entry)
         if on_round is not None:
@@ -216,6 +265,29 @@ async def _loop(
             # A judge that failed every battle of a batch will not do better on the next one.
             run.stopped = "failing"
             return
+
+
+async def _fit_first_estimate(board: Board, judge: Judge, cands: Candidates, plan: BatchPlan, left: float) -> None:
+    """Cut ``plan`` to the battles whose dry-run estimate (``judge.estimate_cost`` on the first
+    few, at most, every reply at max_tokens) fits in ``left`` USD; a judge that cannot estimate
+    keeps the plan. The battles cut go back to the candidates."""
+    estimate = getattr(judge, "estimate_cost", None)
+    if estimate is None:
+        return
+    images, prompts = board.store.images(), board.store.prompts()
+    sample = []
+    for k, (i, j, p) in enumerate(plan.battles[:ESTIMATE_SAMPLE]):
+        a, b = sorted((cands.models[i], cands.models[j]))
+        pid = cands.prompts[p]
+        sample.append(PlannedBattle(-1 - k, pid, prompts.get(pid), a, b, images[(a, pid)], images[(b, pid)]))
+    cost = await estimate(sample)
+    if not cost:
+        return
+    fits = max(0, math.floor(left / (cost / len(sample))))
+    for i, j, p in plan.battles[fits:]:
+        cands.met[pair_index(i, j, len(cands.models)), p] = False
+        cands.load[p] -= 1
+    del plan.battles[fits:]
 
 
 def run_arena(board: Board, **kwargs: Any) -> ArenaRun:

@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS battles (
     error TEXT,
     planned REAL NOT NULL,
     judged REAL,
+    usage TEXT,                 -- JSON: requests and tokens of its judge calls (the runner's per-sample usage)
+    cost_usd REAL,              -- what those calls cost under the price table of the run that judged it; NULL: unpriced
     UNIQUE (prompt_id, model_a, model_b),
     CHECK (model_a < model_b)
 );
@@ -97,6 +99,11 @@ class JudgedBattle:
     verdict_ba: dict[str, Any] | None = None
     judge: dict[str, Any] | None = None
     error: str | None = None
+    #: Requests and tokens of the battle's judge calls (``SampleUsage.to_json``); None: not counted.
+    usage: dict[str, Any] | None = None
+    #: USD of those calls (answered now, or replayed from the board's cache: paid by the killed
+    #: run that asked them); None when unpriced.
+    cost_usd: float | None = None
 
 
 class ArenaStore:
@@ -110,6 +117,15 @@ class ArenaStore:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A board made before battles recorded their usage and cost gets the columns (NULL:
+        not recorded)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(battles)")}
+        for name, kind in (("usage", "TEXT"), ("cost_usd", "REAL")):
+            if name not in have:
+                self.db.execute(f"ALTER TABLE battles ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -205,8 +221,9 @@ class ArenaStore:
                 status = "ok" if j.winner is not None else "failed"
                 db.execute(
                     "UPDATE battles SET status = ?, winner = ?, verdict_ab = ?, verdict_ba = ?, judge = ?, error = ?, "
-                    "judged = ? WHERE id = ? AND status = 'pending'",
-                    (status, j.winner, _dump(j.verdict_ab), _dump(j.verdict_ba), judge_id, j.error, now, j.id),
+                    "judged = ?, usage = ?, cost_usd = ? WHERE id = ? AND status = 'pending'",
+                    (status, j.winner, _dump(j.verdict_ab), _dump(j.verdict_ba), judge_id, j.error, now,
+                     _dump(j.usage), j.cost_usd, j.id),
                 )
 
     @staticmethod
@@ -233,6 +250,31 @@ class ArenaStore:
         out = {"ok": 0, "failed": 0, "pending": 0}
         out.update({s: int(n) for s, n in rows})
         return out
+
+    def spend(self) -> dict[str, Any]:
+        """What the judged battles (ok and failed) used: battles, requests, tokens, the USD recorded
+        for them, and how many have no recorded cost (``unpriced``)."""
+        out: dict[str, Any] = {"battles": 0, "requests": 0, "prompt_tokens": 0, "cached_tokens": 0,
+                               "completion_tokens": 0, "cost_usd": 0.0, "unpriced": 0}
+        for usage, cost in self.db.execute("SELECT usage, cost_usd FROM battles WHERE status != 'pending'"):
+            out["battles"] += 1
+            used = json.loads(usage) if usage else {}
+            for k in ("requests", "prompt_tokens", "cached_tokens", "completion_tokens"):
+                out[k] += int(used.get(k) or 0)
+            if cost is None:
+                out["unpriced"] += 1
+            else:
+                out["cost_usd"] += float(cost)
+        return out
+
+    def spent_usd(self) -> float:
+        """USD recorded for every judged battle of the board, over all its runs."""
+        return float(self.db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM battles WHERE status != 'pending'").fetchone()[0])
+
+    def costliest_battle(self) -> float | None:
+        """The highest cost recorded for one battle (None before any): the next battles' estimate."""
+        row = self.db.execute("SELECT MAX(cost_usd) FROM battles WHERE status != 'pending'").fetchone()
+        return None if row[0] is None else float(row[0])
 
     def failures(self, limit: int = 5) -> list[tuple[str, str, str, str]]:
         return list(self.db.execute(

@@ -2,7 +2,7 @@
 
     judgekit arena init board/ --rubric pairwise-t2i --backend openai:MODEL --anchor sdxl
     judgekit arena add board/ --data flux.jsonl
-    judgekit arena run board/ --target-ci 15 [--max-battles 20000]
+    judgekit arena run board/ --target-ci 15 [--max-battles 20000] [--budget-usd 50 [--prices prices.yaml]]
     judgekit arena show board/ [--html board.html] [--out board.json]
     judgekit arena remove board/ MODEL
 """
@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--concurrency", type=int, default=16)
     i.add_argument("--no-cache", action="store_true", help="keep no response cache in the board")
     i.add_argument("--option", action="append", metavar="KEY=VALUE", help="rubric-kind option, repeatable")
+    i.add_argument("--prices", metavar="FILE", help="price table (docs/cost.md), stored in the board: every battle's "
+                   "cost is recorded and `run --budget-usd` needs no --prices")
     i.set_defaults(func=_init)
     a = asub.add_parser("add", help="add the models of a manifest (their images on the board's prompts)")
     a.add_argument("board")
@@ -54,6 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--max-battles", type=int,
                    help="judge at most this many battles in this run (a killed run's pending battles included)")
     r.add_argument("--batch-size", type=int, help="battles per batch (default: adaptive)")
+    r.add_argument("--budget-usd", type=float, metavar="USD", help="the board's total spend over all its runs: plan no "
+                   "battle that could take it over USD, finish the batch in flight, exit with status 5; a rerun with "
+                   "a larger budget continues (needs a price table)")
+    r.add_argument("--prices", metavar="FILE", help="price table for this run (default: the one stored at init)")
     r.add_argument("--quiet", action="store_true", help="no line per batch")
     r.set_defaults(func=_run)
     s = asub.add_parser("show", help="the leaderboard with CIs and battles used")
@@ -75,12 +81,34 @@ def _init(args: argparse.Namespace) -> int:
         args.board, rubric=args.rubric, backend=args.backend, base_url=args.base_url, anchor=args.anchor,
         anchor_rating=args.anchor_rating, target_ci=args.target_ci, n_boot=args.bootstrap, level=args.level,
         prior=args.prior, seed=args.seed, concurrency=args.concurrency, cache=None if args.no_cache else "cache.sqlite",
-        rubric_options=parse_key_values(args.option, "--option"),
+        rubric_options=parse_key_values(args.option, "--option"), prices=_price_dict(args.prices),
     )
     print(f"board created in {board.path} (anchor {args.anchor} at {args.anchor_rating:g}); "
           f"add models with `judgekit arena add {args.board} --data MANIFEST`")
     board.close()
     return 0
+
+
+def _price_dict(path: str | None) -> dict | None:
+    """The table of ``--prices FILE`` as the board stores it (checked by the usage module's reader)."""
+    if path is None:
+        return None
+    from dataclasses import asdict
+
+    from ..usage import load_prices
+
+    return {model: asdict(price) for model, price in load_prices(path).prices.items()}
+
+
+def _spend_line(spend: dict, budget: float | None = None) -> str:
+    """What the board's judged battles used, and cost when it was priced."""
+    tokens = (f"{spend['requests']} requests, {spend['prompt_tokens']} prompt tokens, "
+              f"{spend['completion_tokens']} completion tokens")
+    of = f" of a ${budget:g} budget" if budget is not None else ""
+    if spend["battles"] and spend["unpriced"] == spend["battles"]:
+        return f"usage: {spend['battles']} battles, {tokens}; cost not recorded (no price table: see docs/cost.md)"
+    unpriced = f"; {spend['unpriced']} battles judged without a price table are not counted" if spend["unpriced"] else ""
+    return f"cost: ${spend['cost_usd']:.4f} spent{of} on {spend['battles']} battles ({tokens}){unpriced}"
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -110,14 +138,22 @@ def _run(args: argparse.Namespace) -> int:
         width = f", max CI width {e['max_width']:.1f}" if "max_width" in e else ""
         print(f"batch {e['batch']}: {e['battles']} battles judged{width}; planned {e.get('planned', 0)}", file=sys.stderr)
 
+    from ..usage import load_prices
+
+    prices = load_prices(args.prices) if args.prices else None
     with Board(args.board) as board:
         run = run_arena(board, target_ci=args.target_ci, max_battles=args.max_battles, batch_size=args.batch_size,
-                        api_key=os.environ.get("OPENAI_API_KEY"), on_round=None if args.quiet else line)
+                        api_key=os.environ.get("OPENAI_API_KEY"), on_round=None if args.quiet else line,
+                        budget_usd=args.budget_usd, prices=prices)
         why = {"target": f"every model's CI is within {run.target:g}", "budget": "the --max-battles budget is spent",
+               "cost": f"the next battle could take the board's spend over the ${run.budget_usd or 0:g} budget "
+                       "(rerun with a larger --budget-usd to continue)",
                "exhausted": "no battle is left to judge (add prompts or models)",
                "failing": "every battle of the last batch failed (see the reasons below)"}[run.stopped]
         print(f"stopped: {why}. This run judged {run.judged} battles ({run.judgments} judgments, {run.failed} failed) "
               f"in {run.batches} batches, {run.seconds:.1f} s")
+        if run.spent_usd is not None:
+            print(f"this run: ${run.spent_usd:.4f}; " + _spend_line(board.store.spend(), run.budget_usd))
         if run.leaderboard is not None:
             print(run.leaderboard.format())
         if run.unplaceable:
@@ -134,6 +170,10 @@ def _run(args: argparse.Namespace) -> int:
         from . import EXIT_ALL_FAILED
 
         return EXIT_ALL_FAILED
+    if run.stopped == "cost":
+        from .cost_options import EXIT_BUDGET
+
+        return EXIT_BUDGET
     return 0
 
 
@@ -149,6 +189,8 @@ def _show(args: argparse.Namespace) -> int:
                 f"{counts['pending']} pending; anchor {s.anchor} fixed at {s.anchor_rating:g}; "
                 f"Bradley-Terry, {s.n_boot} bootstrap draws over prompts, prior {s.prior:g}")
         print(head)
+        spend = board.store.spend()
+        print(_spend_line(spend))
         if lb is None:
             print("no ratings yet: run `judgekit arena run` once the anchor and another model are on the board")
         else:
@@ -164,7 +206,7 @@ def _show(args: argparse.Namespace) -> int:
                        removed=removed, notes=[head])
             print(f"page written to {args.html}", file=sys.stderr)
         if args.out:
-            write_json(args.out, {"settings": s.model_dump(), "counts": counts, "removed": sorted(removed),
+            write_json(args.out, {"settings": s.model_dump(), "counts": counts, "spend": spend, "removed": sorted(removed),
                                   "leaderboard": None if lb is None else lb.to_dict(), "history": history,
                                   "judges": board.store.judges()})
     return 0
