@@ -9,6 +9,13 @@ batch files instead of sending them: replies that failed to parse ask for their 
 here), submit, wait, download; repeat while anything is left, at most ``rounds`` times. Requests
 a batch did not answer (expired, failed) are sent live at the end (``fallback="live"``) or go
 into the next round (``fallback="batch"``); a request is never in two pending jobs at once.
+
+A budget (``--max-cost`` / ``--max-tokens``, the run ledger's) is checked per batch file before
+it is uploaded: the file's requests could use their estimated prompts plus ``max_tokens``
+completion tokens each, at the batch price; a file that could take the run over what is left
+(over what this run's downloaded replies cost and its pending jobs reserved) is not submitted,
+nor any after it, and the run ends as a budget stop. Jobs of an earlier run that this one
+re-attaches to were paid for by that run's budget, as cached answers are.
 """
 
 from __future__ import annotations
@@ -50,20 +57,31 @@ class BatchDriver:
         self.unanswered: set[str] = set()  # custom_ids a finished job did not answer
         self.submitted = 0
         self.mine: set[str] = set()  # batch ids this process created
+        self.reserved: dict[str, tuple[int, float]] = {}  # input file id -> budget held for its job
+        self.budget: Ledger | None = None  # the run ledger when it has a budget
+        self.over_budget = False  # a batch file was held back: the run ends as a budget stop
 
     async def run(self, score: Callable[..., Any], ledger: Ledger) -> Results:
         """``score(out_allowed: bool, ledger)`` runs the runner over the samples."""
         store = BatchStore(self.cache_path)
+        self.budget = ledger if ledger.budgeted else None
         try:
             for round_ in range(self.rounds + 1):
                 await self._settle(store)
-                if round_ == self.rounds:
+                if round_ == self.rounds or self.over_budget:
                     break
-                if not await self._submit_round(store, score, ledger.model):
+                if not await self._submit_round(store, score, ledger):
                     break
         finally:
             store.close()
         ledger.fresh_keys = self.answered
+        if self.over_budget:
+            # Complete the samples the batches answered, send nothing more (the runner would
+            # start no sample at all under a stopped ledger), then end as a budget stop.
+            ledger.divert = _Unanswered()
+            done: Results = await score(True, ledger)
+            ledger.divert, ledger.stopped = None, True
+            return done
         if self.fallback == "batch":
             left = _Unanswered()
             ledger.divert = left  # nothing is sent live
@@ -73,21 +91,28 @@ class BatchDriver:
             return results
         return await score(True, ledger)
 
-    async def _submit_round(self, store: BatchStore, score: Callable[..., Any], model: str) -> int:
+    async def _submit_round(self, store: BatchStore, score: Callable[..., Any], ledger: Ledger) -> int:
         folder = self.cache_path.parent / "batches"
         stamp = time.strftime("%Y%m%dT%H%M%S")
         writer = BatchFileWriter(self.backend, lambda i: folder / f"{stamp}-{i + 1}.jsonl", self.batch_size, self.max_bytes)
         skip = self.unanswered if self.fallback == "live" else set()
+        estimates: dict[str, tuple[int, float]] = {}  # what each request could use, when budgeted
 
         def collect(key: str, request: Any) -> None:
             if key not in skip:
                 writer(key, request)
+                if self.budget is not None:
+                    estimates[key] = self.budget.estimate(request, request.max_tokens, batch=True)
 
         try:
-            await score(False, Ledger(model, divert=collect))
+            await score(False, Ledger(ledger.model, divert=collect))
         finally:
             writer.close()
+        held_back: list[Path] = []
         for path, keys, size in writer.parts:
+            if held_back or not self._affords(keys, estimates):
+                held_back.append(path)
+                continue
             file_id = await self.api.upload(path)
             store.uploaded(file_id, self.api.endpoint, keys)  # before the batch exists: see batch_store
             batch = await self.api.create(file_id)
@@ -95,9 +120,38 @@ class BatchDriver:
             self.mine.add(batch.id)
             self.submitted += 1
             self.say(f"batch {batch.id} submitted: {len(keys)} requests, {size} bytes")
+            if self.budget is not None:
+                self.reserved[file_id] = self._reserve(keys, estimates)
             path.unlink()
-        self.unanswered -= {k for _, keys, _ in writer.parts for k in keys}
+        for path in held_back:
+            path.unlink()
+        self.unanswered -= {k for p, keys, _ in writer.parts if p not in held_back for k in keys}
         return writer.requests
+
+    def _affords(self, keys: list[str], estimates: dict[str, tuple[int, float]]) -> bool:
+        """May the batch of ``keys`` be submitted within the budget? A file that could exceed
+        what is left stops the run's submissions (said once)."""
+        if self.budget is None:
+            return True
+        tokens = sum(estimates[k][0] for k in keys)
+        cost = sum(estimates[k][1] for k in keys)
+        if self.budget.affords(tokens, cost):
+            return True
+        if not self.over_budget:
+            self.over_budget = True
+            usd = f"${cost:.4f} and " if self.budget.max_cost is not None else ""
+            self.say(f"batch not submitted: its {len(keys)} requests could use up to {usd}{tokens} tokens, "
+                     f"more than the {self.budget.left()} left of the budget")
+        return False
+
+    def _reserve(self, keys: list[str], estimates: dict[str, tuple[int, float]]) -> tuple[int, float]:
+        assert self.budget is not None
+        tokens = sum(estimates[k][0] for k in keys)
+        cost = sum(estimates[k][1] for k in keys)
+        self.budget.reserved_tokens += tokens
+        self.budget.reserved_cost += cost
+        self.budget.sent += len(keys)  # submitted: counted with the requests the run sent
+        return tokens, cost
 
     async def _settle(self, store: BatchStore) -> None:
         """Wait for every pending job of this endpoint; download what each answered."""
@@ -159,7 +213,13 @@ class BatchDriver:
                         cache.put(custom_id, self.identity, resp)
                         self.answered.add(custom_id)
                         got.add(custom_id)
+                        if self.budget is not None and input_file_id in self.reserved:
+                            self.budget.spend(resp, (resp.served or {}).get("served_model"))
                 path.unlink()
+        if self.budget is not None and input_file_id in self.reserved:  # the estimate gives way to the real spend
+            tokens, cost = self.reserved.pop(input_file_id)
+            self.budget.reserved_tokens -= tokens
+            self.budget.reserved_cost -= cost
         missing = expected - got
         self.unanswered |= missing
         done = len(expected) - len(missing)

@@ -35,7 +35,7 @@ from .errors import DataError
 from .types import ChatResponse, Result
 
 #: Bumped when a field of the card changes meaning.
-CARD_VERSION = 1
+CARD_VERSION = 2  # 2: usage per served model (charged / cached, with cost when priced)
 #: The served id of an answer that carries none (a cache entry written before judgekit recorded
 #: it, a replayed file): counted under this name, never guessed.
 UNKNOWN = "(unknown)"
@@ -92,12 +92,22 @@ class JudgeWitness:
         self.judge, self.pin_model = judge, pin_model
         self._alias_told = False
 
+    def served_model(self, resp: ChatResponse, fresh: bool) -> str | None:
+        """The id of the model that answered ``resp`` (None when the reply names none): the
+        reply's ``model`` field, or for a fresh answer of an in-process engine the model it
+        loaded. The run's usage is counted and priced under it (usage/ledger.py)."""
+        sid = served_identity(resp).get("served_model")
+        if sid is None and fresh and self.judge.get("engine"):
+            # An in-process engine serves exactly the model it loaded (its version is in `judge`).
+            sid = self.judge.get("requested_model")
+        return None if sid is None else str(sid)
+
     def identified(self, resp: ChatResponse, source: Mapping[str, Any]) -> dict[str, Any]:
         """``source`` plus who answered (served id, fingerprint) and the reply's token usage."""
         served = served_identity(resp)
-        if "served_model" not in served and source.get("from") == "fresh" and self.judge.get("engine"):
-            # An in-process engine serves exactly the model it loaded (its version is in `judge`).
-            served["served_model"] = self.judge.get("requested_model")
+        sid = self.served_model(resp, source.get("from") == "fresh")
+        if sid is not None:
+            served["served_model"] = sid
         out = {**source, **served}
         if resp.usage:
             out["usage"] = dict(resp.usage)
@@ -138,10 +148,76 @@ def record_judge(judge: Mapping[str, Any], sampling: Iterable[Mapping[str, Any]]
     return out
 
 
-def _usage_add(total: dict[str, int], usage: Mapping[str, Any] | None) -> None:
-    for k, v in (usage or {}).items():
-        if isinstance(v, int | float):
-            total[k] = total.get(k, 0) + int(v)
+_COUNTS = ("requests", "batch_requests", "prompt_tokens", "cached_tokens", "completion_tokens")
+
+
+def _book() -> dict[str, Any]:
+    return {**dict.fromkeys(_COUNTS, 0), "cost_usd": 0.0}
+
+
+def _book_add(book: dict[str, Any], part: Mapping[str, Any]) -> None:
+    for k in _COUNTS:
+        book[k] += int(part.get(k) or 0)
+    cost = part.get("cost_usd")
+    # A cost unknown anywhere (no price table, a model missing from it) is unknown in the sum.
+    book["cost_usd"] = None if cost is None or book["cost_usd"] is None else book["cost_usd"] + float(cost)
+
+
+def record_usage(r: Result) -> tuple[dict[str, dict[str, Mapping[str, Any]]], bool]:
+    """One record's usage per served model, ``{served id: {"charged": ..., "cached": ...}}``,
+    and whether it was priced. Read from ``details["usage"]["served_models"]`` (what the runner
+    counted, every attempt and repeat); a record written before that existed falls back to the
+    usage of its calls' sources (the last attempt of each call), unpriced."""
+    details = r.details or {}
+    usage = details.get("usage") or {}
+    if isinstance(usage.get("served_models"), dict):
+        return usage["served_models"], "cost_usd" in usage
+    out: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for src in (details.get("sources") or {}).values():
+        if not src.get("usage"):
+            continue
+        u = src["usage"]
+        part = {**u, "requests": 1, "batch_requests": int(bool(u.get("batch"))), "cost_usd": None}
+        books = out.setdefault(str(src.get("served_model") or UNKNOWN), {})
+        name = "cached" if src.get("from") == "cache" else "charged"
+        merged = dict(books.get(name) or {**_book(), "cost_usd": None})
+        _book_add(merged, part)
+        books[name] = merged
+    return out, False
+
+
+def card_usage(records: Iterable[Result]) -> dict[str, Any]:
+    """The usage of a set of records per served model: ``charged`` (answered in the run that
+    wrote them) and ``cached`` (replayed; its cost is the cost when first answered), each with
+    requests, tokens and ``cost_usd`` (None when not priced). The same shape and figures as the
+    run's ``run_info["usage"]["models"]`` when every sample the run judged is in the records."""
+    models: dict[str, dict[str, dict[str, Any]]] = {}
+    priced = False
+    unpriced = False
+    for r in records:
+        per, was_priced = record_usage(r)
+        if not per:
+            continue
+        priced |= was_priced
+        unpriced |= not was_priced
+        for sid, books in per.items():
+            row = models.setdefault(sid, {"charged": _book(), "cached": _book()})
+            for name in ("charged", "cached"):
+                if books.get(name):
+                    _book_add(row[name], books[name])
+    for row in models.values():
+        for book in row.values():
+            if not priced or unpriced:
+                book["cost_usd"] = None
+            elif book["cost_usd"] is not None:
+                book["cost_usd"] = round(book["cost_usd"], 8)
+    rows = dict(sorted(models.items()))
+    return {
+        "priced": priced and not unpriced,
+        "prompt_tokens": sum(b["prompt_tokens"] for row in rows.values() for b in row.values()),
+        "completion_tokens": sum(b["completion_tokens"] for row in rows.values() for b in row.values()),
+        "models": rows,
+    }
 
 
 def build_card(records: Iterable[Result], run_info: Mapping[str, Any] | None = None,
@@ -155,7 +231,6 @@ def build_card(records: Iterable[Result], run_info: Mapping[str, Any] | None = N
     modes: Counter[str] = Counter()
     sampling: list[dict[str, Any]] = []
     sampling_n: list[int] = []
-    usage: dict[str, dict[str, int]] = {"fresh": {}, "cache": {}}
     rubrics: dict[str, dict[str, Any]] = {}
     requested: Counter[str] = Counter()
     engines: Counter[tuple[str, str]] = Counter()
@@ -201,7 +276,6 @@ def build_card(records: Iterable[Result], run_info: Mapping[str, Any] | None = N
                 fingerprints[str(src["system_fingerprint"])] += 1
             if src.get("endpoint"):
                 hosts[str(endpoint_host(src["endpoint"]))] += 1
-            _usage_add(usage[origin], src.get("usage"))
     req = sorted(requested)
     known = sorted(s for s in served if s != UNKNOWN)
     alias = None
@@ -224,8 +298,9 @@ def build_card(records: Iterable[Result], run_info: Mapping[str, Any] | None = N
         "pinned_model": sorted(pinned)[0] if len(pinned) == 1 else (sorted(pinned) or None),
         "rubrics": sorted(rubrics.values(), key=lambda x: (x["name"] or "", x["hash"])),
         "sampling": [{**s, "records": n} for s, n in zip(sampling, sampling_n)],
-        "usage": {**{k: sum(usage[o].get(k, 0) for o in usage) for k in ("prompt_tokens", "completion_tokens")},
-                  "fresh": usage["fresh"], "cache": usage["cache"]},
+        # Per served model, from the records' own accounting (details["usage"]): the one
+        # source of the card's, the summary's and the report's usage figures.
+        "usage": card_usage(recs),
     }
     if modes:
         card["scoring_modes"] = dict(sorted(modes.items()))
@@ -233,7 +308,26 @@ def build_card(records: Iterable[Result], run_info: Mapping[str, Any] | None = N
         card["repeats"] = {str(k): n for k, n in sorted(repeats.items())}
     if run_info and run_info.get("cache"):
         card["cache"] = dict(run_info["cache"])
+    if run_info and (run_info.get("usage") or {}).get("prices"):
+        card["usage"]["prices"] = run_info["usage"]["prices"]  # the price table's file
     return card
+
+
+def usage_lines(usage: Mapping[str, Any]) -> list[str]:
+    """One line per served model and book (charged / cached) of a card's ``usage``."""
+    lines = []
+    for sid, row in (usage.get("models") or {}).items():
+        for name, label in (("charged", "answered in the run"), ("cached", "from cache")):
+            b = row.get(name) or {}
+            if not b.get("requests"):
+                continue
+            line = (f"usage {sid}, {label}: {b['requests']} requests, {b['prompt_tokens']} prompt tokens "
+                    f"({b['cached_tokens']} cached), {b['completion_tokens']} completion tokens")
+            if usage.get("priced"):
+                usd = "unknown (no price for this model)" if b["cost_usd"] is None else f"${b['cost_usd']:.4f}"
+                line += f"; cost {usd}" if name == "charged" else f"; cost when first answered {usd}"
+            lines.append(line)
+    return lines
 
 
 def alias_line(requested: str, served: list[str]) -> str:
@@ -316,8 +410,8 @@ def format_card(card: Mapping[str, Any]) -> str:
     for s in card.get("sampling") or []:
         lines.append("  sampling: " + ", ".join(f"{k}={v}" for k, v in s.items() if k != "records") + f" ({s['records']} records)")
     u = card.get("usage") or {}
-    lines.append(f"  tokens: {u.get('prompt_tokens', 0)} prompt + {u.get('completion_tokens', 0)} completion "
-                 f"(fresh this run: {(u.get('fresh') or {}).get('prompt_tokens', 0)} + {(u.get('fresh') or {}).get('completion_tokens', 0)})")
+    lines.append(f"  tokens: {u.get('prompt_tokens', 0)} prompt + {u.get('completion_tokens', 0)} completion")
+    lines.extend("  " + line for line in usage_lines(u))
     if card.get("scoring_modes"):
         lines.append("  scoring modes: " + ", ".join(f"{k} ({n})" for k, n in card["scoring_modes"].items()))
     if card.get("repeats"):

@@ -171,13 +171,13 @@ class Run:
             if found is not None:
                 resp, stored = found
                 source = {"from": "cache", "endpoint": stored["endpoint"]}
-                self.ledger.record(usage, resp, from_cache=True, key=key)
+                self.ledger.record(usage, resp, from_cache=True, key=key, served=self.witness.served_model(resp, False))
             else:
                 held = self.ledger.hold(key, call.request)
                 if held.decision != SEND:  # over the budget, or diverted to a dry run / batch
                     return CallOutcome(call.key, None, None, held.error, attempt + 1, None)
                 resp = await self._ask(call.request)
-                self.ledger.settle(held, resp, usage)
+                self.ledger.settle(held, resp, usage, self.witness.served_model(resp, True))
                 source = {"from": "fresh", "endpoint": answering_endpoint(self.identity, resp)}
                 if resp.error is not None:
                     return CallOutcome(call.key, None, resp, resp.error, attempt + 1, source)

@@ -201,7 +201,7 @@ class JudgeServer:
         from tests.token_counting import count_text, prompt_tokens
 
         text, images = prompt_tokens(body)
-        prompt, completion = text + images, count_text(content)
+        prompt, completion = text + images, count_text(content or "")  # a refusal has no content
         self.counted.append((text, images, completion))
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
                 "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt)}}

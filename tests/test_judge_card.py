@@ -66,7 +66,12 @@ def test_card_lists_every_served_id_with_counts_and_the_alias_is_told_once(judge
     prompt = sum(text + images for text, images, _ in judge_server.counted)
     completion = sum(c for _, _, c in judge_server.counted)
     assert card["usage"]["prompt_tokens"] == prompt and card["usage"]["completion_tokens"] == completion
-    assert card["usage"]["fresh"] == {"prompt_tokens": prompt, "completion_tokens": completion, "cached_tokens": 0}
+    # Per served model (the replies the server answered as OLD were its first 4, NEW the rest).
+    for sid, counted in ((OLD, judge_server.counted[:4]), (NEW, judge_server.counted[4:])):
+        charged = card["usage"]["models"][sid]["charged"]
+        assert (charged["requests"], charged["prompt_tokens"], charged["completion_tokens"]) == (
+            4, sum(t + i for t, i, _ in counted), sum(c for _, _, c in counted))
+        assert card["usage"]["models"][sid]["cached"]["requests"] == 0
 
     # Every record carries the identity: requested, served, fingerprint, host, sampling, hashes.
     res = jk.load_results(out)
@@ -133,8 +138,10 @@ def test_cached_answers_keep_their_identity_and_a_mixed_run_says_so(judge_server
     card = read_card(second)
     assert card["served_models"][OLD] == {"calls": 4, "fresh": 0, "cache": 4}
     fresh = judge_server.counted[-4:]  # what the server counted for the 4 fresh answers
-    assert card["usage"]["fresh"] == {"prompt_tokens": sum(t + i for t, i, _ in fresh),
-                                      "completion_tokens": sum(c for _, _, c in fresh), "cached_tokens": 0}
+    assert card["usage"]["models"][NEW]["charged"]["prompt_tokens"] == sum(t + i for t, i, _ in fresh)
+    assert card["usage"]["models"][NEW]["charged"]["completion_tokens"] == sum(c for _, _, c in fresh)
+    assert card["usage"]["models"][NEW]["cached"]["requests"] == 0
+    assert card["usage"]["models"][OLD]["cached"]["requests"] == 4 and card["usage"]["models"][OLD]["charged"]["requests"] == 0
 
 
 def test_an_answer_cached_before_identity_was_recorded_is_unknown_and_refused_under_a_pin(judge_server, manifest_factory, tmp_path):

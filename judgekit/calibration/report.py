@@ -203,7 +203,7 @@ def calibrate(
     """
     labels = as_labels(human, human_columns, human_scale)
     if labels.value_type == "winner":
-        raise ConfigError("pairwise (winner) labels: use judgekit.stats.ppi for win rates; calibrate needs scores or labels")
+        raise ConfigError("pairwise (winner) labels: use calibrate_pairwise (tie-aware pairwise accuracy) or judgekit.stats.ppi for win rates; calibrate needs scores or labels")
     if dimension is None and len([d for d in labels.dimensions() if d is not None]) > 1:
         raise ConfigError(f"the labels have several dimensions {labels.dimensions()}: choose one with dimension=")
     scorers = as_scorers(judge, judge_column, judge_name, baselines, dimension)

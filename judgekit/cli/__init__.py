@@ -7,7 +7,8 @@ Exit status:
   results file with their reason);
 - 2: a usage or configuration error (``JudgekitError``: a bad option, a missing file, a judge
   server that cannot be reached or does not serve the model), one line on stderr;
-- 5: ``score`` stopped at its budget (``--max-cost`` / ``--max-tokens``; rerun to continue);
+- 5: ``score`` stopped at its budget (``--max-cost`` / ``--max-tokens``), or ``arena run`` at
+  ``--budget-usd``; rerun (with a larger budget) to continue;
 - 3: the run finished but no sample succeeded (every sample failed, no reference to compare
   with, no question generated): the output holds only failures;
 - 4: ``judgekit drift`` found that the judge has changed (cli/drift.py);
@@ -35,6 +36,7 @@ SUBCOMMANDS = [
     "judgekit.cli.calibrate",
     "judgekit.cli.pairs",
     "judgekit.cli.leaderboard",
+    "judgekit.cli.arena",
     "judgekit.cli.metrics",
     "judgekit.cli.label",
     "judgekit.cli.report",

@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="agreement of a judge with human labels, next to baselines and the human ceiling",
         description="Join judge scores (and baseline scores) with human labels and report Pearson, Spearman, "
         "Kendall tau-b/c, quadratic-weighted kappa, Krippendorff's alpha and pairwise accuracy with bootstrap CIs "
-        "over prompts, the human ceiling (each rater vs the mean of the others) first. With --compare, rank several "
+        "over prompts, the human ceiling (each rater vs the mean of the others) first. With pairwise (a/b/tie winner) "
+        "labels: tie-aware pairwise accuracy (optimised tie threshold for a pointwise judge) next to human vs human. "
+        "With --compare, rank several "
         "judges against the same labels. With --ppi, prediction-powered per-model estimates. "
         "See docs/calibration.md.",
     )
@@ -134,9 +136,12 @@ def _one(args, cal, labels, baselines, dim) -> dict:
     if len(args.judge) > 1:
         raise ConfigError("several --judge files: add --compare to rank them (or pass the others as --baseline)")
     name, src = _named(args.judge[0])
-    if labels.value_type == "winner" and args.ppi:
-        # Pairwise labels have no item-level agreement table; their use is PPI win rates.
-        data: dict = {}
+    if labels.value_type == "winner":
+        # Pairwise labels: tie-aware pairwise accuracy (calibration/pairwise.py), not the item-level table.
+        pair_report = cal.calibrate_pairwise(_source(src), labels, baselines, judge_name=name or "judge",
+                                             judge_column=args.judge_column, **kw)
+        print(pair_report.table())
+        data: dict = pair_report.to_dict()
     else:
         report = cal.calibrate(_source(src), labels, baselines, judge_column=args.judge_column,
                                judge_name=name or "judge", on=args.on, matched=args.matched, **kw)

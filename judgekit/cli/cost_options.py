@@ -62,8 +62,6 @@ class CostPlan:
             raise ConfigError(f"--{self.mode.replace('_', '-')} needs the response cache (drop --no-cache)")
         if self.diverts and (args.max_cost is not None or args.max_tokens is not None):
             raise ConfigError("--max-cost / --max-tokens limit a run that sends requests; this one sends none")
-        if self.mode == "batch" and (args.max_cost is not None or args.max_tokens is not None):
-            raise ConfigError("--max-cost / --max-tokens do not limit --batch runs yet; price the run first with --dry-run")
         self.counter: DryRunCount | None = None
         self.writer: BatchFileWriter | None = None
         self.imported = self.import_errors = 0

@@ -21,7 +21,15 @@ from ..io import jsonable
 from .battles import BattleCounts, Battles
 from .bootstrap import one_blas_thread, percentile_intervals
 from .estimates import Estimate
-from .ratings import _bt_fit, _bt_from_counts, _bt_to_ratings, _elo_lanes, elo, identifiability_problems
+from .ratings import (
+    _bt_fit,
+    _bt_from_counts,
+    _bt_to_ratings,
+    _elo_lanes,
+    elo,
+    identifiability_problems,
+    start_theta,
+)
 
 # --- win rates --------------------------------------------------------------------------------
 
@@ -136,7 +144,7 @@ def leaderboard(
     ``"battle"`` single battles. Options go to ``bradley_terry`` or ``elo``.
 
     Each Bradley-Terry round is fitted on aggregated pair counts, warm-started from the
-    full-data fit. Each Elo round replays its resampled battles in a fresh random order.
+    full-data fit (itself warm-started from ``start=`` earlier ratings by model, when given). Each Elo round replays its resampled battles in a fresh random order.
     """
     if method not in ("bt", "elo"):
         raise ConfigError(f"method must be 'bt' or 'elo', not {method!r}")
@@ -161,11 +169,13 @@ def _leaderboard(
     rng = np.random.default_rng(seed)
     degenerate = 0
     if method == "bt":
-        allowed = {"base", "scale", "init", "anchor", "prior"}
+        allowed = {"base", "scale", "init", "anchor", "prior", "start"}
         _check_options(options, allowed, "bt")
         fit_opts = {"base": 10.0, "scale": 400.0, "init": 1000.0, "anchor": None, "prior": 0.0, **options}
+        start = fit_opts.pop("start", None)  # where the optimizer begins, not a setting of the fit
         counts = BattleCounts(battles)
-        point = _bt_from_counts(counts, **fit_opts)
+        x0 = start_theta(start, counts.models, fit_opts["scale"], fit_opts["init"])
+        point = _bt_from_counts(counts, **fit_opts, x0=x0)
         boot = np.empty((n_boot, battles.n_models))
         row = 0
         for chunk in counts.resample(n_boot, rng):

@@ -12,7 +12,7 @@ Ratings use the Elo scale: P(a beats b) = 1 / (1 + base ** ((R_b - R_a) / scale)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +174,7 @@ def bradley_terry(
     init: float = 1000.0,
     anchor: str | None = None,
     prior: float = 0.0,
+    start: Mapping[str, float] | None = None,
 ) -> Ratings:
     """Bradley-Terry ratings by maximum likelihood (L-BFGS on counts per pair; ties are half
     a win for each side): P(a beats b) = 1 / (1 + base^((R_b - R_a)/scale)).
@@ -182,8 +183,24 @@ def bradley_terry(
     ``prior`` > 0 adds a Gaussian prior (an L2 penalty prior/2 * |theta|^2, theta = (R - init) /
     scale) that keeps ratings finite when the MLE does not exist; with ``prior=0`` (exact MLE) a
     model that never wins or never loses is a ``DataError`` naming it.
+    ``start`` warm-starts the optimizer from earlier ratings (``Ratings.as_dict()`` of a fit on
+    fewer battles; a model it lacks starts at their mean): the optimum is the same, reached in fewer steps.
     """
-    return _bt_from_counts(BattleCounts(battles), base=base, scale=scale, init=init, anchor=anchor, prior=prior)
+    counts = BattleCounts(battles)
+    x0 = start_theta(start, counts.models, scale, init)
+    return _bt_from_counts(counts, base=base, scale=scale, init=init, anchor=anchor, prior=prior, x0=x0)
+
+
+def start_theta(start: Mapping[str, float] | None, models: Sequence[str], scale: float, init: float) -> np.ndarray | None:
+    """Optimizer start (centred theta) from ratings by model; None without any."""
+    if not start:
+        return None
+    known = [(start[m] - init) / scale for m in models if m in start]
+    if not known:
+        return None
+    fill = float(np.mean(known))
+    theta = np.array([(start[m] - init) / scale if m in start else fill for m in models], dtype=float)
+    return theta - theta.mean()
 
 
 def _bt_from_counts(

@@ -22,7 +22,7 @@ from ..errors import ConfigError
 from ..types import ChatRequest, ChatResponse
 from .prices import PriceTable
 from .tokens import estimate_prompt
-from .totals import SampleUsage, UsageTotals
+from .totals import UNKNOWN_SERVED, SampleUsage, UsageTotals
 
 SEND, DEFER, STOP = "send", "defer", "stop"
 #: The error of a call that was not sent because of the budget, or was diverted.
@@ -86,12 +86,8 @@ class Ledger:
             self.sent += 1
             return Hold(SEND)
         completion = request.max_tokens if self.largest_completion is None else self.largest_completion
-        est = {"prompt_tokens": estimate_prompt(request, self.model, self.count_text).total, "completion_tokens": completion}
-        tokens = est["prompt_tokens"] + completion
-        cost = (self.prices.cost(self.model, est) or 0.0) if self.prices is not None else 0.0
-        over_tokens = self.max_tokens is not None and self.spent_tokens + self.reserved_tokens + tokens > self.max_tokens
-        over_cost = self.max_cost is not None and self.spent_cost + self.reserved_cost + cost > self.max_cost
-        if over_tokens or over_cost:
+        tokens, cost = self.estimate(request, completion)
+        if not self.affords(tokens, cost):
             self.stopped = True
             return Hold(STOP)
         self.reserved_tokens += tokens
@@ -99,26 +95,60 @@ class Ledger:
         self.sent += 1
         return Hold(SEND, tokens, cost)
 
-    def settle(self, hold: Hold, resp: ChatResponse, sample: SampleUsage | None = None) -> None:
+    def estimate(self, request: ChatRequest, completion: int, batch: bool = False) -> tuple[int, float]:
+        """The tokens and cost ``request`` could use with ``completion`` completion tokens: its
+        estimated prompt, priced as the requested model (at the batch price for a batch job)."""
+        est = {"prompt_tokens": estimate_prompt(request, self.model, self.count_text).total, "completion_tokens": completion}
+        cost = (self.prices.cost(self.model, est, batch=batch) or 0.0) if self.prices is not None else 0.0
+        return est["prompt_tokens"] + completion, cost
+
+    def affords(self, tokens: int, cost: float) -> bool:
+        """Whether ``tokens`` and ``cost`` more stay within the budget, over what is spent and reserved."""
+        over_tokens = self.max_tokens is not None and self.spent_tokens + self.reserved_tokens + tokens > self.max_tokens
+        over_cost = self.max_cost is not None and self.spent_cost + self.reserved_cost + cost > self.max_cost
+        return not (over_tokens or over_cost)
+
+    def left(self) -> str:
+        """What is left of the budget, in words (for the line that says why a batch was held back)."""
+        parts = []
+        if self.max_cost is not None:
+            parts.append(f"${max(0.0, self.max_cost - self.spent_cost - self.reserved_cost):.4f} of ${self.max_cost:g}")
+        if self.max_tokens is not None:
+            parts.append(f"{max(0, self.max_tokens - self.spent_tokens - self.reserved_tokens)} of {self.max_tokens} tokens")
+        return " and ".join(parts)
+
+    def settle(self, hold: Hold, resp: ChatResponse, sample: SampleUsage | None = None, served: str | None = None) -> None:
         """The reply to a held request came (or failed): its reservation becomes real spend,
-        counted in the run's totals and in ``sample``'s."""
+        counted in the run's totals and in ``sample``'s under ``served`` (the model the reply
+        names; see ``record``)."""
         self.reserved_tokens -= hold.tokens
         self.reserved_cost -= hold.cost
         if resp.error is not None:
             return  # a failed request is not billed by the providers judgekit knows
         if sample is not None:
-            self.record(sample, resp, from_cache=False)
+            self.record(sample, resp, from_cache=False, served=served)
+        self.spend(resp, served)
+
+    def spend(self, resp: ChatResponse, served: str | None = None) -> None:
+        """Add what an answered request used to the budget's spend (a live reply in ``settle``,
+        a batch job's reply when it is downloaded)."""
         used = resp.usage
         self.spent_tokens += int(used.get("prompt_tokens") or 0) + int(used.get("completion_tokens") or 0)
-        self.spent_cost += self.totals.cost(self.model, resp) or 0.0
+        # The budget spends the served model's price; one the table lacks (an alias served as an
+        # unlisted id) is charged at the requested model's price rather than as free.
+        cost = self.totals.cost(served or self.model, resp)
+        self.spent_cost += (cost if cost is not None else self.totals.cost(self.model, resp)) or 0.0
         done = int(used.get("completion_tokens") or 0)
         self.largest_completion = max(self.largest_completion or 0, done)
 
-    def record(self, sample: SampleUsage, resp: ChatResponse, from_cache: bool, key: str = "") -> None:
-        """Count one reply in the run's totals and in its sample's."""
+    def record(self, sample: SampleUsage, resp: ChatResponse, from_cache: bool, key: str = "",
+               served: str | None = None) -> None:
+        """Count one reply in the run's totals and in its sample's, under ``served`` (the model
+        the reply names) and priced by it; a reply that names none is counted under
+        ``UNKNOWN_SERVED`` and priced as the requested model."""
         from_cache = from_cache and key not in self.fresh_keys
-        cost = self.totals.add(self.model, resp, from_cache)
-        sample.add(resp.usage, cost, from_cache)
+        cost = self.totals.add(served or UNKNOWN_SERVED, resp, from_cache, priced_as=served or self.model)
+        sample.add(resp.usage, cost, from_cache, served or UNKNOWN_SERVED)
 
     def sample(self) -> SampleUsage:
         return SampleUsage()

@@ -1,5 +1,10 @@
 """Token and cost totals: per served model for a run, per sample for its record.
 
+The model a reply is counted under is the one the reply names (its served id, e.g.
+``gpt-4o-2024-08-06`` for a request to ``gpt-4o``), and its price is looked up by that id;
+a reply that names none (a cache entry written before judgekit recorded it) is counted under
+``UNKNOWN_SERVED`` and priced as the requested model.
+
 A reply's ``ChatResponse.usage`` holds ``prompt_tokens``, ``completion_tokens``,
 ``cached_tokens`` (the provider's ``prompt_tokens_details.cached_tokens``) and ``batch`` (1 when
 the reply came from a Batch API job, billed at the batch price). Replies sent in this run are
@@ -16,6 +21,9 @@ from ..types import ChatResponse
 from .prices import PriceTable
 
 _TOKENS = ("prompt_tokens", "cached_tokens", "completion_tokens")
+#: Where a reply that names no served model is counted: the name judge_card.UNKNOWN gives it
+#: too (the two packages are siblings; tests/test_usage_served.py checks they agree).
+UNKNOWN_SERVED = "(unknown)"
 
 
 @dataclass
@@ -63,10 +71,14 @@ class UsageTotals:
             return None
         return self.prices.cost(model, resp.usage, batch=bool(resp.usage.get("batch")))
 
-    def add(self, model: str, resp: ChatResponse, from_cache: bool) -> float | None:
-        cost = self.cost(model, resp)
+    def empty(self) -> Tally:
+        return Tally(cost_usd=None if self.prices is None else 0.0)
+
+    def add(self, model: str, resp: ChatResponse, from_cache: bool, priced_as: str | None = None) -> float | None:
+        """Count ``resp`` under ``model`` (its served id), priced as ``priced_as`` (default: ``model``)."""
+        cost = self.cost(priced_as or model, resp)
         book = self.cached if from_cache else self.charged
-        book.setdefault(model, Tally(cost_usd=None if self.prices is None else 0.0)).add(resp.usage, cost)
+        book.setdefault(model, self.empty()).add(resp.usage, cost)
         return cost
 
     def to_json(self) -> dict[str, Any]:
@@ -74,20 +86,25 @@ class UsageTotals:
         return {
             "priced": self.prices is not None,
             "prices": self.prices.source if self.prices is not None else None,
-            "models": {m: {"charged": self.charged.get(m, Tally()).to_json(),
-                           "cached": self.cached.get(m, Tally()).to_json()} for m in models},
+            "models": {m: {"charged": self.charged.get(m, self.empty()).to_json(),
+                           "cached": self.cached.get(m, self.empty()).to_json()} for m in models},
         }
 
 
 @dataclass
 class SampleUsage:
-    """What one sample's calls used, for its record's ``details["usage"]``."""
+    """What one sample's calls used, for its record's ``details["usage"]``: the sample's totals,
+    and under ``served_models`` the same per served model split into ``charged`` and ``cached``
+    (the shape of the run's totals, so the judge card can sum them over the records)."""
 
     charged: Tally = field(default_factory=Tally)
     cached: Tally = field(default_factory=Tally)
+    models: dict[str, tuple[Tally, Tally]] = field(default_factory=dict)
 
-    def add(self, usage: dict[str, Any], cost: float | None, from_cache: bool) -> None:
+    def add(self, usage: dict[str, Any], cost: float | None, from_cache: bool, model: str = UNKNOWN_SERVED) -> None:
         (self.cached if from_cache else self.charged).add(usage, cost)
+        charged, cached = self.models.setdefault(model, (Tally(), Tally()))
+        (cached if from_cache else charged).add(usage, cost)
 
     def to_json(self, priced: bool) -> dict[str, Any]:
         both = Tally()
@@ -102,6 +119,15 @@ class SampleUsage:
         if priced:
             out["cost_usd"] = _rounded(self.charged.cost_usd) if self.charged.requests else 0.0
             out["cost_when_first_answered_usd"] = _rounded(self.cached.cost_usd) if self.cached.requests else 0.0
+        out["served_models"] = {}
+        for model, (charged, cached) in sorted(self.models.items()):
+            books = {}
+            for name, t in (("charged", charged), ("cached", cached)):
+                if t.requests:
+                    books[name] = t.to_json()
+                    if not priced:
+                        books[name]["cost_usd"] = None
+            out["served_models"][model] = books
         return out
 
 

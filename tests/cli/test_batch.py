@@ -198,3 +198,56 @@ def test_a_run_killed_between_creating_a_batch_and_recording_its_id_finds_it(bat
     assert main(_args(manifest, tmp_path, batch_server.url, "--batch", "--batch-poll", "0.01")) == 0
     assert len(batch_server.submissions) == 1  # found by its input file, not created again
     assert _comparable(tmp_path / "r.jsonl") == live
+
+
+def test_a_budget_holds_back_the_batch_files_that_could_exceed_it_and_a_rerun_finishes(batch_server, manifest_factory,
+                                                                                     tmp_path, capsys):
+    manifest = manifest_factory(4)
+    live = _live(manifest, tmp_path, batch_server)
+    # What a request could cost at the batch price: its prompt (as the server counted it live)
+    # plus max_tokens completion tokens. The judge's own estimate of the prompt is within 10% of
+    # the server's count (tests/cli/test_dry_run_batch_files.py), far inside the margins below.
+    batch_server.reset()
+    assert main(_args(manifest, tmp_path, batch_server.url, cache="count.sqlite", out="count.jsonl")) == 0
+    calls = [(b, c) for b, c in zip(batch_server.received, batch_server.counted) if b.get("max_tokens") != 1]
+    bound = [((t + i) * 2.5 + b["max_tokens"] * 10.0) / 1e6 * 0.5 for b, (t, i, _) in calls]
+    per_file = 5 * max(bound)
+    budget = 1.5 * per_file  # the first file of 5 fits, the first two could not
+    assert 5 * min(bound) * 2 > budget * 1.1 and per_file < budget / 1.1
+    prices = tmp_path / "p.yaml"
+    prices.write_text("gpt-4o: {input: 2.5, output: 10.0, batch_discount: 0.5}\n")
+    batch_server.reset()
+    capsys.readouterr()
+    args = ("--batch", "--batch-poll", "0.01", "--batch-size", "5", "--prices", str(prices))
+    code = main(_args(manifest, tmp_path, batch_server.url, *args, "--max-cost", f"{budget:.8f}"))
+    err = capsys.readouterr().err
+    assert code == 5, err
+    assert [len(s) for s in batch_server.submissions] == [5]  # the second and third files were never uploaded
+    assert len(batch_server.files) == 2  # the first request file and the job's output file
+    assert "batch not submitted: its 5 requests could use up to $" in err and "judgekit: budget reached" in err
+    chat = _chat_calls(batch_server)
+    assert len(chat) == 5  # nothing sent live either
+    spent = sum(((t + i) * 2.5 + c * 10.0) / 1e6 * 0.5 for b, (t, i, c) in zip(batch_server.received, batch_server.counted)
+                if b.get("max_tokens") != 1)
+    assert spent <= budget
+    first = set(batch_server.submissions[0])
+    recs = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert 1 <= len(recs) < 4  # the samples whose 3 requests were all in the first file
+    assert all(r["details"]["usage"]["requests"] == 3 and r["details"]["usage"]["batch_requests"] == 3 for r in recs)
+
+    # A larger budget: the rest is submitted, nothing is asked twice, and the results are the live run's.
+    assert main(_args(manifest, tmp_path, batch_server.url, *args, "--max-cost", f"{budget * 10:.8f}")) == 0
+    rest = [c for s in batch_server.submissions[1:] for c in s]
+    assert len(rest) == 7 and not first & set(rest)
+    assert _comparable(tmp_path / "r.jsonl") == live
+
+
+def test_max_tokens_holds_back_a_batch_file_too(batch_server, manifest_factory, tmp_path, capsys):
+    # A budget of one token: not even the first file could fit; nothing is uploaded or sent.
+    code = main(_args(manifest_factory(2), tmp_path, batch_server.url, "--batch", "--batch-poll", "0.01",
+                      "--max-tokens", "1"))
+    err = capsys.readouterr().err
+    assert code == 5, err
+    assert batch_server.submissions == [] and batch_server.files == {} and not _chat_calls(batch_server)
+    assert "more than the 1 of 1 tokens left of the budget" in err
+    assert not (tmp_path / "r.jsonl").read_text().strip()

@@ -166,13 +166,15 @@ def test_pairwise_labels_give_ppi_win_rates(make_campaign, tmp_path):
     (tmp_path / "judge.jsonl").write_text("".join(json.dumps(r) + "\n" for r in judge))
     rep = cal.prediction_powered(str(tmp_path / "judge.jsonl"), str(out))
     assert "sd1dot5 vs sd2dot1" in rep.to_dict()["win_rates"]
-    # The CLI too: winner labels have no agreement table, so --ppi goes straight to win rates.
+    # The CLI too: winner labels give the tie-aware pairwise accuracy, then --ppi's win rates.
     from judgekit.cli import main
 
     cal_out = tmp_path / "ppi.json"
     assert main(["calibrate", "--judge", str(tmp_path / "judge.jsonl"), "--human", str(out), "--ppi",
                  "--out", str(cal_out)]) == 0
-    assert "sd1dot5 vs sd2dot1" in json.loads(cal_out.read_text())["ppi"]["win_rates"]
+    saved = json.loads(cal_out.read_text())
+    assert "sd1dot5 vs sd2dot1" in saved["ppi"]["win_rates"]
+    assert saved["kind"] == "pairwise" and saved["scorers"]["judge"]["kind"] == "pointwise"
 
 
 def test_editing_manifest_shows_source_then_edit(tmp_path, make_campaign):

@@ -604,6 +604,33 @@
       box.append(line);
     }
   }
+  // What the judge used, per served model, in the header: the judge card's usage (judge_card.py),
+  // requests and tokens answered in the run and replayed from the cache; cost when priced
+  // (a replayed answer's cost is the cost when it was first answered, not charged again).
+  function renderUsage() {
+    const box = document.getElementById("jk-judges");
+    const u = D.judge_card && D.judge_card.usage;
+    if (!box || !u || !u.models || !Object.keys(u.models).length) return;
+    const usd = (v) => (v === null || v === undefined ? "unknown" : "$" + v.toFixed(6));
+    const head = ["served model", "requests", "from cache", "prompt tokens", "cached prompt tokens", "completion tokens"];
+    if (u.priced) head.push("cost", "cost when first answered");
+    const rows = Object.entries(u.models).map(([sid, b]) => {
+      const c = b.charged, k = b.cached;
+      const cells = [sid, c.requests + k.requests, k.requests, c.prompt_tokens + k.prompt_tokens,
+        c.cached_tokens + k.cached_tokens, c.completion_tokens + k.completion_tokens];
+      if (u.priced) cells.push(usd(c.cost_usd), usd(k.cost_usd));
+      return el("tr", { "data-served": sid }, ...cells.map((v) => el("td", { text: String(v) })));
+    });
+    // Collapsed: the header is sticky, and a run may have many served models.
+    const books = Object.values(u.models);
+    const n = books.reduce((a, b) => a + b.charged.requests + b.cached.requests, 0);
+    const costs = books.map((b) => b.charged.cost_usd);
+    const cost = !u.priced ? " (no price table: tokens only)"
+      : costs.some((v) => v === null) ? ", cost unknown for some model" : `, cost ${usd(costs.reduce((a, v) => a + v, 0))}`;
+    box.append(el("details", { class: "jk-usage" }, el("summary", { text: `usage: ${n} requests, ${books.length} served model(s)${cost}` }),
+      el("table", { class: "jk-usage-table" }, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))),
+        el("tbody", {}, ...rows))));
+  }
   function tabs(s) {
     for (const t of document.querySelectorAll(".jk-tab")) {
       t.classList.toggle("jk-active", t.dataset.view === s.view);
@@ -646,5 +673,6 @@
   });
   window.addEventListener("scroll", () => { scrollAt.set(shownHash, window.scrollY); }, { passive: true });
   renderJudges();
+  renderUsage();
   render();
 })();
