@@ -32,13 +32,15 @@ PER_ENDPOINT = 16
 DELAY = 0.1
 
 
-def judgekit_rate(urls: list[str], manifest: Path, n: int) -> tuple[float, list[dict]]:
-    t = time.perf_counter()
+def judgekit_rate(urls: list[str], manifest: Path, n: int) -> tuple[float, list[dict], float]:
+    """Requests/s, the per-endpoint counts, and the client's CPU seconds per request (this
+    process only: the servers run in their own processes)."""
+    t, cpu = time.perf_counter(), time.process_time()
     res = jk.score("aesthetics-simple", str(manifest), backend="openai:judge", base_url=urls,
                    concurrency=PER_ENDPOINT, cache=False, max_samples=n)
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
     assert len(res) == n and not res.failures, res.failures[0].error if res.failures else len(res)
-    return n / elapsed, res.run_info.get("endpoints", [])
+    return n / elapsed, res.run_info.get("endpoints", []), cpu / n
 
 
 async def bare_spread(urls: list[str], bodies: list[dict]) -> float:
@@ -89,12 +91,13 @@ def main() -> None:
             rates = {}
             for k in (1, 2, 4):
                 n = int(k * PER_ENDPOINT / DELAY * args.seconds)
-                rate, counts = judgekit_rate(servers[:k], manifest, n)
+                rate, counts, cpu = judgekit_rate(servers[:k], manifest, n)
                 rates[k] = rate
                 ideal = k * PER_ENDPOINT / DELAY
                 spread = ", ".join(str(c["served"]) for c in counts) or str(n)
                 print(f"[{k} endpoint{'s' if k > 1 else ''}] {n} requests: {rate:.0f} requests/s = {rate / ideal:.2f} "
-                      f"of the ideal {ideal:.0f}/s, {rate / rates[1]:.2f}x one endpoint; served per endpoint: {spread}")
+                      f"of the ideal {ideal:.0f}/s, {rate / rates[1]:.2f}x one endpoint; client CPU {1000 * cpu:.2f} ms/request; "
+                      f"served per endpoint: {spread}")
             n4 = int(4 * PER_ENDPOINT / DELAY * args.seconds)
             bare4 = asyncio.run(bare_spread(servers, bodies[:n4]))
             print(f"[bare, 4 endpoints] AsyncOpenAI dealing {n4} requests round-robin: {bare4:.0f} requests/s "

@@ -131,7 +131,7 @@ def load_image_part(path: str | Path | InMemoryImage, label: str = "") -> ImageP
                 # Sent as is: check the file's structure (chunks, checksums) without decoding every
                 # pixel, which would cost more than the judge call's own overhead on large images.
                 img.verify()
-                return ImagePart(raw, _PASSTHROUGH[img.format], label)
+                return ImagePart(raw, _PASSTHROUGH[img.format], label, source=_file_of(p))
             if fit is not None:
                 img.draft("RGB", fit)  # JPEG: decode at 1/2, 1/4 or 1/8 scale, still at least `fit`
             img.load()
@@ -148,4 +148,10 @@ def load_image_part(path: str | Path | InMemoryImage, label: str = "") -> ImageP
         rgb = rgb.resize(fit, Image.Resampling.LANCZOS, reducing_gap=3.0)
     buf = io.BytesIO()
     rgb.save(buf, format="PNG")
-    return ImagePart(buf.getvalue(), "image/png", label, resized=(size, fit) if fit is not None else None)
+    return ImagePart(buf.getvalue(), "image/png", label, resized=(size, fit) if fit is not None else None,
+                     source=_file_of(p))
+
+
+def _file_of(source: Path | InMemoryImage) -> str | None:
+    """The file an image was read from (``ImagePart.source``); None for one given in memory."""
+    return str(source) if isinstance(source, Path) else None

@@ -14,6 +14,7 @@ fix there applies here.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -22,7 +23,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from ..errors import BackendError, ConfigError
-from ..types import ChatRequest, ChatResponse
+from ..types import ChatRequest, ChatResponse, ImagePart
 from .openai import OpenAIBackend, _is_transient, _retry_after, completion_response, missing_v1_hint
 from .pool import EndpointPool
 
@@ -79,7 +80,7 @@ class MultiEndpointBackend:
 
     async def _one(self, req: ChatRequest) -> ChatResponse:
         start = time.perf_counter()
-        params = None
+        body: bytes | None = None
         last = "no attempt made"
         for _ in range(self.max_attempts):
             ep = await self.pool.acquire()
@@ -88,9 +89,10 @@ class MultiEndpointBackend:
                 raise self._key_refused
             server = self._servers[ep.url]
             client, _ = server._ensure()
-            params = params or server._params(req)  # the same body whichever server takes it
+            body = body or await _encoded_body(server, req)  # the same bytes whichever server takes it
             try:
-                completion = await client.post("/chat/completions", body=params, cast_to=ChatCompletion)
+                completion = await client.post("/chat/completions", content=body, options=_JSON,
+                                               cast_to=ChatCompletion)
             except openai.OpenAIError as exc:
                 transient = _is_transient(exc)
                 await self.pool.release(ep, ok=False, unwell=transient, retry_after=_retry_after(exc))
@@ -116,6 +118,24 @@ class MultiEndpointBackend:
     async def aclose(self) -> None:
         for server in self._servers.values():
             await server.aclose()
+
+
+#: Request options for a body sent as ready JSON bytes.
+_JSON: Any = {"headers": {"Content-Type": "application/json"}}
+
+#: Image bytes in one request above which its body is encoded in a worker thread: base64 and
+#: JSON over megabytes take milliseconds that would stall every other request's I/O.
+OFF_LOOP_BYTES = 256 * 1024
+
+
+async def _encoded_body(server: OpenAIBackend, req: ChatRequest) -> bytes:
+    """The request's JSON body, built once per request (not per attempt or server); images are
+    base64-encoded once per image (``image_data_uri``), off the event loop when they are large."""
+    def encode() -> bytes:
+        return json.dumps(server._params(req), ensure_ascii=False, separators=(",", ":")).encode()
+
+    size = sum(len(p.data) for m in req.messages for p in m.content if isinstance(p, ImagePart))
+    return await asyncio.to_thread(encode) if size > OFF_LOOP_BYTES else encode()
 
 
 def _describe_error(exc: BaseException, url: str, timeout: float) -> str:

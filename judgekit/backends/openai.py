@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import inspect
 import os
 import random
@@ -99,13 +100,21 @@ def _connect_reason(exc: BaseException) -> str:
     return reason or type(exc).__name__
 
 
+@functools.lru_cache(maxsize=128)
+def image_data_uri(data: bytes, media_type: str) -> str:
+    """An image as a ``data:`` URI, encoded once: a sample's dimensions, its retries and the
+    servers it is tried on share one string. Keyed on the bytes object, whose hash Python keeps,
+    so a hit on the same image costs no second pass over it."""
+    return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
+
+
 def message_to_openai(m: Message) -> dict[str, Any]:
     if m.role != "user" or all(not isinstance(p, ImagePart) for p in m.content):
         return {"role": m.role, "content": m.text}
     parts = []
     for p in m.content:
         if isinstance(p, ImagePart):
-            url = f"data:{p.media_type};base64,{base64.b64encode(p.data).decode()}"
+            url = image_data_uri(p.data, p.media_type)
             parts.append({"type": "image_url", "image_url": {"url": url}})
         else:
             parts.append({"type": "text", "text": p.text})

@@ -1,26 +1,34 @@
-"""``ray-vllm:MODEL``: judging as Ray Data batch inference on vLLM engines, one engine per replica.
+"""``ray-vllm:MODEL``: judging on ``replicas`` vLLM engines held by long-lived Ray actors.
 
-Each batch of requests the runner hands over becomes a Ray Dataset (one row per request: its
-index and the pickled ``ChatRequest``, image bytes included, so workers on other nodes never need
-the manifest's paths). ``map_batches`` runs it through a stateful engine class on an actor pool
-of ``replicas`` actors, each holding one vLLM engine with ``tensor_parallel`` GPUs. The engine
-class IS judgekit's ``vllm:`` backend (backends/vllm.py): the same chat conversion, sampling and
-structured-output parameters and response decoding, so a verdict from ``ray-vllm:`` equals one
-from ``vllm:`` with the same model and seed. Parsing, retries of invalid replies, the cache,
-combining and writing stay in judgekit's runner, on the driver.
+The engines start once per run and live until it ends. Each replica is one Ray actor
+(``EngineReplica``, created with ``max_restarts=-1, max_task_retries=-1``) holding one judgekit
+``vllm:`` backend (backends/vllm.py) on ``tensor_parallel`` GPUs: the same chat conversion,
+sampling, structured-output parameters and response decoding, so a verdict from ``ray-vllm:``
+equals one from ``vllm:`` with the same model and seed. The backend keeps the actor handles for
+its whole life (every ``generate`` call of every run it serves) and kills them in ``aclose``.
 
-Ray Data restarts an actor of the pool that dies and runs its batch again (its defaults for
-actor pools: unlimited ``max_restarts`` and ``max_task_retries``); the runner still writes one
-record per sample. The replies of a job reach the cache when the job ends: a driver killed
-mid-job loses that job's work (not earlier jobs'), and the rerun sends only what is missing.
+How work flows (Ray's primitives only: actor handles and awaited ``ObjectRef``s):
 
-Cost model: the actor pool lives for one Dataset, so every Ray Data job starts the engines again.
-The backend therefore makes each job as large as it can: it takes the runner's requests one by one
-(``max_batch_size = 1``, with a window as large as ``job_size``), gathers them until none has
-arrived for ``gather_s`` seconds (or ``job_size`` are waiting), and runs them as one job. A run is
-one job per ``job_size`` requests, plus one per round of parse retries (requests arriving while a
-job runs wait for the next). A larger ``job_size`` means fewer engine start-ups and more image bytes
-held on the driver (up to ``2 x job_size`` samples are in flight).
+- The runner hands over requests one at a time (``max_batch_size = 1``) with a window large
+  enough to keep every replica busy. They wait in one queue.
+- One asyncio task per replica takes up to ``batch_size`` requests from the queue as soon as its
+  replica is free (waiting at most ``gather_s`` for a batch to fill) and awaits the actor's
+  ``judge`` call. A free replica takes the next batch, so a slower one gets less work.
+- The replies of a batch resolve their requests' futures as that batch completes: the runner
+  caches each reply at once (cache.py commits every write), so a driver killed at any moment
+  loses at most the batches in flight, and the rerun sends only what is missing.
+- A replica that dies is restarted by Ray (``max_restarts=-1``) and the call in flight is
+  retried by Ray on the new engine (``max_task_retries=-1``); should Ray still report the call
+  failed, the backend sends the batch again (``batch_retries`` times). Each request's future is
+  set once, so every sample appears exactly once.
+- Images: a request's images were read by the driver (their bytes are the cache key). With
+  ``worker_reads_images`` (default on) an image read from a local file travels as its path and
+  hash; the worker reads the file itself (under the same pixel limit) and checks the hash. When
+  the worker cannot see the file or reads other bytes, that request is sent again with its bytes.
+  Off, every image travels as bytes (workers on nodes without the manifest's filesystem).
+- Each reply names the replica that answered (``raw["endpoint"] = "ray-vllm replica K (pid P)"``,
+  which the runner records in each result's ``details["sources"]``); ``run_info()["ray"]`` counts
+  the engines started (one per replica, plus one per restart).
 
     judgekit score --rubric viescore-t2i --data m.jsonl --backend ray-vllm:/models/Qwen2.5-VL-7B \\
         --replicas 8 --tensor-parallel 1 --ray-address auto
@@ -29,13 +37,16 @@ held on the driver (up to ``2 x job_size`` samples are in flight).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
-import pickle
+import sys
+import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConfigError, MissingDependencyError
-from ..types import ChatRequest, ChatResponse
+from ..types import ChatRequest, ChatResponse, ImagePart, Message
 from .vllm import _coerce
 
 # Environment the engines need on the workers (offline, small CPU KV cache in tests): handed
@@ -43,64 +54,133 @@ from .vllm import _coerce
 _ENV_KEYS = ("VLLM_CPU_KVCACHE_SPACE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "VLLM_NO_USAGE_STATS",
              "DO_NOT_TRACK", "HF_HOME", "PYTHONPATH", "OMP_NUM_THREADS")
 
+#: The error text a worker returns for a request whose image file it cannot read as the driver
+#: did: the driver sends that request again with the bytes.
+IMAGE_UNSEEN = "ray-vllm worker cannot read the image file the driver read"
+
 
 def _import_ray():
     try:
         import ray
-        import ray.data  # noqa: F401
     except ImportError as e:
         raise MissingDependencyError("ray", "ray") from e
     return ray
 
 
+# --- images: paths out, bytes back in on the worker -----------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ImageByPath:
+    """What travels instead of an image's bytes: where to read it and what it must hash to."""
+
+    path: str
+    sha256: str
+    max_pixels: int | None
+
+
+def by_path(request: ChatRequest, max_pixels: int | None) -> ChatRequest:
+    """``request`` with every image read from a local file replaced by an empty ``ImagePart``
+    whose ``source`` is an ``ImageByPath`` (the bytes stay on the driver)."""
+    def part(p: Any) -> Any:
+        if isinstance(p, ImagePart) and p.source and "://" not in p.source:
+            # Absolute: a worker's working directory is not the driver's.
+            ref = ImageByPath(os.path.abspath(p.source), p.sha256, max_pixels)
+            return dataclasses.replace(p, data=b"", source=ref)  # type: ignore[arg-type]
+        return p
+
+    messages = tuple(Message(m.role, tuple(part(p) for p in m.content)) for m in request.messages)
+    return dataclasses.replace(request, messages=messages)
+
+
+def read_images(request: ChatRequest) -> ChatRequest | None:
+    """On the worker: ``request`` with each ``ImageByPath`` read back into bytes, or None when a
+    file cannot be read or holds other bytes than the driver's."""
+    from ..images import load_image_part, max_image_pixels
+
+    def part(p: Any) -> Any:
+        ref = p.source if isinstance(p, ImagePart) else None
+        if not isinstance(ref, ImageByPath):
+            return p
+        with max_image_pixels(ref.max_pixels):
+            loaded = load_image_part(ref.path, p.label)
+        if loaded.sha256 != ref.sha256:
+            raise FileNotFoundError(ref.path)
+        return loaded
+
+    try:
+        messages = tuple(Message(m.role, tuple(part(p) for p in m.content)) for m in request.messages)
+    except Exception:  # noqa: BLE001 - unreadable here for any reason: the driver sends the bytes
+        return None
+    return dataclasses.replace(request, messages=messages)
+
+
+# --- the actor ---------------------------------------------------------------------------------
+
 class EngineReplica:
-    """The stateful class of ``map_batches``: one judgekit vLLM backend per actor."""
+    """One Ray actor: one judgekit ``vllm:`` engine, started in the constructor (Ray runs the
+    constructor again when it restarts a dead replica: that is a new engine start)."""
 
-    def __init__(self, model: str, engine_options: dict[str, Any]):
-        import time
-
+    def __init__(self, index: int, model: str, engine_options: dict[str, Any]):
         from .vllm import VLLMBackend
 
         t0 = time.perf_counter()
         self.backend = VLLMBackend(model, **engine_options)
-        self.engine_start_s = time.perf_counter() - t0  # reported with each reply: where the time goes
-        self.pid = os.getpid()
+        self.backend.start()
+        self.engine_start_s = time.perf_counter() - t0
+        self.index, self.pid = index, os.getpid()
+        self.name = f"ray-vllm replica {index} (pid {self.pid})"
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        import numpy as np
+    def ready(self) -> dict[str, Any]:
+        return {"replica": self.index, "pid": self.pid, "engine_start_s": self.engine_start_s}
 
-        requests = [pickle.loads(b) for b in batch["request"]]
-        responses = self.backend.generate_sync(requests)
-        for r in responses:
-            r.raw = {**(r.raw or {}), "replica_pid": self.pid, "engine_start_s": self.engine_start_s}
-        # The whole response, pickled: a per-request error and ``raw`` must survive the trip.
-        return {"index": np.asarray(batch["index"]),
-                "response": np.array([pickle.dumps(r) for r in responses], dtype=object)}
+    def judge(self, requests: list[ChatRequest]) -> list[ChatResponse]:
+        out: list[ChatResponse | None] = [None] * len(requests)
+        todo, idx = [], []
+        for i, req in enumerate(requests):
+            full = read_images(req)
+            if full is None:
+                out[i] = ChatResponse(error=IMAGE_UNSEEN)
+            else:
+                todo.append(full)
+                idx.append(i)
+        for i, resp in zip(idx, self.backend.generate_sync(todo) if todo else []):
+            out[i] = resp
+        replies = [r if r is not None else ChatResponse(error="no response") for r in out]
+        for r in replies:
+            if r.error != IMAGE_UNSEEN:
+                r.raw = {**(r.raw or {}), "endpoint": self.name, "replica": self.index, "replica_pid": self.pid,
+                         "engine_start_s": self.engine_start_s}
+        return replies
 
 
 class RayVLLMBackend:
     """Options: ``replicas`` (default 1), ``tensor_parallel`` (GPUs per replica; default 1 on a
-    GPU cluster, 0 GPUs on CPU), ``batch_size`` (requests per engine call, default 64),
+    GPU cluster, 0 GPUs on CPU), ``batch_size`` (most requests per engine call, default 256, as
+    ``vllm:``'s ``max_batch_size``: small engine calls waste a CPU engine's batching, bench/),
     ``ray_address`` (``auto`` for a running cluster; default: the running or a new local one),
-    ``num_cpus`` per replica (default 1), ``job_size`` (most requests per Ray Data job, default
-    10,000; the driver holds the images of up to twice that many samples), ``gather_s`` (default 0.5);
+    ``num_cpus`` per replica (default 1), ``gather_s`` (how long a free replica waits for its batch
+    to fill, default 0.05), ``worker_reads_images`` (default true), ``batch_retries`` (default 3);
     every other option is a ``vllm:`` engine option, passed to each replica's engine."""
 
-    def __init__(self, model: str, replicas: int = 1, tensor_parallel: int | None = None, batch_size: int = 64,
-                 ray_address: str | None = None, num_cpus: float = 1, job_size: int = 10_000, gather_s: float = 0.5,
-                 **engine_options: Any):
+    max_batch_size = 1  # single requests, gathered here into per-replica batches (see _serve)
+
+    def __init__(self, model: str, replicas: int = 1, tensor_parallel: int | None = None, batch_size: int = 256,
+                 ray_address: str | None = None, num_cpus: float = 1, gather_s: float = 0.05,
+                 worker_reads_images: bool = True, batch_retries: int = 3, **engine_options: Any):
         replicas, batch_size = int(_coerce(replicas)), int(_coerce(batch_size))
         if replicas < 1 or batch_size < 1:
             raise ConfigError(f"ray-vllm:{model}: replicas and batch_size must be at least 1")
+        if "job_size" in engine_options:  # the knob of the earlier one-Ray-Data-job-per-batch design
+            raise ConfigError(f"ray-vllm:{model}: job_size is no longer an option: the engines now live for the "
+                              "whole run (use batch_size for the requests per engine call)")
         self.ray = _import_ray()
         self.model, self.spec = model, f"ray-vllm:{model}"
         self.replicas, self.batch_size = replicas, batch_size
-        self.job_size, self.gather_s = int(_coerce(job_size)), float(_coerce(gather_s))
-        self.max_batch_size = 1  # single requests, gathered here into jobs (see _collect)
-        self.concurrency = self.job_size  # the runner's window: enough samples in flight to fill a job
-        self._pending: list[tuple[ChatRequest, asyncio.Future]] = []
-        self._arrived: asyncio.Event | None = None
-        self._collector: asyncio.Task | None = None
+        self.gather_s = float(_coerce(gather_s))
+        self.worker_reads_images = bool(_coerce(worker_reads_images))
+        self.batch_retries = int(_coerce(batch_retries))
+        # The runner's window: a batch in every replica's hands and one more waiting for each.
+        self.concurrency = 2 * replicas * batch_size
         self.num_cpus = float(_coerce(num_cpus))
         tp = None if tensor_parallel is None else int(_coerce(tensor_parallel))
         if tp is not None and tp > 1:
@@ -119,12 +199,20 @@ class RayVLLMBackend:
         self.ray_address = ray_address
         # GPUs per replica: --tensor-parallel, else one where the cluster has GPUs (none on CPU).
         self.num_gpus = tp if tp is not None else (1 if self.ray.cluster_resources().get("GPU", 0) > 0 else 0)
-        ctx = self.ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False
-        self.datasets_run = 0  # how many Ray Data jobs this backend ran (one per engine start-up)
+        self.actors: list[Any] = []
+        self._run_tag = uuid.uuid4().hex[:8]
+        #: (replica, pid) of every engine seen: one per replica, and one more per restart.
+        self.engines: set[tuple[int, int]] = set()
+        self.engine_start_s: dict[tuple[int, int], float] = {}
+        self.batches_run = 0
+        self.batches_retried = 0
+        self._queue: list[tuple[ChatRequest, int | None, asyncio.Future[ChatResponse]]] = []
+        self._arrived: asyncio.Event | None = None
+        self._servers: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"spec": self.spec, "model": self.model, "engine": "vllm on ray data", "replicas": self.replicas,
+        return {"spec": self.spec, "model": self.model, "engine": "vllm on ray actors", "replicas": self.replicas,
                 "tensor_parallel": self.num_gpus, "batch_size": self.batch_size,
                 "engine_options": dict(self.engine_options), "ray_version": self.ray.__version__}
 
@@ -140,73 +228,139 @@ class RayVLLMBackend:
         return {"spec": self.spec, "endpoint": f"ray-vllm: {self.model}", "revision": self._revision,
                 "engine_options": engine, "vllm_version": _vllm_version()}
 
-    def run_info(self) -> dict[str, Any]:
-        return {"ray": {"datasets": self.datasets_run, "replicas": self.replicas}}
+    @property
+    def engines_started(self) -> int:
+        return len(self.engines)
 
-    def generate_sync(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
-        rows = [{"index": i, "request": pickle.dumps(r)} for i, r in enumerate(requests)]
-        ds = self.ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 4 * self.replicas)))
-        ds = ds.map_batches(
-            EngineReplica,
-            fn_constructor_kwargs={"model": self.model, "engine_options": self.engine_options},
-            batch_size=self.batch_size,
-            batch_format="numpy",
-            compute=self.ray.data.ActorPoolStrategy(size=self.replicas),
-            num_cpus=self.num_cpus,
-            num_gpus=self.num_gpus,
-        )
-        self.datasets_run += 1
-        out: list[ChatResponse | None] = [None] * len(requests)
-        for row in ds.iter_rows():
-            out[int(row["index"])] = pickle.loads(row["response"])
-        return [r if r is not None else ChatResponse(error="no response from the Ray job") for r in out]
+    def run_info(self) -> dict[str, Any]:
+        return {"ray": {"replicas": self.replicas, "engines_started": self.engines_started,
+                        "batches": self.batches_run, "batches_retried": self.batches_retried}}
+
+    # --- the replicas ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the replicas and wait until every engine is up (idempotent; blocking)."""
+        if self.actors:
+            return
+        actor_class = self.ray.remote(max_restarts=-1, max_task_retries=-1)(EngineReplica)
+        for i in range(self.replicas):
+            self.actors.append(actor_class.options(
+                name=f"judgekit-{self._run_tag}-replica-{i}", num_cpus=self.num_cpus, num_gpus=self.num_gpus,
+            ).remote(i, self.model, self.engine_options))
+        try:
+            for info in self.ray.get([a.ready.remote() for a in self.actors]):
+                self._saw(info["replica"], info["pid"], info["engine_start_s"])
+        except self.ray.exceptions.RayError as e:
+            raise ConfigError(f"{self.spec}: a replica's engine did not start: {' '.join(str(e).split())[:2000]}") from e
+
+    async def preflight(self) -> None:
+        """The runner's check on its first cache miss: start the engines (a fully cached rerun
+        starts none)."""
+        await asyncio.to_thread(self.start)
+
+    def _saw(self, replica: int, pid: int, start_s: float) -> None:
+        if (replica, pid) not in self.engines:
+            self.engines.add((replica, pid))
+            self.engine_start_s[(replica, pid)] = start_s
+
+    # --- the protocol ----------------------------------------------------------------------
 
     async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
         if not requests:
             return []
         loop = asyncio.get_running_loop()
-        if self._collector is None or self._collector.done() or self._collector.get_loop() is not loop:
-            self._pending, self._arrived = [], asyncio.Event()
-            self._collector = loop.create_task(self._collect())
+        if self._loop is not loop or not self._servers:
+            await asyncio.to_thread(self.start)
+        if self._loop is not loop or not self._servers:  # checked again: other calls waited for start too
+            self._loop, self._queue, self._arrived = loop, [], asyncio.Event()
+            self._servers = [loop.create_task(self._serve(i)) for i in range(len(self.actors))]
+        from ..images import _MAX_PIXELS  # the limit the driver read these images under
+
+        limit = _MAX_PIXELS.get()
         futures = []
         for r in requests:
-            fut = loop.create_future()
-            self._pending.append((r, fut))
+            fut: asyncio.Future[ChatResponse] = loop.create_future()
+            self._queue.append((r, limit, fut))
             futures.append(fut)
         assert self._arrived is not None
         self._arrived.set()
         return list(await asyncio.gather(*futures))
 
-    async def _collect(self) -> None:
-        """Gather the requests that arrive close together into one Ray Data job."""
+    async def _take(self) -> list[tuple[ChatRequest, int | None, asyncio.Future[ChatResponse]]]:
+        """The next batch for a free replica: up to ``batch_size`` queued requests, after
+        waiting at most ``gather_s`` for the batch to fill."""
         assert self._arrived is not None
-        while True:
-            await self._arrived.wait()
-            while len(self._pending) < self.job_size:  # wait until arrivals pause
-                self._arrived.clear()
-                try:
-                    await asyncio.wait_for(self._arrived.wait(), self.gather_s)
-                except asyncio.TimeoutError:
-                    break
+        while not self._queue:
             self._arrived.clear()
-            job, self._pending = self._pending[: self.job_size], self._pending[self.job_size :]
-            if self._pending:
-                self._arrived.set()
+            await self._arrived.wait()
+        deadline = time.monotonic() + self.gather_s
+        while len(self._queue) < self.batch_size and (left := deadline - time.monotonic()) > 0:
+            self._arrived.clear()
             try:
-                responses = await asyncio.to_thread(self.generate_sync, [r for r, _ in job])
-            except Exception as exc:  # noqa: BLE001 - a failed job fails its requests, not the run
-                responses = [ChatResponse(error=f"Ray job failed: {type(exc).__name__}: {exc}")] * len(job)
-            for (_, fut), resp in zip(job, responses):
+                await asyncio.wait_for(self._arrived.wait(), left)
+            except asyncio.TimeoutError:
+                break
+        batch, self._queue = self._queue[: self.batch_size], self._queue[self.batch_size :]
+        if self._queue:
+            self._arrived.set()  # more for the other replicas
+        return batch
+
+    async def _serve(self, index: int) -> None:
+        while True:
+            batch = await self._take()
+            if not batch:
+                continue
+            try:
+                replies = await self._judge(index, [(r, limit) for r, limit, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - a bug here must fail this batch, not hang the run
+                replies = [ChatResponse(error=f"ray-vllm: {type(exc).__name__}: {exc}")] * len(batch)
+            for (_, _, fut), resp in zip(batch, replies):
                 if not fut.done():
                     fut.set_result(resp)
 
+    async def _judge(self, index: int, batch: list[tuple[ChatRequest, int | None]], paths: bool = True
+                     ) -> list[ChatResponse]:
+        """One batch on replica ``index``; a failure Ray reports sends the batch again."""
+        paths = paths and self.worker_reads_images
+        requests = [by_path(r, limit) if paths else r for r, limit in batch]
+        last = ""
+        for attempt in range(self.batch_retries + 1):
+            if attempt:
+                self.batches_retried += 1
+            try:
+                replies = await self.actors[index].judge.remote(requests)
+            except self.ray.exceptions.RayError as exc:
+                last = " ".join(str(exc).split())[:500]
+                print(f"judgekit: {self.spec}: replica {index} failed a batch ({type(exc).__name__}); "
+                      f"sending it again", file=sys.stderr)
+                continue
+            self.batches_run += 1
+            for r in replies:
+                if r.raw and "replica_pid" in r.raw:
+                    self._saw(r.raw["replica"], r.raw["replica_pid"], r.raw["engine_start_s"])
+            unseen = [i for i, r in enumerate(replies) if r.error == IMAGE_UNSEEN]
+            if unseen:  # the worker cannot see those files: the bytes go with them this time
+                again = await self._judge(index, [batch[i] for i in unseen], paths=False)
+                for i, r in zip(unseen, again):
+                    replies[i] = r
+            return list(replies)
+        return [ChatResponse(error=f"ray-vllm replica {index} failed the batch {self.batch_retries + 1} times: "
+                                   f"{last}")] * len(requests)
+
     async def aclose(self) -> None:
-        if self._collector is not None and self._collector.get_loop() is asyncio.get_running_loop():
-            self._collector.cancel()
-        self._collector = None
+        for task in self._servers:
+            if task.get_loop() is asyncio.get_running_loop():
+                task.cancel()
+        self._servers = []
+        for actor in self.actors:  # the engines end with the run that started them
+            try:
+                self.ray.kill(actor)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        self.actors = []
         if self._owns_ray and self.ray.is_initialized():
             self.ray.shutdown()
             self._owns_ray = False
 
 
-__all__ = ["EngineReplica", "RayVLLMBackend"]
+__all__ = ["EngineReplica", "ImageByPath", "RayVLLMBackend"]

@@ -159,6 +159,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in format_endpoint_counts(results.run_info):
         print(line)
+    if ray_info := results.run_info.get("ray"):  # ray-vllm: engines start once per replica (+ restarts)
+        print(f"ray-vllm: {ray_info['engines_started']} engines started for {ray_info['replicas']} replicas, "
+              f"{ray_info['batches']} batches ({ray_info['batches_retried']} sent again)")
     from ..judge_card import card_path
 
     print(f"judge card: {card_path(args.out)} (`judgekit results info {args.out}`)")

@@ -124,3 +124,31 @@ def _dead_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+
+
+def test_each_image_is_encoded_once_and_every_body_carries_it(manifest_factory):
+    """viescore-t2i asks 3 dimensions of each sample: one base64 encoding per image, shared by
+    its three request bodies (which are sent as JSON the servers read like any other)."""
+    import base64
+    import json
+
+    from judgekit.backends.openai import image_data_uri
+
+    m = manifest_factory(6)
+    servers = [JudgeServer().start() for _ in range(2)]
+    for s in servers:
+        s.reset(lambda body, n: Reply(delay=0.0))
+    image_data_uri.cache_clear()
+    try:
+        res = _score([s.url for s in servers], m)
+    finally:
+        for s in servers:
+            s.stop()
+    assert all(r.status == "ok" for r in res)
+    info = image_data_uri.cache_info()
+    assert (info.misses, info.hits) == (6, 12)  # 6 images, each encoded once for its 3 calls
+    files = {(m.parent / json.loads(line)["image"]).read_bytes() for line in m.read_text().splitlines()}
+    sent = [b if isinstance(b, dict) else json.loads(b) for s in servers for b in s.received]
+    urls = {p["image_url"]["url"] for b in sent for msg in b["messages"] if isinstance(msg["content"], list)
+            for p in msg["content"] if p["type"] == "image_url"}
+    assert {base64.b64decode(u.split(",", 1)[1]) for u in urls} == files
