@@ -15,7 +15,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -44,6 +44,21 @@ def iter_jsonl(path: str | Path, what: str = "file") -> Iterator[Located]:
             if not isinstance(rec, dict):
                 raise DataError(f"{where}: expected a JSON object, got {type(rec).__name__}")
             yield where, rec
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def read_jsonl_models(path: str | Path, model: type[ModelT], what: str, kind: str) -> list[ModelT]:
+    """Every object of a JSON-lines file validated as ``model`` (e.g. ``Result``); one that does
+    not fit stops reading with its ``file:line`` and says it is not a ``kind``."""
+    out = []
+    for where, rec in iter_jsonl(path, what):
+        try:
+            out.append(model.model_validate(rec))
+        except ValueError as exc:
+            raise DataError(f"{where}: not a {kind} ({str(exc).splitlines()[0]})") from None
+    return out
 
 
 def iter_records(path: str | Path, what: str = "file") -> Iterator[Located]:

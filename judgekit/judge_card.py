@@ -369,16 +369,9 @@ def read_card(path: str | Path) -> dict[str, Any]:
     beside = card_path(p)
     if beside.is_file():
         return read_card(beside)
-    from .io import iter_jsonl
+    from .io import read_jsonl_models
 
-    if not p.is_file():
-        raise DataError(f"results file {p} does not exist")
-    records = []
-    for where, rec in iter_jsonl(p, "results file"):
-        try:
-            records.append(Result.model_validate(rec))
-        except ValueError as exc:
-            raise DataError(f"{where}: not a judgekit result record ({str(exc).splitlines()[0]})") from None
+    records = read_jsonl_models(p, Result, "results file", "judgekit result record")
     card = build_card(records, results_file=p.name)
     card["rebuilt"] = f"no {beside.name} beside {p.name}: rebuilt from its records"
     return card

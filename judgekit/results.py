@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
-from .io import iter_jsonl
+from .io import read_jsonl_models
 from .judge_card import build_card, mixed_note
 from .memory_images import InMemoryImage, write_image_file
 from .repeat_summary import repeat_lines, repeat_rows
@@ -183,13 +183,4 @@ def split_scoring_modes(records: list[Result]) -> tuple[list[Result], str | None
 
 
 def load_results(path: str | Path) -> Results:
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"results file {p} does not exist")
-    records = []
-    for where, rec in iter_jsonl(p, "results file"):
-        try:
-            records.append(Result.model_validate(rec))
-        except ValueError as exc:
-            raise DataError(f"{where}: not a judgekit result record ({str(exc).splitlines()[0]})") from None
-    return Results(records)
+    return Results(read_jsonl_models(path, Result, "results file", "judgekit result record"))
