@@ -378,13 +378,10 @@ def read_card(path: str | Path) -> dict[str, Any]:
 
 
 def _words(value: Any) -> str:
-    """One card field in words: a value, ``a (3), b (1)`` for counts of several, ``none`` for none
-    (a card over no record), never a Python repr."""
+    """A card field in words: ``a (3), b (1)`` for counts of several, ``none`` for none, never a repr."""
     if isinstance(value, Mapping):
         return ", ".join(f"{k} ({n})" for k, n in value.items()) or "none"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    return "none" if value is None else str(value)
+    return (", ".join(map(str, value)) or "none") if isinstance(value, list) else "none" if value is None else str(value)
 
 
 def format_card(card: Mapping[str, Any]) -> str:
