@@ -377,13 +377,20 @@ def read_card(path: str | Path) -> dict[str, Any]:
     return card
 
 
+def _words(value: Any) -> str:
+    """A card field in words: ``a (3), b (1)`` for counts of several, ``none`` for none, never a repr."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} ({n})" for k, n in value.items()) or "none"
+    return (", ".join(map(str, value)) or "none") if isinstance(value, list) else "none" if value is None else str(value)
+
+
 def format_card(card: Mapping[str, Any]) -> str:
     """The card as lines of text (``judgekit results info``)."""
-    lines = [f"judge card (judgekit {card.get('judgekit_version')}, card v{card.get('card_version')})"]
+    lines = [f"judge card (judgekit {_words(card.get('judgekit_version'))}, card v{card.get('card_version')})"]
     if card.get("rebuilt"):
         lines.append(f"  {card['rebuilt']}")
     lines.append(f"  results: {card.get('results')}  records: {card.get('records')}  failed: {card.get('failed')}")
-    lines.append(f"  backend: {card.get('backend')}  requested model: {card.get('requested_model')}")
+    lines.append(f"  backend: {_words(card.get('backend'))}  requested model: {_words(card.get('requested_model'))}")
     for e in card.get("engine") or []:
         lines.append(f"  engine: {e['engine']} {e['version'] or '(version unknown)'}")
     lines.append("  served models (calls: fresh / cached):")

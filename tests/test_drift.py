@@ -197,3 +197,22 @@ def test_a_rubric_file_the_run_used_must_be_given(judge_server, manifest_factory
     assert _drift(tmp_path, then, "--no-cache") == 2
     assert "is not a built-in one: pass --rubric PATH" in capsys.readouterr().err
     assert _drift(tmp_path, then, "--no-cache", "--rubric", str(mine)) == 0
+
+
+def test_the_printed_table_keeps_long_dimension_names_whole_and_aligned():
+    """VIEScore's `semantic_consistency` is 20 characters: the table printed it cut to 18."""
+    from judgekit.cli.drift import format_drift
+
+    def dim(name):
+        return {"dimension": name, "n": 4, "exact_agreement": 1.0, "mean_shift": 0.0, "ci_low": 0.0, "ci_high": 0.0,
+                "spearman": 1.0}
+
+    report = {"against": "r.jsonl", "compared": 4, "sampled": 4, "failed_now": 0,
+              "rubric": {"name": "viescore-t2i", "hash": "abc"}, "pairwise": None, "verdict": "no drift", "reasons": [],
+              "dimensions": [dim("artifacts"), dim("semantic_consistency")],
+              "served_models": {"then": {"gpt-4o": {"calls": 4}}, "now": {"gpt-4o": {"calls": 4}}}}
+    lines = format_drift(report)
+    header, rows = lines[1], lines[2:4]
+    assert [r.split()[0] for r in rows] == ["artifacts", "semantic_consistency"]
+    # Every column starts where the header's does.
+    assert {r.index(" 4  1.000") + 1 for r in rows} == {header.index("   n  agree") + 3}

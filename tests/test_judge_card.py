@@ -200,3 +200,20 @@ def test_a_summary_of_several_rubrics_still_prints_the_served_models_note():
 
     text = str(Results([rec("a", "r1", OLD), rec("b", "r2", NEW)]).summary(n_boot=10))
     assert "== rubric r1 ==" in text and f"the answers come from 2 served models: {OLD}: 1 calls" in text
+
+
+def test_the_text_card_names_mixed_or_missing_values_in_words_not_python_reprs():
+    """A card over records of two judgekit versions and backends, and one over no record (an
+    import that completed nothing), print counts and "none", never ``{}``, ``None`` or a dict."""
+    from judgekit.judge_card import format_card
+
+    mixed = {"card_version": 2, "results": "m.jsonl", "judgekit_version": {"0.1.0": 3, "0.2.0": 1}, "records": 4,
+             "failed": 0, "backend": {"openai:a": 3, "openai:b": 1}, "requested_model": ["a", "b"]}
+    head = format_card(mixed).splitlines()[:3]
+    assert head[0] == "judge card (judgekit 0.1.0 (3), 0.2.0 (1), card v2)"
+    assert head[2] == "  backend: openai:a (3), openai:b (1)  requested model: a, b"
+    empty = {"card_version": 2, "results": "e.jsonl", "judgekit_version": {}, "records": 0, "failed": 0,
+             "backend": {}, "requested_model": None}
+    text = format_card(empty)
+    assert "{" not in text and "None" not in text and "[" not in text
+    assert "backend: none  requested model: none" in text

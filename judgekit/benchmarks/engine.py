@@ -88,7 +88,9 @@ class BenchReport:
                  f"{'statistic':<34} {'estimate':>9}  95% CI (bootstrap over prompts)"]
         for s in self.statistics:
             ci = "undefined" if not (s.lo == s.lo and s.hi == s.hi) else f"[{s.lo:.2f}, {s.hi:.2f}]"
-            lines.append(f"{s.name:<34} {s.estimate:>9.2f}  {ci}")
+            # NaN when no prompt was scored (or a category is empty): say so, never print `nan`.
+            est = f"{s.estimate:>9.2f}" if s.estimate == s.estimate else f"{'n/a':>9}"
+            lines.append(f"{s.name:<34} {est}  {ci}")
         lines.append(q.line())
         lines.append(f"judge prompt: {self.prompt}")
         lines.extend(f"note: {n}" for n in self.notes)

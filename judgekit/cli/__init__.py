@@ -10,7 +10,7 @@ Exit status:
 - 5: ``score`` stopped at its budget (``--max-cost`` / ``--max-tokens``), or ``arena run`` at
   ``--budget-usd``; rerun (with a larger budget) to continue;
 - 3: the run finished but no sample succeeded (every sample failed, no reference to compare
-  with, no question generated): the output holds only failures;
+  with, no question generated, an ``--import-batch`` that completed none): the output holds only failures;
 - 4: ``judgekit drift`` found that the judge has changed (cli/drift.py);
 - 130: interrupted (completed calls are cached)."""
 

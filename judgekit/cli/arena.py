@@ -135,7 +135,10 @@ def _run(args: argparse.Namespace) -> int:
     from ..arena import Board, run_arena
 
     def line(e: dict) -> None:
-        width = f", max CI width {e['max_width']:.1f}" if "max_width" in e else ""
+        width = ""
+        if "max_width" in e:  # infinite while a model has too few battles for a CI: say so in words
+            w = e["max_width"]
+            width = f", max CI width {w:.1f}" if math.isfinite(w) else ", max CI width undefined (too few battles)"
         print(f"batch {e['batch']}: {e['battles']} battles judged{width}; planned {e.get('planned', 0)}", file=sys.stderr)
 
     from ..usage import load_prices

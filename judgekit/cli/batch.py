@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..backends.batch_store import TERMINAL, BatchJob, BatchStore
@@ -52,6 +53,11 @@ async def _act(store: BatchStore, jobs: list[BatchJob], action: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = args.cache or default_cache_path()
+    if not Path(path).exists():  # opening it would create an empty database (and its folder)
+        if args.cache:  # a mistyped path must not read as "this run had no jobs"
+            raise ConfigError(f"response cache {path} does not exist (pass the --cache the `score --batch` run used)")
+        print(f"no batch jobs recorded in {path}")
+        return 0
     store = BatchStore(path)
     try:
         jobs = store.jobs()

@@ -18,6 +18,7 @@ from ..results import Results
 from ..usage import Ledger, PriceTable, format_usage, load_prices
 from ..usage.dryrun import DryRunCount
 from ..usage.tokens import load_local_tokenizer
+from . import EXIT_ALL_FAILED
 
 #: The run stopped at its budget (--max-cost / --max-tokens); rerun with a larger one to go on.
 EXIT_BUDGET = 5
@@ -149,6 +150,12 @@ class CostPlan:
                   f"{' and '.join(x for x in (spent, tokens) if x)} spent; rerun with a larger budget to continue "
                   "from the cache", file=sys.stderr)
             return EXIT_BUDGET
+        if self.mode == "import_batch" and not len(results):
+            # Exit 0 promises a judged sample: an import whose every line failed (or a request
+            # file passed instead of an output file) completes none.
+            print(f"judgekit: no sample completed: {self.missing.n} requests still unanswered by "
+                  f"{self.args.import_batch}", file=sys.stderr)
+            return EXIT_ALL_FAILED
         return 0
 
 

@@ -50,11 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def format_drift(report: dict) -> list[str]:
     lines = [f"drift check against {report['against']}: {report['compared']} of {report['sampled']} sampled records "
              f"compared ({report['failed_now']} failed now); rubric {report['rubric']['name']} {report['rubric']['hash']}"]
-    lines.append("dimension            n  agree  shift   95% CI             spearman")
+    # As wide as the longest dimension name (VIEScore's `semantic_consistency` is 20): never cut one.
+    w = max([18] + [len(f["dimension"]) for f in report["dimensions"]])
+    lines.append(f"{'dimension':<{w}}   n  agree  shift   95% CI             spearman")
     for f in report["dimensions"]:
         ci = "n/a" if f["ci_low"] is None else f"{f['ci_low']:+.3f} to {f['ci_high']:+.3f}"
         sp = "n/a" if f["spearman"] is None else f"{f['spearman']:.3f}"
-        lines.append(f"{f['dimension'][:18]:<18} {f['n']:>3}  {f['exact_agreement']:.3f}  {f['mean_shift']:+.3f}  {ci:<18} {sp}")
+        lines.append(f"{f['dimension']:<{w}} {f['n']:>3}  {f['exact_agreement']:.3f}  {f['mean_shift']:+.3f}  {ci:<18} {sp}")
     if report["pairwise"]:
         pw = report["pairwise"]
         lines.append(f"pairwise: winner agreement {pw['winner_agreement']:.3f}, flip rate {pw['flip_rate']:.3f} "

@@ -150,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
     assert plan.run_ledger is not None  # built by _run
     if not plan.writes_results:
         return plan.report(results, plan.run_ledger)
-    print(results.summary())
+    if len(results):  # no record (a budget or an import that completed none): no header-only table
+        print(results.summary())
     failed = len(results.failures)
     cache = results.run_info.get("cache", {})
     print(

@@ -108,3 +108,19 @@ def test_docs_show_every_protocol_card_as_bench_list_prints_it():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
     for c in cards():
         assert "\n".join(c.lines()) in doc, f"docs/benchmarks.md is out of date for {c.name}"
+
+
+def test_a_run_with_no_scored_sample_shows_no_nan_in_judgekits_table(judge_server, tmp_path, capsys):
+    """Every image missing: exit 3, and judgekit's table says the estimate is undefined rather
+    than printing ``nan`` (the official headline above it keeps the evaluator's own output)."""
+    data = tmp_path / "longtext_en.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in ITEMS))
+    (tmp_path / "imgs").mkdir()
+    out = tmp_path / "run"
+    assert main(["bench", "run", "longtext", "--data", str(data), "--images", str(tmp_path / "imgs"),
+                 "--backend", "openai:judge", "--base-url", judge_server.url, "--out", str(out),
+                 "--cache", str(tmp_path / "c.sqlite"), "--no-progress", "--bootstrap", "20"]) == 3
+    text = capsys.readouterr().out
+    table = text.split("95% CI (bootstrap over prompts)\n", 1)[1].splitlines()
+    row = next(ln for ln in table if ln.startswith("text score (micro recall)"))
+    assert "nan" not in row and row.split()[-2:] == ["n/a", "undefined"]

@@ -66,3 +66,21 @@ def test_a_judge_that_fails_everything_stops_the_run(tmp_path, judge_server, mon
     assert "every battle of the last batch failed" in out and "invalid reply" in err
     assert main(["arena", "show", board]) == 0
     assert "failed" in capsys.readouterr().out
+
+
+def test_the_progress_line_says_too_few_battles_instead_of_inf(tmp_path, judge_server, manifest_factory, monkeypatch,
+                                                               capsys):
+    """Four battles between two models leave the challenger's CI undefined (infinite width): the
+    per-batch line says so in words, as the closing "still wider" line does, never ``inf``."""
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    board = str(tmp_path / "board")
+    assert main(["arena", "init", board, "--backend", "openai:gpt-4o", "--base-url", judge_server.url,
+                 "--anchor", "sdxl", "--bootstrap", "20"]) == 0
+    assert main(["arena", "add", board, "--data", str(manifest_factory(8))]) == 0
+    capsys.readouterr()
+    assert main(["arena", "run", board, "--target-ci", "15", "--max-battles", "30"]) == 0
+    captured = capsys.readouterr()
+    assert "flux (too few battles)" in captured.out  # the run ended with an undefined width
+    batch_lines = [ln for ln in captured.err.splitlines() if ln.startswith("batch ")]
+    assert batch_lines and not any("inf" in ln for ln in batch_lines)
+    assert any("max CI width undefined (too few battles)" in ln for ln in batch_lines)

@@ -251,3 +251,13 @@ def test_max_tokens_holds_back_a_batch_file_too(batch_server, manifest_factory, 
     assert batch_server.submissions == [] and batch_server.files == {} and not _chat_calls(batch_server)
     assert "more than the 1 of 1 tokens left of the budget" in err
     assert not (tmp_path / "r.jsonl").read_text().strip()
+
+
+def test_batch_status_on_a_cache_that_does_not_exist_is_an_error_and_creates_nothing(tmp_path, capsys):
+    """A mistyped --cache said "no batch jobs recorded" (as if the run had none) and left an empty
+    database, and its folder, behind."""
+    missing = tmp_path / "nodir" / "typo.sqlite"
+    for action in ("status", "cancel"):
+        assert main(["batch", action, "--cache", str(missing)]) == 2
+        assert f"response cache {missing} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "nodir").exists()

@@ -122,3 +122,13 @@ def test_max_tokens_budget_and_flag_errors(judge_server, manifest_factory, tmp_p
     assert _score(manifest, tmp_path, judge_server.url, "--max-cost", "1", "--prices", str(prices),
                   backend="openai:judge") == 2
     assert "no price for model 'judge'" in capsys.readouterr().err
+
+
+def test_a_budget_reached_before_any_sample_prints_no_empty_table(judge_server, manifest_factory, tmp_path, capsys):
+    """A budget too small for one sample: exit 5 and the budget line, not a table header with
+    no rows under it (which reads as a finished, empty result)."""
+    manifest = manifest_factory(2)
+    assert _score(manifest, tmp_path, judge_server.url, "--max-tokens", "100") == EXIT_BUDGET
+    captured = capsys.readouterr()
+    assert "0 samples, 0 failed" in captured.out and "budget reached: 0 of 2 samples judged" in captured.err
+    assert "ci_low" not in captured.out

@@ -127,3 +127,17 @@ def test_export_then_a_batch_runner_then_import_equals_the_live_run(judge_server
 def test_conflicting_flags_are_one_error(flags, words, judge_server, manifest_factory, tmp_path, capsys):
     assert _score(manifest_factory(1), tmp_path, judge_server.url, *flags) == 2
     assert words in capsys.readouterr().err
+
+
+def test_an_import_that_completes_no_sample_exits_3_not_0(judge_server, manifest_factory, tmp_path, capsys):
+    """Exit 0 promises at least one sample judged: an output file whose every line failed (or the
+    request file passed by mistake) completes none, so the import ends with exit status 3."""
+    manifest = manifest_factory(2)
+    requests, outputs = tmp_path / "requests.jsonl", tmp_path / "outputs.jsonl"
+    assert _score(manifest, tmp_path, judge_server.url, "--export-batch", str(requests)) == 0
+    ids = [json.loads(x)["custom_id"] for x in requests.read_text().splitlines()]
+    _answer_batch_file(requests, outputs, judge_server.url, fail=set(ids))
+    capsys.readouterr()
+    assert _score(manifest, tmp_path, judge_server.url, "--import-batch", str(outputs)) == 3
+    err = capsys.readouterr().err
+    assert "no sample completed" in err and "6 requests still unanswered" in err
