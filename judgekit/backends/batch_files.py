@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..io import iter_jsonl
 from ..types import ChatResponse
 
 CHAT_URL = "/v1/chat/completions"
@@ -55,20 +56,11 @@ def output_response(line: dict[str, Any]) -> ChatResponse:
 
 def read_output_lines(path: str | Path) -> Iterator[tuple[str, ChatResponse]]:
     """``(custom_id, response)`` of each line of a batch output or error file, streamed."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"batch output file {p} does not exist")
-    with p.open(encoding="utf-8") as fh:
-        for n, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                line = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{p}:{n}: not a JSON line ({exc.msg})") from exc
-            if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
-                raise DataError(f"{p}:{n}: not a batch output line (no custom_id)")
-            yield line["custom_id"], output_response(line)
+    # The one JSON-lines reader (missing file, bad JSON, non-object lines), streamed.
+    for where, line in iter_jsonl(path, "batch output file"):
+        if not isinstance(line.get("custom_id"), str):
+            raise DataError(f"{where}: not a batch output line (no custom_id)")
+        yield line["custom_id"], output_response(line)
 
 
 #: The OpenAI Batch API's limits on one input file: requests and bytes.
