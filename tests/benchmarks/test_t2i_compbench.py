@@ -67,9 +67,3 @@ def test_t2i_compbench_two_turn_judging_and_official_average(judge_server, compb
     assert q["unparseable_replies"] == 1 and q["missing_images"] == 1 and q["failed_samples"] == 2
     assert f"avg:{got['average score (0-100)']}" in capsys.readouterr().out
 
-
-def test_t2i_compbench_attribute_categories_are_refused_with_the_reason(compbench_files, tmp_path, capsys):
-    data, folder = compbench_files
-    assert main(["bench", "run", "t2i-compbench", "--data", str(data), "--images", str(folder), "--set", "category=color",
-                 "--backend", "openai:judge", "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path / "o")]) == 2
-    assert "spaCy" in capsys.readouterr().err
