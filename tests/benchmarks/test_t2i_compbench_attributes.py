@@ -173,6 +173,12 @@ def test_attribute_category_scores_the_product_over_noun_chunks(judge_server, at
         [level(mark(0), c[0]) for c in CHUNKS[RUN_PROMPTS[0]]]
     assert rows["0003:000004"]["status"] == "failed" and "has no noun" in rows["0003:000004"]["error"]
     assert rows["0000:000001"]["status"] == "failed" and "invalid reply" in rows["0000:000001"]["error"]
+    # A rerun on the same cache asks nothing that was answered (each chunk's call is cached on its own).
+    before = len(judge_server.received)
+    assert main(_bench(data, folder, tmp_path / "again", ["--set", f"spacy_model={pipeline_dir}", "--method", method,
+                                                          "--backend", "openai:judge", "--base-url", judge_server.url,
+                                                          "--cache", str(tmp_path / "c.sqlite")])) == 0
+    assert len(judge_server.received) == before
 
 
 def _run_error(attribute_files, tmp_path, capsys, extra) -> str:
