@@ -104,9 +104,9 @@ CARD = ProtocolCard(
     ),
     known_issues=(
         "the MLLM judge samples (temperature 0.2, top_p 0.7), so two runs differ; judgekit uses temperature 0",
-        "a reply that does not parse (after a closing quote and brace are appended to one not ending in '}') is skipped inside the "
-        "product: its noun chunk counts as 100 %, and a one-question image keeps the full 100; judgekit fails the "
-        "image and counts it",
+        "a reply that does not parse (after a closing quote and brace are appended to one not ending in '}') is "
+        "skipped inside the product: its noun chunk counts as 100 %, and a one-question image keeps the full 100; "
+        "judgekit fails the image and counts it",
         "a prompt without noun chunks gives its images 100 with no question asked, and one whose first chunk has "
         "no noun stops the script; judgekit fails those images with the reason",
         "a chunk without a noun of its own (a pronoun) is asked with the previous chunk's noun and attribute, and a "
