@@ -12,7 +12,8 @@ pooled over the group's samples, with bootstrap CIs over samples. Which category
 which type and dimension follows the paper's taxonomy as BAGEL's evaluation code writes it
 down (``eval/gen/kris/summarize.py``, ByteDance, Apache-2.0); that script's 0-100 numbers
 (25 x (score - 1), every dimension of every sample pooled into one mean) are a third party's
-choice, not the benchmark's, and judgekit does not print them.
+choice, not the benchmark's: judgekit adds them only when asked (``--set summary=bagel``),
+each row named "not official".
 
 Data: ``--data`` is the ``KRIS_Bench`` folder (``<category>/annotation.json`` with ``ori_img``,
 ``gt_img``, ``ins_en``, ``explain_en`` per image id, and the images beside it), one category
@@ -20,7 +21,7 @@ folder, or one ``annotation.json``. Images: ``--images`` is the official ``resul
 (``<model>/<category>/<image_id>.jpg``) or one model's folder in it.
 
 Options (``--set``): ``model`` (the model folder, when there are several), ``categories``
-(comma-separated subset).
+(comma-separated subset), ``summary=bagel`` (adds BAGEL's 0-100 rows, each named "not official").
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ CARD = ProtocolCard(
              "the sample; the official parsers guess (first digit 1-5 in the reply) and keep off-scale JSON values: "
              "each run counts where they would have read something else"),
         Part("aggregation", "not", "no official aggregation exists; judgekit's 1-5 means per type, dimension and "
-             "category are its own summary, not the paper's 0-100 table (lmms-eval's and BAGEL's 25 x (score - 1) "
-             "pooled means cite a summarize.py that the official repository does not contain)"),
+             "category are its own summary, not the paper's 0-100 table; BAGEL's summarize.py (25 x (score - 1), "
+             "all dimensions pooled), which lmms-eval's port cites and the official repository does not contain, is "
+             "added only with --set summary=bagel, each row named 'not official'"),
         Part("decoding and image encoding", "approximate", "temperature 0 and images sent as they are; the scripts "
              "use the API default temperature, and the temporal script re-encodes frames as JPEG (quality 85)"),
     ),
@@ -160,7 +162,10 @@ def _id_order(key: str) -> tuple[int, str]:
 
 
 def prepare(req: BenchRequest) -> Prepared:
-    req.check_options(("model", "categories"))
+    req.check_options(("model", "categories", "summary"))
+    summary = req.option("summary", "none")
+    if summary not in ("none", "bagel"):
+        raise ConfigError(f"--set summary must be none or bagel (BAGEL's non-official 0-100 rows), not {summary!r}")
     wanted = req.option("categories", None, (str, type(None)))
     chosen = [c.strip() for c in wanted.split(",")] if wanted else None
     unknown = sorted(set(chosen or ()) - set(CATEGORIES))
@@ -183,6 +188,12 @@ def prepare(req: BenchRequest) -> Prepared:
              "0-100 numbers", "decoding at temperature 0; the official scripts use the API default"]
     if not req.protocol_dir:
         notes.insert(0, "judge prompts in judgekit's own wording, not prompts.py's (pass --protocol-dir to use it)")
+    if summary == "bagel":
+        for s in samples:
+            s.meta["summary"] = "bagel"
+        notes.append("--set summary=bagel: the rows marked 'not official' follow BAGEL's eval/gen/kris/summarize.py "
+                     "(25 x (score - 1), every dimension of every scored sample pooled); KRIS-Bench itself publishes "
+                     "no such formula")
     not_jpg = sum(1 for s in samples if s.image and not str(s.image).endswith(".jpg"))
     if not_jpg:
         notes.append(f"{not_jpg} outputs are not <image_id>.jpg: the official scripts would skip them as missing")
@@ -191,7 +202,8 @@ def prepare(req: BenchRequest) -> Prepared:
 
 def unit(results: list[Result]) -> Unit:
     r = results[0]
-    return {"category": r.meta.get("category"), "scores": {k: v for k, v in r.scores.items() if v is not None}}
+    return {"category": r.meta.get("category"), "summary": r.meta.get("summary"),
+            "scores": {k: v for k, v in r.scores.items() if v is not None}}
 
 
 def _groups(category: str) -> tuple[str, str, str]:
@@ -209,9 +221,28 @@ def aggregate(units: list[Unit]) -> dict[str, float]:
                 acc = sums.setdefault((group, key), [0.0, 0])
                 acc[0] += v
                 acc[1] += 1
-    order = [f"{k} knowledge" for k in TAXONOMY] + [d for dims in TAXONOMY.values() for d in dims] + list(CATEGORIES)
-    return {f"{g} {abbr} (1-5)": sums[(g, key)][0] / sums[(g, key)][1]
-            for g in order for key, abbr in DIMENSIONS.items() if (g, key) in sums}
+    kinds, dims = [f"{k} knowledge" for k in TAXONOMY], [d for ds in TAXONOMY.values() for d in ds]
+    out = {f"{g} {abbr} (1-5)": sums[(g, key)][0] / sums[(g, key)][1]
+           for g in kinds + dims + list(CATEGORIES) for key, abbr in DIMENSIONS.items() if (g, key) in sums}
+    if units and units[0].get("summary") == "bagel":
+        out.update(_bagel_rows(sums, kinds, dims))
+    return out
+
+
+def _bagel_rows(sums: dict[tuple[str, str], list[float]], kinds: list[str], dims: list[str]) -> dict[str, float]:
+    """``--set summary=bagel``: BAGEL's summarize.py numbers, named as not official. Per group the
+    mean of every dimension's score of every sample pooled together, mapped 1-5 -> 0-100 by
+    25 x (score - 1); Overall pools the three knowledge types."""
+    def pooled(groups: list[str]) -> tuple[float, float]:
+        cells = [v for (g, _), v in sums.items() if g in groups]
+        return sum(c[0] for c in cells), sum(c[1] for c in cells)
+
+    out = {}
+    for g in ["Overall", *kinds, *dims]:
+        total, n = pooled(kinds if g == "Overall" else [g])
+        if n:
+            out[f"not official: BAGEL-style {g} AVG (0-100)"] = 25 * (total / n - 1)
+    return out
 
 
 def official_text(estimates: dict[str, float]) -> str:

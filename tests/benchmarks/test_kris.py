@@ -136,7 +136,7 @@ def test_kris_report_is_each_dimensions_mean_per_group_recomputed_from_the_answe
     report = json.loads((out / "report.json").read_text())
     got = {s["name"]: s["estimate"] for s in report["statistics"]}
     want = expected()
-    assert got.keys() == want.keys()
+    assert got.keys() == want.keys()  # no 0-100 row unless asked for
     for k, v in want.items():
         assert got[k] == pytest.approx(v), k
     assert report["statistics"][0]["name"] == "Factual knowledge VC (1-5)"
@@ -154,6 +154,23 @@ def test_kris_report_is_each_dimensions_mean_per_group_recomputed_from_the_answe
     before = len(judge_server.received)
     run(kris_files, judge_server, tmp_path)
     assert len(judge_server.received) == before  # every reply, the unparseable ones too, comes from the cache
+
+
+def test_kris_bagel_rows_are_added_only_on_request_and_named_not_official(judge_server, kris_files, tmp_path):
+    judge_server.reset(scripted(kris_files[2]))
+    out = run(kris_files, judge_server, tmp_path, "--set", "summary=bagel")
+    got = {s["name"]: s["estimate"] for s in json.loads((out / "report.json").read_text())["statistics"]}
+    pools: dict[str, list[int]] = {}
+    for i, (cat, _, _) in enumerate(ITEMS):
+        if i not in (NO_OUTPUT, UNPARSEABLE):  # every dimension of every scored sample, pooled
+            for key in dims_of(cat):
+                for group in ("Overall", *TYPE[cat]):
+                    pools.setdefault(group, []).append(answer(i, key))
+    bagel = {k: v for k, v in got.items() if "BAGEL" in k}
+    assert bagel.keys() == {f"not official: BAGEL-style {g} AVG (0-100)" for g in pools}
+    for g, vals in pools.items():
+        assert bagel[f"not official: BAGEL-style {g} AVG (0-100)"] == pytest.approx(sum(25 * (v - 1) for v in vals) / len(vals))
+    assert next(iter(got)) == "Factual knowledge VC (1-5)"  # the headline stays judgekit's 1-5 mean
 
 
 def test_kris_protocol_dir_sends_the_official_prompt_text(judge_server, kris_files, tmp_path, capsys):
