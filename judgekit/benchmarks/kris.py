@@ -62,7 +62,7 @@ CARD = ProtocolCard(
     task="image editing",
     repository="mercurystraw/Kris_Bench",
     official_judge="the undated alias gpt-4o, no temperature set (the API default), max 1000 tokens",
-    official_prompt="utils/prompts.py (ReasonEdit/prompts.py in older commits), imported by metrics_common.py, "
+    official_prompt="utils/prompts.py (ReasonEdit/prompts.py at some commits), imported by metrics_common.py, "
                     "metrics_knowledge.py, metrics_multi_element.py, metrics_temporal_prediction.py, metrics_view_change.py",
     aggregation="none published: the scripts write per-sample 1-5 scores (VC, VQ, IF; KP for the ten knowledge "
                 "categories) to metrics.json and the repository has no script or documented formula for the paper's "
@@ -74,7 +74,7 @@ CARD = ProtocolCard(
            "model's folder",
     license="see the repository",
     runnable=True,
-    protocol_dir="utils/prompts.py (or ReasonEdit/prompts.py) of a Kris_Bench checkout",
+    protocol_dir="utils/prompts.py or ReasonEdit/prompts.py of a Kris_Bench checkout",
     parts=(
         Part("calls per category and the images each sees", "exact", "the five scripts' branches: VC, IF (with KP in "
              "one call for knowledge categories, with the ground truth for viewpoint change, frames in order for "

@@ -122,7 +122,7 @@ OFFICIAL_NAMES = {
 
 
 def official_prompts(protocol_dir: Path) -> PromptChoice:
-    """The official prompt texts from a Kris_Bench checkout's ``utils/prompts.py`` (older
+    """The official prompt texts from a Kris_Bench checkout's ``utils/prompts.py`` (at some
     commits: ``ReasonEdit/prompts.py``), read as string constants: nothing in it is executed."""
     for rel in ("utils/prompts.py", "ReasonEdit/prompts.py", "prompts.py"):
         src = protocol_dir / rel

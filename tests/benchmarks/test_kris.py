@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -229,3 +235,36 @@ def test_kris_dual_call_needs_both_scores_and_the_official_dual_parser_reads_wha
         read_scores(half, ("instruction_score", "knowledge_score"))
     assert official_reading(half, "knowledge_score", "knowledge", dual=True) is None
     assert official_reading("Instruction score: 3, knowledge score: 5", "knowledge_score", "knowledge", dual=True) == 5
+
+
+def test_kris_run_killed_midway_resumes_without_repeating_a_request(judge_server, kris_files, tmp_path):
+    """As tests/benchmarks/test_resume.py does for GenEval 2: kill `bench run kris` mid-way, rerun it,
+    and the server sees only the requests the killed run had not completed."""
+    outputs = kris_files[2]
+
+    def slow(body: dict, n: int) -> Reply:
+        i, text = _sample_of(body, outputs), request_text(body)
+        keys = [k for k in ("consistency_score", "quality_score", "instruction_score", "knowledge_score") if k in text]
+        return Reply(content=json.dumps({"reasoning": "ok", **{k: answer(i, k) for k in keys}}), delay=0.05)
+
+    judge_server.reset(slow)
+    bench, results, _ = kris_files
+    cache = tmp_path / "c.sqlite"
+    cmd = [sys.executable, "-m", "judgekit", "bench", "run", "kris", "--data", str(bench), "--images", str(results),
+           "--backend", "openai:judge", "--base-url", judge_server.url, "--out", str(tmp_path / "run"),
+           "--cache", str(cache), "--concurrency", "2", "--no-progress", "--bootstrap", "50"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    total = 3 * (len(ITEMS) - 1)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(judge_server.received) < 8:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(cache) as db:
+        completed = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+    assert 0 < completed < total, "the kill must land mid-run"
+    before = len(judge_server.received)
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert len(judge_server.received) - before == total - completed
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["n_prompts"] == len(ITEMS) - 1
