@@ -35,9 +35,9 @@ from ..io import read_json
 from ..rubric import Rubric
 from ..types import Result, Sample
 from .aggregate import Unit
-from .base import BenchRequest, Prepared
+from .base import BenchRequest, ImportedOutputs, Prepared, check_import_options
 from .card import Part, PromptChoice, ProtocolCard
-from .kris_judge import SCRIPT, official_prompts
+from .kris_judge import CALLS, SCRIPT, official_prompts
 
 #: Knowledge type -> reasoning dimension -> categories (the paper's taxonomy, as BAGEL's
 #: summarize.py lists it; the official repository holds no such mapping).
@@ -91,6 +91,8 @@ CARD = ProtocolCard(
         Part("decoding and image encoding", "approximate", "temperature 0 and images sent as they are; the scripts "
              "use the API default temperature, and the temporal script re-encodes frames as JPEG (quality 85)"),
     ),
+    published_outputs="none found (the repository holds no results/ folder); `bench import kris results/<model>` reads "
+                      "the metrics.json files of a run of the official scripts",
     known_issues=(
         "the score parser falls back to the first standalone digit 1-5 anywhere in the reply, so an unparseable "
         "reply still gets a score (metrics_common.py, DEFAULT_PATTERNS)",
@@ -275,3 +277,46 @@ def result_notes(results: list[Result]) -> list[str]:
         notes.append(f"{differ} scored samples would have been read differently by the official parsers (their "
                      "first-digit fallback), judgekit keeps the score the judge named")
     return notes
+
+
+def import_outputs(source: Path, options: dict[str, Any]) -> ImportedOutputs:
+    """The official scripts' own per-sample scores (``results/<model>/<category>/metrics.json``)
+    as results, so ``bench report`` gives judgekit's table of an official run. A sample lacking
+    one of its category's scores, or holding one outside 1-5, is failed and counted."""
+    check_import_options(options, ("model", "summary"))
+    summary = options.get("summary", "none")
+    if summary not in ("none", "bagel"):
+        raise ConfigError(f"--set summary must be none or bagel, not {summary!r}")
+    folder = _model_dir(source, None if options.get("model") is None else str(options["model"]))
+    results: list[Result] = []
+    missing = off = 0
+    for cat in CATEGORIES:
+        path = folder / cat / "metrics.json"
+        if not path.is_file():
+            continue
+        expected = [k for call in CALLS[SCRIPT[cat]] for k in call[3]]
+        for image_id, rec in sorted(read_json(path, "KRIS-Bench metrics.json", dict).items(), key=lambda kv: _id_order(kv[0])):
+            rec = rec if isinstance(rec, dict) else {}
+            values: dict[str, Any] = {k: rec.get(k) for k in expected}
+            absent = [k for k, v in values.items() if isinstance(v, bool) or not isinstance(v, int | float)]
+            outside = [k for k, v in values.items() if k not in absent and v not in (1, 2, 3, 4, 5)]
+            missing += bool(absent)
+            off += bool(outside) and not absent
+            meta = {"benchmark": "kris", "category": cat, **({"summary": "bagel"} if summary == "bagel" else {})}
+            reasoning = {k.removesuffix("_reasoning") + "_score": str(v) for k, v in rec.items()
+                         if k.endswith("_reasoning") and v}
+            common = {"sample_id": f"{cat}/{image_id}", "prompt_id": f"{cat}/{image_id}", "rubric": "kris-published",
+                      "meta": meta, "reasoning": reasoning}
+            if absent or outside:
+                problems = [f"{k} missing" for k in absent] + [f"{k} = {values[k]} outside 1-5" for k in outside]
+                results.append(Result(**common, status="failed", error="metrics.json: " + ", ".join(problems)))
+            else:
+                results.append(Result(**common, status="ok", scores={k: float(v) for k, v in values.items()}))
+    if not results:
+        raise DataError(f"{folder}: no <category>/metrics.json of a KRIS-Bench category")
+    notes = ["imported from the official scripts' metrics.json files: their scores are as the official parsers read "
+             "them (including guessed first digits, which cannot be told apart afterwards)"]
+    if missing or off:
+        notes.append(f"{missing} samples lack a score and {off} hold one outside 1-5: excluded whole here; BAGEL's "
+                     "summarize.py would still pool their other scores, and an off-scale one as it is")
+    return results, notes

@@ -268,3 +268,28 @@ def test_kris_run_killed_midway_resumes_without_repeating_a_request(judge_server
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert len(judge_server.received) - before == total - completed
     assert json.loads((tmp_path / "run" / "report.json").read_text())["n_prompts"] == len(ITEMS) - 1
+
+
+def test_kris_import_reads_an_official_runs_metrics_json(tmp_path, capsys):
+    """`bench import kris results/<model>`: the official scripts' per-sample scores, aggregated by
+    judgekit; a sample with a missing (None) or off-scale score is failed, counted and excluded."""
+    model = tmp_path / "results" / "mymodel"
+    records = {
+        "count_change": {"1": {"consistency_score": 5, "instruction_score": 4, "quality_score": 3},
+                         "2": {"consistency_score": 2, "instruction_score": None, "quality_score": 4},
+                         "10": {"consistency_score": 3, "instruction_score": 2, "quality_score": 5}},
+        "physics": {"1": {"consistency_score": 4, "instruction_score": 3, "knowledge_score": 2, "quality_score": 5},
+                    "2": {"consistency_score": 10, "instruction_score": 5, "knowledge_score": 5, "quality_score": 5}},
+    }
+    for cat, recs in records.items():
+        (model / cat).mkdir(parents=True)
+        (model / cat / "metrics.json").write_text(json.dumps({k: {"instruction": "x", **v} for k, v in recs.items()}))
+    out = tmp_path / "imported"
+    assert main(["bench", "import", "kris", str(model), "--out", str(out), "--bootstrap", "50"]) == 0
+    got = {s.name: s.estimate for s in report_from_dir(out, n_boot=50).statistics}
+    assert got["Attribute Perception VC (1-5)"] == pytest.approx((5 + 3) / 2)
+    assert got["count_change IF (1-5)"] == pytest.approx((4 + 2) / 2)
+    assert got["Conceptual knowledge KP (1-5)"] == pytest.approx(2.0) and got["physics VC (1-5)"] == pytest.approx(4.0)
+    report = json.loads((out / "report.json").read_text())
+    assert report["quirks"]["failed_samples"] == 2 and report["n_samples"] == 3
+    assert any("1 samples lack a score and 1 hold one outside 1-5" in n for n in report["notes"])
