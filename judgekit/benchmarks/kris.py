@@ -142,6 +142,8 @@ def _sample(cat: str, image_id: str, entry: Any, folder: Path, outputs: Path, wh
     if not isinstance(entry, dict) or not entry.get("ori_img"):
         raise DataError(f"{where}[{image_id!r}]: not a KRIS-Bench item (ori_img, ins_en, explain_en, gt_img)")
     names = entry["ori_img"] if isinstance(entry["ori_img"], list) else [entry["ori_img"]]
+    if not all(isinstance(n, str) and n for n in names):
+        raise DataError(f"{where}[{image_id!r}]: ori_img must be a file name or a list of them, got {entry['ori_img']!r}")
     meta: dict[str, Any] = {"benchmark": "kris", "category": cat, "knowledge_type": PLACE[cat][0],
                             "reasoning_dimension": PLACE[cat][1], "sources": [str(folder / n) for n in names],
                             "explain": str(entry.get("explain_en", entry.get("explain", "")) or "")}
@@ -156,7 +158,7 @@ def _sample(cat: str, image_id: str, entry: Any, folder: Path, outputs: Path, wh
     return Sample(id=f"{cat}/{image_id}", prompt_id=f"{cat}/{image_id}",
                   instruction=str(entry.get("ins_en", entry.get("instruction", "")) or ""),
                   source_image=str(folder / names[0]), reference_image=str(folder / gt) if gt else None,
-                  image=image, meta=meta)
+                  image=image, model=outputs.name, meta=meta)
 
 
 def _id_order(key: str) -> tuple[int, str]:

@@ -177,7 +177,7 @@ def read_scores(text: str, keys: tuple[str, ...]) -> dict[str, int]:
         if held:
             value: Any = held[-1]
         else:
-            labelled = set(re.findall(rf"[\"']?\b{key}\b[\"']?\s*[:：=]\s*\**\s*\"?(-?\d+(?:\.\d+)?)", text, re.IGNORECASE))
+            labelled = set(re.findall(rf"\b{key}\b[\"'*]*\s*[:：=]\s*[\"'*]*\s*(-?\d+(?:\.\d+)?)", text, re.IGNORECASE))
             if len(labelled) > 1:
                 raise VerdictParseError(f"reply gives {key} several values {sorted(labelled)}", text)
             if not labelled:
@@ -210,7 +210,8 @@ def official_reading(text: str, key: str, script: str, dual: bool = False) -> in
         return int(m.group(1)) if m else None
     patterns = [r"([1-5])\s*/\s*5", r"([1-5])\s+out\s+of\s+5", r"\b([1-5])\b"]
     if script in ("common", "view", "knowledge"):  # the multi and temporal scripts have no key pattern
-        patterns.insert(0, rf"{stem}[_\s]*score\s*[:：]?\s*([1-5])")
+        colon = "[:：]" if script == "knowledge" else "[:：]?"  # metrics_knowledge.py wants the colon
+        patterns.insert(0, rf"{stem}[_\s]*score\s*{colon}\s*([1-5])")
     for pat in patterns:
         m = re.search(pat, text, re.IGNORECASE | re.DOTALL)
         if m:

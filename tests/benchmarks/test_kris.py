@@ -213,6 +213,7 @@ def test_kris_refuses_a_checkout_without_prompts_and_an_unknown_category(kris_fi
     ('I compared them. {"reasoning": "one shadow moved", "consistency_score": 4}', 4, 4),
     ('{\n"reasoning": 1. Detect: the hat is new.\n"consistency_score": 4\n}', 4, 1),  # invalid JSON: first digit
     ("consistency_score: 2\nThe background is different.", 2, 2),
+    ("**consistency_score**: 3 (one lamp moved)", 3, 3),
     ("Three things changed; 3 people moved.", None, 3),  # no score named: the official parser guesses
     ('{"reasoning": "fine", "consistency_score": 7}', None, 7),  # off-scale: kept by the official parser
     ('{"consistency_score": 2} ... on reflection {"consistency_score": 3}', 3, 2),
