@@ -8,9 +8,10 @@ Aggregation: the repository's scripts write per-sample scores only
 neither its README nor the part of the paper judgekit could read states how the paper's 0-100
 table is computed. So judgekit invents no overall: it reports, per knowledge type, per
 reasoning dimension and per category, the mean of each dimension on the official 1-5 scale,
-pooled over the group's samples, with bootstrap CIs over samples. Which category belongs to
-which type and dimension follows the paper's taxonomy as BAGEL's evaluation code writes it
-down (``eval/gen/kris/summarize.py``, ByteDance, Apache-2.0); that script's 0-100 numbers
+pooled over the group's samples, with bootstrap CIs over samples. The paper's abstract names
+the three types and counts seven reasoning dimensions; the dimensions' names and which category
+belongs where are taken from BAGEL's evaluation code (``eval/gen/kris/summarize.py``, ByteDance,
+Apache-2.0), as the official repository has no such list. That script's 0-100 numbers
 (25 x (score - 1), every dimension of every sample pooled into one mean) are a third party's
 choice, not the benchmark's: judgekit adds them only when asked (``--set summary=bagel``),
 each row named "not official".
@@ -39,8 +40,8 @@ from .base import BenchRequest, ImportedOutputs, Prepared, check_import_options
 from .card import Part, PromptChoice, ProtocolCard
 from .kris_judge import CALLS, SCRIPT, official_prompts
 
-#: Knowledge type -> reasoning dimension -> categories (the paper's taxonomy, as BAGEL's
-#: summarize.py lists it; the official repository holds no such mapping).
+#: Knowledge type -> reasoning dimension -> categories: the paper's three types; the dimensions
+#: and the categories' places as BAGEL's summarize.py lists them (the official repository has none).
 TAXONOMY: dict[str, dict[str, tuple[str, ...]]] = {
     "Factual": {"Attribute Perception": ("count_change", "color_change", "size_adjustment", "part_completion",
                                          "anomaly_correction"),
