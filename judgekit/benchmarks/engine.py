@@ -106,9 +106,12 @@ def build_report(benchmark: str, results: list[Result], info: dict[str, Any], n_
     quirks = QuirkCounts(**{k: v for k, v in info.get("image_quirks", {}).items()})
     count_result_quirks(results, quirks)
     estimates = {s.name: s.estimate for s in stats}
+    # A benchmark may add notes read from the results themselves (KRIS-Bench: replies its
+    # official parser would have read differently), so `bench report` recomputes them too.
+    notes = list(info.get("notes", [])) + (mod.result_notes(results) if hasattr(mod, "result_notes") else [])
     return BenchReport(benchmark, stats, quirks, info.get("prompt", ""), len(units),
                        sum(len(g) for g in groups.values()), mod.official_text(estimates),
-                       list(info.get("notes", [])), info.get("method", ""), info.get("backend", ""))
+                       notes, info.get("method", ""), info.get("backend", ""))
 
 
 def prepare(benchmark: str, request: BenchRequest) -> Prepared:

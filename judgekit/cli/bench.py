@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "folder, aggregated the official way.")
     imp.add_argument("name", help="benchmark name")
     imp.add_argument("source", help="the published outputs (TIIF-Bench: eval-results/.../<judge>/<model>; "
-                     "GEdit-Bench: the folder of <model>_<task>_gpt_score.csv files)")
+                     "GEdit-Bench: the folder of <model>_<task>_gpt_score.csv files; KRIS-Bench: results/<model> "
+                     "of a run of its official scripts)")
     imp.add_argument("--set", action="append", metavar="KEY=VALUE", help="import option (GEdit-Bench: language, model)")
     imp.add_argument("--out", required=True, help="run folder to write")
     imp.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of prompts (default 1000)")

@@ -71,7 +71,7 @@ def test_bench_list_shows_every_card_and_marks_what_runs(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(cards())
     runnable = {c.name for c in cards() if c.runnable}
-    assert runnable == {"geneval2", "dpg", "geneval", "gedit", "imgedit", "longtext", "wise", "risebench", "tiif", "oneig", "t2i-compbench"}
+    assert runnable == {"geneval2", "dpg", "geneval", "gedit", "imgedit", "longtext", "wise", "risebench", "tiif", "oneig", "t2i-compbench", "kris"}
     for line in lines:
         assert ("card only" in line) == (line.split()[0] not in runnable)
     assert main(["bench", "list", "--verbose"]) == 0
@@ -82,7 +82,6 @@ def test_bench_list_shows_every_card_and_marks_what_runs(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["kris"], "listed for reference only"),
     (["nope"], "unknown benchmark"),
     (["geneval2", "--method", "clip"], "not a method of geneval2"),
     (["dpg", "--protocol-dir", "."], "does not read dpg's official prompt"),
@@ -95,6 +94,26 @@ def test_bench_run_refusals_are_one_line_errors(tmp_path, capsys, argv, message)
                "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_card_only_benchmark_is_refused_with_the_reason(tmp_path, capsys, monkeypatch):
+    """No card is reference-only today (KRIS-Bench became runnable): a stand-in one keeps the refusal tested."""
+    import sys
+    import types
+
+    from judgekit.benchmarks import engine
+    from judgekit.benchmarks.card import ProtocolCard
+
+    mod = types.ModuleType("judgekit_test_card_only")
+    mod.CARD = ProtocolCard(name="cardonly", title="Card only", task="image editing", repository="o/r",  # type: ignore[attr-defined]
+                            official_judge="GPT-4o", official_prompt="eval.py", aggregation="none", data="d.json",
+                            images="a folder", license="MIT", runnable=False)
+    monkeypatch.setitem(sys.modules, mod.__name__, mod)
+    monkeypatch.setitem(engine.BENCHMARKS, "cardonly", mod.__name__)
+    rc = main(["bench", "run", "cardonly", "--data", str(tmp_path), "--backend", "openai:judge",
+               "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "listed for reference only" in err
 
 
 def test_bench_report_of_a_folder_without_a_run_is_an_error(tmp_path, capsys):
