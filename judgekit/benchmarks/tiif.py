@@ -63,8 +63,9 @@ CARD = ProtocolCard(
     official_judge="GPT-4o (the maintainers now require temperature 0 and a pinned dated version, #12) or "
                    "Qwen2.5-VL-72B-Instruct on vLLM",
     official_prompt="eval/eval_with_vlm.py (a system line and three equivalent question templates)",
-    aggregation="per (dimension, short|long) cell: correct answers / questions; nine groups = mean of their cells "
-                "per length; overall per length = mean of the nine groups",
+    aggregation="per (dimension, short|long) cell: correct answers / questions, rounded to 4 decimals (the text "
+                "summary_results.py writes to result_summary.xlsx); nine groups = mean of their cells per length; "
+                "overall per length = mean of the nine groups",
     data="data/test_eval_prompts/ or data/testmini_eval_prompts/ (the *_eval_prompts.jsonl files)",
     images="IMAGES/<type>/<model>/<short|long>_description/<line index>.png (its README's layout)",
     license="no license file in the repository (its data and published outputs are read, never vendored)",
@@ -76,7 +77,9 @@ CARD = ProtocolCard(
         Part("judge prompt", "approximate", "judgekit's wording, or with --protocol-dir the first official template "
              "(the official script picks one of three at random per call)"),
         Part("decoding", "approximate", "temperature 0 as the maintainers now require; the released script used 1.0"),
-        Part("aggregation", "exact", "summary_results.py cells, summary_dimension_results.py groups and overalls"),
+        Part("aggregation", "exact", "summary_results.py cells, summary_dimension_results.py groups and overalls, "
+             "including the 4-decimal cells of the Excel round trip; equal to the two scripts run on the published "
+             "replies of 13 models (docs/benchmarks.md)"),
         Part("text rendering by PaddleOCR (GNED, recall)", "not", "judgekit scores the text dimension's yes/no "
              "questions only"),
     ),
@@ -85,14 +88,17 @@ CARD = ProtocolCard(
         "reruns differ; the maintainers now require temperature 0 and a pinned GPT-4o (A113N-W3I/TIIF-Bench #12)",
         "a reply whose answer count differs from the question count is retried without limit",
         "a missing image is skipped with a printed error, shrinking its cell",
+        "summary_results.py skips a reply file it cannot read with a printed error, and on an answer that is not text "
+        "counts that question as wrong and drops the file's later answers (bench import does the same and counts both)",
         "the paper's testmini table lists under Attribute+Relation what summary_dimension_results.py computes for "
         "Attribute+Reasoning, and the other way round",
     ),
     published_outputs="eval-results/ holds the official judges' per-image replies for the testmini subset "
                       "(GPT-4o and Qwen-VL, 25 models); the repository has no license, so judgekit does not vendor them. "
-                      "Aggregated officially they give overalls 0.17 above the paper's testmini table for 10 of 13 models "
-                      "and differ more for FLUX.1 Pro, DALL-E 3 and SD 3 (docs/benchmarks.md): the paper's table was not "
-                      "computed from these files by the released scripts",
+                      "The released summary scripts run on them print what bench import prints (to the last digit), "
+                      "overalls 0.17 above the paper's testmini table for 10 of 13 models and further off for FLUX.1 "
+                      "Pro, DALL-E 3 and SD 3 (docs/benchmarks.md): the paper's table was not computed from these "
+                      "files by the released scripts",
 )
 
 
@@ -175,6 +181,14 @@ def unit(results: list[Result]) -> Unit:
     return {"type": results[0].meta["type"], "cells": cells}
 
 
+def as_excel_cell(accuracy: float) -> float:
+    """A cell's accuracy as ``summary_dimension_results.py`` reads it back: ``summary_results.py``
+    writes each cell into result_summary.xlsx as the text ``f"{acc:.4f}"``, so the groups and
+    overalls are means of cells rounded to 4 decimals (up to 0.005 points off the unrounded means
+    on TIIF-Bench's x100 scale)."""
+    return float(f"{accuracy:.4f}")
+
+
 def aggregate(units: list[Unit]) -> dict[str, float]:
     acc: dict[tuple[str, str], list[float]] = {}
     for u in units:
@@ -182,14 +196,16 @@ def aggregate(units: list[Unit]) -> dict[str, float]:
             cell = acc.setdefault((u["type"], length), [0.0, 0.0])
             cell[0] += c
             cell[1] += n
-    cells = {k: c / n for k, (c, n) in acc.items() if n}
+    exact = {k: c / n for k, (c, n) in acc.items() if n}
+    cells = {k: as_excel_cell(v) for k, v in exact.items()}
     out: dict[str, float] = {}
     groups = {length: {g: mean(cells[(t, length)] for t in types if (t, length) in cells) for g, types in GROUPS.items()}
               for length in LENGTHS}
     for length in LENGTHS:
         defined = [v for v in groups[length].values() if v == v]
         out[f"overall ({length})"] = mean(defined)
-    out["Mean_Accuracy (all cells)"] = mean(cells.values())
+    # summary_results.py takes Mean_Accuracy over the cells before it formats them to 4 decimals
+    out["Mean_Accuracy (all cells)"] = mean(exact.values())
     for length in LENGTHS:
         for g, v in groups[length].items():
             if v == v:
@@ -202,33 +218,67 @@ def official_text(estimates: dict[str, float]) -> str:
             f"overall-short  overall-long\n{estimates['overall (short)']:.4f}  {estimates['overall (long)']:.4f}")
 
 
+def _official_count(gt: list[Any], pred: list[Any]) -> tuple[int, int, bool]:
+    """(correct, total, stopped) as ``summary_results.py`` counts a file: ``zip`` stops at the
+    shorter list; each pair is counted before ``gt.strip().lower() == pred.strip().lower()`` is
+    tried, so a non-text answer counts as asked and wrong, and the exception it raises drops the
+    file's later pairs (``stopped``)."""
+    correct = total = 0
+    for g, p in zip(gt, pred):
+        total += 1
+        if not isinstance(g, str) or not isinstance(p, str):
+            return correct, total, True
+        correct += g.strip().lower() == p.strip().lower()
+    return correct, total, False
+
+
+def _read_output(f: Path) -> tuple[list[Any], list[Any], Any] | str:
+    """The file's gt_answers, model_pred and model_output, or why it cannot be read (the official
+    script prints such an error and skips the file: it adds no question to its cell)."""
+    try:
+        data = read_json(f, "TIIF-Bench judge output", dict)
+    except DataError as exc:
+        return str(exc)
+    gt, pred = data.get("gt_answers", []), data.get("model_pred", [])  # absent: empty, as summary_results.py
+    if not isinstance(gt, list) or not isinstance(pred, list):
+        return f"{f}: gt_answers and model_pred are not lists"
+    return gt, pred, data.get("model_output")
+
+
 def import_outputs(source: Path, options: dict[str, Any]) -> ImportedOutputs:
     """Results from the official judge's per-image replies as ``eval_with_vlm.py`` writes them
     (``<model>/<type>/<long|short>/<line index>.json`` with ``gt_answers`` and ``model_pred``;
-    ``source`` is the model's folder), scored as ``summary_results.py`` scores them."""
+    ``source`` is the model's folder), scored as ``summary_results.py`` scores them. A file it
+    cannot read, or one without answers, is a failed sample (counted), which adds nothing to its
+    cell, as the official script skips it."""
     check_import_options(options, ())
     if not source.is_dir():
         raise ConfigError(f"{source}: not a folder of <type>/<long|short>/<index>.json judge outputs")
     out = []
-    truncated = 0
+    truncated = stopped = 0
     for f in sorted(source.glob("*/*/*.json")):
         kind, length = f.parent.parent.name, f.parent.name
         if length not in LENGTHS:
             continue
-        data = read_json(f, "TIIF-Bench judge output", dict)
-        gt, pred = data.get("gt_answers"), data.get("model_pred")
-        if not isinstance(gt, list) or not isinstance(pred, list):
-            raise DataError(f"{f}: lacks the gt_answers and model_pred lists")
-        pairs = list(zip(gt, pred))  # as summary_results.py: zip stops at the shorter list
+        meta = {"benchmark": "tiif", "type": kind, "length": length}
+        ids = {"sample_id": f"{kind}:{length}:{f.stem}", "prompt_id": f"{kind}:{f.stem}", "rubric": "tiif-published"}
+        read = _read_output(f)
+        if isinstance(read, str):
+            out.append(Result(**ids, status="failed", error=read, meta=meta))
+            continue
+        gt, pred, model_output = read
+        correct, total, stop = _official_count(gt, pred)
         truncated += len(gt) != len(pred)
-        correct = sum(str(g).strip().lower() == str(p).strip().lower() for g, p in pairs)
-        scores = {"overall": correct / len(pairs) if pairs else 0.0, "correct": float(correct), "total": float(len(pairs))}
-        out.append(Result(sample_id=f"{kind}:{length}:{f.stem}", prompt_id=f"{kind}:{f.stem}", rubric="tiif-published",
-                          status="ok" if pairs else "failed", scores=scores, overall=scores["overall"] if pairs else None,
-                          error=None if pairs else "no answers", meta={"benchmark": "tiif", "type": kind, "length": length},
-                          details={"model_output": data.get("model_output")}))
+        stopped += stop
+        scores = {"overall": correct / total if total else 0.0, "correct": float(correct), "total": float(total)}
+        out.append(Result(**ids, status="ok" if total else "failed", scores=scores,
+                          overall=scores["overall"] if total else None, error=None if total else "no answers",
+                          meta=meta, details={"model_output": model_output}))
     if not out:
         raise DataError(f"{source}: no <type>/<long|short>/<index>.json judge outputs in it")
     notes = [f"{truncated} replies answer another number of questions than asked: scored over the shorter list, "
              "as summary_results.py does"] if truncated else []
+    if stopped:
+        notes.append(f"{stopped} replies hold an answer that is not text: as summary_results.py, it counts as asked "
+                     "and wrong and the file's later answers are dropped")
     return out, notes

@@ -32,6 +32,12 @@ def script(body, n):
     return Reply(content="\n".join(f"{says(mark, qi)}, because scripted" for qi in range(count)))
 
 
+def excel_cell(accuracy):
+    # summary_results.py writes each cell to result_summary.xlsx as the text f"{acc:.4f}" and
+    # summary_dimension_results.py reads those texts back: the groups average 4-decimal cells.
+    return round(accuracy, 4)
+
+
 def official():
     cells = {}
     for mark, (kind, length, _questions, answers) in MARKS.items():
@@ -39,10 +45,11 @@ def official():
         for qi, a in enumerate(answers):
             c[0] += says(mark, qi) == a
             c[1] += 1
-    acc = {k: c / n for k, (c, n) in cells.items()}
+    exact = {k: c / n for k, (c, n) in cells.items()}
+    acc = {k: excel_cell(v) for k, v in exact.items()}
     groups = {"Basic Attribute": ["shape+color"], "Basic Relation": ["2d_spatial_relation"],
               "Basic Reasoning": ["negation"], "Advanced Text Generation": ["text"]}
-    out = {"Mean_Accuracy (all cells)": sum(acc.values()) / len(acc)}
+    out = {"Mean_Accuracy (all cells)": sum(exact.values()) / len(exact)}
     for length in ("short", "long"):
         g = {name: sum(acc[(t, length)] for t in ts) / len(ts) for name, ts in groups.items()}
         out[f"overall ({length})"] = sum(g.values()) / len(g)
@@ -82,7 +89,7 @@ def test_tiif_report_equals_official_aggregation(judge_server, tiif_files, tmp_p
     want = official()
     assert set(got) == set(want)
     for k, v in want.items():
-        assert got[k] == pytest.approx(v), k
+        assert got[k] == pytest.approx(v, rel=1e-12, abs=1e-12), k
     assert f"{want['overall (short)']:.4f}  {want['overall (long)']:.4f}" in printed
 
 
@@ -146,3 +153,58 @@ def test_tiif_import_scores_a_short_reply_over_the_answered_questions_and_says_s
     assert "note: 1 replies answer another number of questions than asked" in capsys.readouterr().out
     got = {s["name"]: s["estimate"] for s in json.loads((out / "report.json").read_text())["statistics"]}
     assert got["overall (short)"] == pytest.approx(3 / 4)  # (2 of 2) + (1 of 2) answered questions
+
+
+def _write_outputs(root, records):
+    for (kind, length, idx), (gt, pred) in records.items():
+        f = root / kind / length / f"{idx}.json"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps({"attribute": kind, "desc": f"{length}_description", "line_idx": idx,
+                                 "questions": ["q"] * len(gt), "gt_answers": gt, "model_pred": pred, "model_output": ""}))
+
+
+def test_tiif_import_averages_cells_rounded_to_4_decimals_as_the_official_excel_round_trip(tmp_path):
+    # Cells of 1/3, 5/7 and 2/3: the official groups average the 4-decimal texts 0.3333, 0.7143
+    # and 0.6667 that summary_results.py writes to result_summary.xlsx, not the fractions.
+    y, n = "yes", "no"
+    records = {("shape+color", "short", 0): ([y, y, y], [y, n, n]),
+               ("color+texture", "short", 0): ([y] * 7, [y] * 5 + [n] * 2),
+               ("numeracy", "short", 0): ([y, n, y], [y, n, n]),
+               ("shape+color", "long", 0): ([y, y, y], [y, y, n])}
+    root = tmp_path / "mymodel"
+    _write_outputs(root, records)
+    out = tmp_path / "run"
+    assert main(["bench", "import", "tiif", str(root), "--out", str(out), "--bootstrap", "20"]) == 0
+    exact = {(k, length): sum(g == p for g, p in zip(gt, pred)) / len(gt) for (k, length, _), (gt, pred) in records.items()}
+    cell = {k: float(f"{v:.4f}") for k, v in exact.items()}
+    attribute_short = (cell[("shape+color", "short")] + cell[("color+texture", "short")]) / 2
+    want_short = (attribute_short + cell[("numeracy", "short")]) / 2  # two groups with cells
+    got = {s["name"]: s["estimate"] for s in json.loads((out / "report.json").read_text())["statistics"]}
+    assert got["Basic Attribute (short)"] == pytest.approx(attribute_short, rel=1e-12, abs=1e-12)
+    assert got["overall (short)"] == pytest.approx(want_short, rel=1e-12, abs=1e-12)
+    assert got["overall (long)"] == pytest.approx(0.6667, rel=1e-12, abs=1e-12)
+    # Mean_Accuracy is taken before the formatting, over the fractions
+    assert got["Mean_Accuracy (all cells)"] == pytest.approx(sum(exact.values()) / len(exact), rel=1e-12, abs=1e-12)
+    unrounded = ((exact[("shape+color", "short")] + exact[("color+texture", "short")]) / 2 + exact[("numeracy", "short")]) / 2
+    assert abs(unrounded - want_short) > 1e-6  # the data makes the rounding visible
+
+
+def test_tiif_import_counts_unreadable_files_and_non_text_answers_as_the_official_script(tmp_path, capsys):
+    # summary_results.py skips a file it cannot read (adds nothing to the cell), treats absent
+    # lists as empty, and on a non-text answer counts that question as wrong and drops the rest.
+    root = tmp_path / "mymodel"
+    _write_outputs(root, {("negation", "short", 0): (["yes", "no"], ["yes", "no"]),
+                          ("negation", "short", 1): (["yes", "no", "yes"], ["yes", None, "yes"])})
+    (root / "negation" / "short" / "2.json").write_text("{not json")
+    (root / "negation" / "short" / "3.json").write_text(json.dumps({"questions": ["q"]}))
+    out = tmp_path / "run"
+    assert main(["bench", "import", "tiif", str(root), "--out", str(out), "--bootstrap", "20"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 replies hold an answer that is not text" in printed
+    rep = json.loads((out / "report.json").read_text())
+    got = {s["name"]: s["estimate"] for s in rep["statistics"]}
+    # official cell: file 0 gives 2 of 2, file 1 gives 1 of 2 (yes right, None asked and wrong, rest dropped)
+    assert got["overall (short)"] == pytest.approx(3 / 4)
+    assert rep["quirks"]["failed_samples"] == 2  # the unreadable file and the one without answers
+    rows = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert {r["sample_id"] for r in rows if r["status"] == "failed"} == {"negation:short:2", "negation:short:3"}
