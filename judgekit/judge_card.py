@@ -26,7 +26,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -224,7 +224,7 @@ def build_card(records: Iterable[Result], run_info: Mapping[str, Any] | None = N
                results_file: str | None = None) -> dict[str, Any]:
     """The card of a run, from its records (and the runner's ``run_info`` when at hand)."""
 
-    recs = list(records)
+    recs = records if isinstance(records, Sized) else list(records)  # spooled records stream from disk
     served: dict[str, dict[str, int]] = {}
     fingerprints: Counter[str] = Counter()
     hosts: Counter[str] = Counter()

@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import DataError
+from .image_uris import is_uri
 from .io import iter_jsonl
+from .sample_ids import SeenIds
 from .types import IMAGE_FIELDS, Sample
 
 _KNOWN = set(Sample.model_fields) - {"meta"}
@@ -38,7 +40,7 @@ def sample_from_dict(d: dict[str, Any], base_dir: Path | None = None, where: str
             meta[key] = d.pop(key)
     if base_dir is not None:
         for f in IMAGE_FIELDS:
-            if isinstance(d.get(f), str):
+            if isinstance(d.get(f), str) and not is_uri(d[f]):  # a URI (s3://...) is kept as given
                 # normpath, not resolve(): no filesystem calls per sample (manifests are long).
                 d[f] = os.path.normpath(os.path.join(base_dir, d[f]))
     try:
@@ -75,12 +77,11 @@ def iter_samples(path: str | Path) -> Iterator[Sample]:
         raise DataError(f"manifest {p} does not exist")
     _check_jsonl(p)
     base = p.resolve().parent
-    seen: set[str] = set()
+    seen = SeenIds()  # 16 bytes a sample: a streamed manifest stays flat in memory
     for where, d in iter_jsonl(p, "manifest"):
         s = sample_from_dict(d, base, where + ": ")
-        if s.id in seen:
+        if not seen.add(s.id):
             raise DataError(f"{where}: duplicate sample id {s.id!r}")
-        seen.add(s.id)
         yield s
 
 

@@ -16,6 +16,7 @@ from .io import read_jsonl_models
 from .judge_card import build_card, mixed_note
 from .memory_images import InMemoryImage, write_image_file
 from .repeat_summary import repeat_lines, repeat_rows
+from .result_spool import SpooledRecords
 from .stats.bootstrap import DEFAULT_N_BOOT
 from .summaries import Summary, require_pandas, summarize
 from .types import Result
@@ -29,13 +30,27 @@ class Results:
 
     def __init__(self, records: Iterable[Result], run_info: dict[str, Any] | None = None,
                  images: Mapping[str, InMemoryImage] | None = None):
-        self.records: list[Result] = list(records)
+        # Records a run left on disk (result_spool.py) are read the first time they are asked for:
+        # a run over a streamed manifest returns without ever holding them all.
+        self._spooled = records if isinstance(records, SpooledRecords) else None
+        self._records: list[Result] | None = None if self._spooled is not None else list(records)
         self.run_info = run_info or {}
         # Images judged from memory, by SHA-256: what ``save(save_images=...)`` writes out.
         self.images: dict[str, InMemoryImage] = dict(images or {})
 
+    @property
+    def records(self) -> list[Result]:
+        if self._records is None:
+            assert self._spooled is not None
+            self._records = list(self._spooled)
+        return self._records
+
+    @records.setter
+    def records(self, value: list[Result]) -> None:
+        self._records, self._spooled = value, None
+
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self._spooled) if self._records is None and self._spooled is not None else len(self.records)
 
     def __iter__(self) -> Iterator[Result]:
         return iter(self.records)
@@ -44,6 +59,8 @@ class Results:
         return self.records[i]
 
     def __repr__(self) -> str:
+        if self._records is None and self._spooled is not None:  # cheap: asyncio reprs a task's result
+            return f"Results({len(self._spooled)} records in {self._spooled.path})"
         failed = sum(r.status == "failed" for r in self.records)
         return f"Results({len(self.records)} records, {failed} failed)"
 
@@ -122,7 +139,8 @@ class Results:
         is written there once (``<sha256>.png``, or the format of the bytes given) and the
         saved records name that file instead."""
         p = Path(path)
-        records = self.records
+        # Read from disk as written when the records were never loaded (a spooled run: memory stays flat).
+        records: Iterable[Result] = self._spooled if self._records is None and self._spooled is not None else self.records
         if save_images is not None:
             records = [self._with_image_files(r, Path(save_images)) for r in records]
         tmp = p.with_name(p.name + ".tmp")

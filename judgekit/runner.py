@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from ._sync import same_signature
 from ._version import __version__
@@ -37,6 +37,7 @@ from .memory_images import InMemoryImage
 from .methods import CallOutcome, JudgeCall, Method, make_method
 from .methods.repeats import check_repeats, judge_call, record_calls, repeated_calls
 from .methods.vqascore import answers_options
+from .result_spool import ResultSpool
 from .results import Results
 from .rubric import Rubric, load_rubric
 from .shards import Shard, parse_shard, select_shard
@@ -151,12 +152,13 @@ class Run:
         self.repeats, self.aggregate = repeats, aggregate  # --repeats K: a self-ensemble per call
         # Who answered (judge_card.py): served ids recorded, an alias told once, --pin-model enforced.
         self.witness = JudgeWitness(run_judge(backend.describe() or {}, self.identity), pin_model)
+        # Finished records: in memory (``keep``), or only on disk as they finish (``spool``).
         self.results: dict[int, Result] = {}
+        self.keep = out is None
+        self.spool: ResultSpool | None = None
         self.ledger = Ledger(str(getattr(backend, "model", backend.spec)))  # usage, cost, budget, diverting (usage/)
         # In-memory images of samples the caller holds anyway (a list), for Results.save(save_images=).
         self.images: dict[str, InMemoryImage] | None = None
-        self._fh: TextIO | None = None
-        self._flushed = 0.0
 
     async def _call(self, call: JudgeCall, usage: SampleUsage) -> CallOutcome:
         resp: ChatResponse | None = None
@@ -238,29 +240,28 @@ class Run:
             setattr(result, "inputs", sample_inputs(sample))  # noqa: B010
             if self.images is not None:
                 self.images.update(sample.in_memory_images())
-            self.results[index] = result
-            if self._fh is not None:
-                self._fh.write(result.model_dump_json() + "\n")
-                now = time.monotonic()
-                if now - self._flushed > 0.5:  # visible on disk within half a second, without a syscall per line
-                    self._fh.flush()
-                    self._flushed = now
+            self._keep(index, result)
             self.progress.update(result.status == "failed")
         except Exception as exc:  # never lose a sample to an unexpected bug: record it
             if self.stopped is not None:
                 return  # the backend is unusable: run() raises its error, no sample is "failed"
-            self.results[index] = self._failed(sample, f"internal error: {type(exc).__name__}: {exc}")
+            self._keep(index, self._failed(sample, f"internal error: {type(exc).__name__}: {exc}"))
             self.progress.update(True)
         finally:
             slot.release()
+
+    def _keep(self, index: int, result: Result) -> None:
+        if self.keep:
+            self.results[index] = result
+        if self.spool is not None:
+            self.spool.write(index, result)
 
     async def run(self, samples: Iterable[Sample]) -> Results:
         slot = asyncio.Semaphore(self.window)
         tasks = []
         if self.out is not None:
-            self.out.parent.mkdir(parents=True, exist_ok=True)
             # Results stream here as samples finish; on resume the cache replays finished calls.
-            self._fh = self.out.open("w", encoding="utf-8")
+            self.spool = ResultSpool(self.out)
         try:
             for i, sample in enumerate(samples):
                 await slot.acquire()
@@ -273,17 +274,16 @@ class Run:
                 raise self.stopped
         finally:
             await self.dispatcher.aclose()
-            if self._fh is not None:
-                self._fh.close()
+            if self.spool is not None:
+                self.spool.close()
             self.progress.close()
         run_info = {"cache": self.cache.stats(), "usage": self.ledger.run_info()}
         run_info.update(getattr(self.backend, "run_info", dict)())  # e.g. per-endpoint counts (backends/pool.py)
-        results = Results([self.results[i] for i in sorted(self.results)], run_info, images=self.images)
-        if self.out is not None:
-            results.save(self.out)  # final file in manifest order
-            # The judge card beside the results (judge_card.py): who answered, with counts.
-            write_card(card_path(self.out), build_card(results.records, run_info, self.out.name))
-        return results
+        spooled = self.spool.finish() if self.spool is not None else None  # the file, now in manifest order
+        records = [self.results[i] for i in sorted(self.results)] if self.keep or spooled is None else spooled
+        if self.out is not None:  # the judge card beside the results (judge_card.py): who answered, with counts
+            write_card(card_path(self.out), build_card(records, run_info, self.out.name))
+        return Results(records, run_info, images=self.images)
 
 
 def _samples_iter(samples: Any, max_samples: int | None, shard: Shard | None = None,
@@ -396,8 +396,8 @@ async def score_async(
     run = Run(method, be, store, Path(out) if out else None, window, _Progress(total, progress), provenance,
               retry_failed=retry_failed, pin_model=pin_model, recheck=recheck, repeats=repeats, aggregate=aggregate)
     run.ledger = ledger or run.ledger
-    if total is not None:  # the samples are a list in memory: their images may be kept too
-        run.images = {}
+    if total is not None:  # the samples are a list in memory: their records and images may be kept too
+        run.images, run.keep = {}, True
     try:
         with image_pixel_limit(max_image_pixels):  # read where each sample's images are loaded
             return await run.run(it)

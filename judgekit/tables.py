@@ -38,6 +38,7 @@ from typing import Any
 from .errors import DataError, MissingDependencyError
 from .manifest import iter_samples, sample_from_dict
 from .manifest import load_samples as load_samples_list
+from .sample_ids import SeenIds
 from .types import IMAGE_FIELDS, Sample
 
 #: Sample field -> the column names taken for it when ``columns`` does not say (first present wins).
@@ -233,7 +234,7 @@ def iter_table_samples(source: Any, columns: Mapping[str, str] | None = None) ->
     ``datasets.Dataset``. Rows without an id column are numbered from 0; duplicate ids are an error."""
     base = _base_dir(source)
     plan: tuple[dict[str, str], list[str]] | None = None
-    seen: set[str] = set()
+    seen = SeenIds()  # 16 bytes a sample: a streamed table stays flat in memory
     row = 0
     for name, batch in _record_batches(source):
         if plan is None:
@@ -251,9 +252,8 @@ def iter_table_samples(source: Any, columns: Mapping[str, str] | None = None) ->
             d["meta"] = {c: data[c][i] for c in meta_cols}
             where = f"{name}: row {row}: "
             sample = sample_from_dict(d, base, where)
-            if sample.id in seen:
+            if not seen.add(sample.id):
                 raise DataError(f"{where}duplicate sample id {sample.id!r}")
-            seen.add(sample.id)
             row += 1
             yield sample
 

@@ -110,7 +110,7 @@ class ImagePart:
     #: ((width, height) of the file, (width, height) sent) when the image was downscaled to the
     #: judge's pixel budget (``judgekit.images.max_image_pixels``); the result records it.
     resized: tuple[tuple[int, int], tuple[int, int]] | None = None
-    #: The file the bytes were read from, when they were (``load_image_part``): lets a backend
+    #: The file or URI the bytes were read from, when they were (``load_image_part``): lets a backend
     #: whose workers see the same filesystem send the path instead of the bytes (ray_vllm.py).
     #: Not part of the request's fingerprint: the bytes are.
     source: str | None = field(default=None, compare=False)

@@ -22,9 +22,10 @@ How work flows (Ray's primitives only: actor handles and awaited ``ObjectRef``s)
   failed, the backend sends the batch again (``batch_retries`` times). Each request's future is
   set once, so every sample appears exactly once.
 - Images: a request's images were read by the driver (their bytes are the cache key). With
-  ``worker_reads_images`` (default on) an image read from a local file travels as its path and
-  hash; the worker reads the file itself (under the same pixel limit) and checks the hash. When
-  the worker cannot see the file or reads other bytes, that request is sent again with its bytes.
+  ``worker_reads_images`` (default on) an image read from a file or a URI (image_uris.py: s3://,
+  gs://, file://) travels as its path or URI and hash; the worker reads it itself (under the
+  same pixel limit) and checks the hash. When the worker cannot see the file or reads other
+  bytes, that request is sent again with its bytes.
   Off, every image travels as bytes (workers on nodes without the manifest's filesystem).
 - Each reply names the replica that answered (``raw["endpoint"] = "ray-vllm replica K (pid P)"``,
   which the runner records in each result's ``details["sources"]``); ``run_info()["ray"]`` counts
@@ -46,6 +47,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConfigError, MissingDependencyError
+from ..image_uris import is_uri
 from ..types import ChatRequest, ChatResponse, ImagePart, Message
 from .vllm import _coerce
 
@@ -79,17 +81,21 @@ class ImageByPath:
 
 
 def by_path(request: ChatRequest, max_pixels: int | None) -> ChatRequest:
-    """``request`` with every image read from a local file replaced by an empty ``ImagePart``
+    """``request`` with every image read from a file or a URI replaced by an empty ``ImagePart``
     whose ``source`` is an ``ImageByPath`` (the bytes stay on the driver)."""
     def part(p: Any) -> Any:
-        if isinstance(p, ImagePart) and p.source and "://" not in p.source:
-            # Absolute: a worker's working directory is not the driver's.
-            ref = ImageByPath(os.path.abspath(p.source), p.sha256, max_pixels)
+        if isinstance(p, ImagePart) and p.source:
+            # A URI (s3://...) as given; a path made absolute: a worker's working directory is not the driver's.
+            ref = ImageByPath(p.source if is_uri(p.source) else os.path.abspath(p.source), p.sha256, max_pixels)
             return dataclasses.replace(p, data=b"", source=ref)  # type: ignore[arg-type]
         return p
 
     messages = tuple(Message(m.role, tuple(part(p) for p in m.content)) for m in request.messages)
     return dataclasses.replace(request, messages=messages)
+
+
+def _has_path(request: ChatRequest) -> bool:
+    return any(isinstance(p, ImagePart) and isinstance(p.source, ImageByPath) for m in request.messages for p in m.content)
 
 
 def read_images(request: ChatRequest) -> ChatRequest | None:
@@ -206,6 +212,7 @@ class RayVLLMBackend:
         self.engine_start_s: dict[tuple[int, int], float] = {}
         self.batches_run = 0
         self.batches_retried = 0
+        self.requests_by_path = self.requests_resent_with_bytes = 0
         self._queue: list[tuple[ChatRequest, int | None, asyncio.Future[ChatResponse]]] = []
         self._arrived: asyncio.Event | None = None
         self._servers: list[asyncio.Task[None]] = []
@@ -234,7 +241,10 @@ class RayVLLMBackend:
 
     def run_info(self) -> dict[str, Any]:
         return {"ray": {"replicas": self.replicas, "engines_started": self.engines_started,
-                        "batches": self.batches_run, "batches_retried": self.batches_retried}}
+                        "batches": self.batches_run, "batches_retried": self.batches_retried,
+                        # How images travelled: read by the workers from their paths, or resent as bytes.
+                        "requests_with_image_paths": self.requests_by_path,
+                        "requests_resent_with_bytes": self.requests_resent_with_bytes}}
 
     # --- the replicas ----------------------------------------------------------------------
 
@@ -339,7 +349,10 @@ class RayVLLMBackend:
                 if r.raw and "replica_pid" in r.raw:
                     self._saw(r.raw["replica"], r.raw["replica_pid"], r.raw["engine_start_s"])
             unseen = [i for i, r in enumerate(replies) if r.error == IMAGE_UNSEEN]
+            if paths:
+                self.requests_by_path += sum(map(_has_path, requests)) - len(unseen)
             if unseen:  # the worker cannot see those files: the bytes go with them this time
+                self.requests_resent_with_bytes += len(unseen)
                 again = await self._judge(index, [batch[i] for i in unseen], paths=False)
                 for i, r in zip(unseen, again):
                     replies[i] = r

@@ -151,3 +151,45 @@ def test_a_killed_replica_is_replaced_and_no_sample_is_lost(replicas, reference,
     assert _fields(res) == _fields(reference)  # every sample, exactly once, the same verdicts
     # Ray started a new engine in replica 0's actor.
     assert ray.get(replicas.actors[0].ready.remote())["pid"] != victim
+
+
+def _tiny_image_manifest(folder: Path, n: int) -> Path:
+    """n samples, each its own 8x8 PNG file (paths the workers can read: the same machine)."""
+    from tests.fixtures_spine import write_png
+
+    lines = []
+    for i in range(n):
+        write_png(folder / f"{i}.png", seed=i, size=8)
+        lines.append(f'{{"id": "s{i}", "prompt": "p", "image": "{i}.png", "model": "m"}}\n')
+    path = folder / "manifest.jsonl"
+    path.write_text("".join(lines))
+    return path
+
+
+def test_driver_memory_stays_flat_when_the_workers_read_the_images(replicas, tmp_path):
+    import tracemalloc
+
+    def peak(manifest: Path, name: str):
+        before = dict(replicas.run_info()["ray"])
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            res = jk.score("aesthetics-simple", str(manifest), backend=replicas, cache=False, out=tmp_path / name,
+                           progress=False)
+            grown = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        after = replicas.run_info()["ray"]
+        return grown, res, {k: after[k] - before[k] for k in ("requests_with_image_paths", "requests_resent_with_bytes")}
+
+    small = _tiny_image_manifest(tmp_path / "small", 1_000)
+    large = _tiny_image_manifest(tmp_path / "large", 20_000)
+    peak(small, "warm.jsonl")  # first-run allocations (templates, Ray's client state), once
+    peak_small, _, _ = peak(small, "small.jsonl")
+    peak_large, res, images = peak(large, "large.jsonl")
+    assert len(res) == 20_000 and all(r.status == "ok" for r in res), [r.error for r in res if r.error][:2]
+    assert images == {"requests_with_image_paths": 20_000, "requests_resent_with_bytes": 0}  # read by the workers
+    # 19,000 more samples may cost the ids' digests and the lines' offsets (32 bytes each) and
+    # little else: under 100 bytes a sample, where holding records or image bytes costs kilobytes.
+    assert peak_large - peak_small < 19_000 * 100, (peak_small, peak_large)
+    assert replicas.engines_started == 2

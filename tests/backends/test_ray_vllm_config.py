@@ -67,6 +67,7 @@ def _backend(replicas, batch_size, batches, fail_first=()):
     be.worker_reads_images, be.batch_retries, be._owns_ray = True, 3, False
     be.actors = [_Replica(i, batches, i in fail_first) for i in range(replicas)]
     be.engines, be.engine_start_s, be.batches_run, be.batches_retried = set(), {}, 0, 0
+    be.requests_by_path = be.requests_resent_with_bytes = 0
     be._queue, be._arrived, be._servers, be._loop = [], None, [], None
     be.start = lambda: None
     return be
