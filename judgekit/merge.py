@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError
+from .judge_card import build_card, card_path, write_card
 from .manifest import load_samples
 from .results import Results, load_results
 from .shards import shard_of
@@ -143,6 +144,8 @@ def merge_results(parts: Sequence[str | Path], manifest: str | Path | None = Non
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         merged.save(out)
+        # The merged file's judge card, from the merged records: who answered every part, with counts.
+        write_card(card_path(out), build_card(merged.records, merged.run_info, Path(out).name))
     return merged
 
 

@@ -46,6 +46,10 @@ def test_four_shards_merged_equal_the_unsharded_run(judge_server, sharded, tmp_p
     merged = merge_results(parts, manifest=m, out=tmp_path / "merged.jsonl")
     assert _strip_time(merged) == _strip_time(whole)
     assert _strip_time(jk.load_results(tmp_path / "merged.jsonl")) == _strip_time(whole)
+    # The merged file has its judge card, as a single run's file has: the same judge and counts.
+    card, whole_card = (json.loads((tmp_path / f"{n}.card.json").read_text()) for n in ("merged", "whole"))
+    assert card["records"] == whole_card["records"] == 100
+    assert card["served_models"] == whole_card["served_models"] and card["usage"] == whole_card["usage"]
     # Without the manifest: shard order, every shard covered, the same records.
     by_id = {d["sample_id"]: d for d in _strip_time(whole)}
     loose = merge_results(list(reversed(parts)))

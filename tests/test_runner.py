@@ -5,12 +5,9 @@ import asyncio
 import hashlib
 import json
 import os
-import signal
-import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ import pytest
 import judgekit as jk
 from judgekit.cli import main
 from tests.judge_server import Reply
+from tests.kill_resume import kill_and_resume
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -203,20 +201,7 @@ def test_resume_after_sigkill_makes_no_new_calls_for_completed_requests(judge_se
            "--backend", "openai:judge", "--base-url", judge_server.url, "--out", str(out),
            "--cache", str(cache), "--concurrency", "4", "--no-progress"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if out.exists() and len(out.read_text().splitlines()) >= 6:
-            break
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    with sqlite3.connect(cache) as db:
-        completed = db.execute("SELECT count(*) FROM responses").fetchone()[0]
-    assert 0 < completed < total, "the kill must land mid-run"
-    before = len(judge_server.received)
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert len(judge_server.received) - before == total - completed
+    kill_and_resume(cmd, judge_server, cache, total, lambda: out.exists() and len(out.read_text().splitlines()) >= 6)
 
     # ... and the resumed results equal an uninterrupted run's.
     fresh = tmp_path / "fresh.jsonl"

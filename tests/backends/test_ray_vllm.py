@@ -184,12 +184,17 @@ def test_driver_memory_stays_flat_when_the_workers_read_the_images(replicas, tmp
 
     small = _tiny_image_manifest(tmp_path / "small", 1_000)
     large = _tiny_image_manifest(tmp_path / "large", 20_000)
-    peak(small, "warm.jsonl")  # first-run allocations (templates, Ray's client state), once
-    peak_small, _, _ = peak(small, "small.jsonl")
-    peak_large, res, images = peak(large, "large.jsonl")
+    batch_size, replicas.batch_size = replicas.batch_size, 32  # 22,000 requests: fuller engine calls
+    try:
+        peak(_tiny_image_manifest(tmp_path / "warm", 200), "warm.jsonl")  # first-run allocations, once
+        peak_small, _, _ = peak(small, "small.jsonl")
+        peak_large, res, images = peak(large, "large.jsonl")
+    finally:
+        replicas.batch_size = batch_size
     assert len(res) == 20_000 and all(r.status == "ok" for r in res), [r.error for r in res if r.error][:2]
     assert images == {"requests_with_image_paths": 20_000, "requests_resent_with_bytes": 0}  # read by the workers
     # 19,000 more samples may cost the ids' digests and the lines' offsets (32 bytes each) and
     # little else: under 100 bytes a sample, where holding records or image bytes costs kilobytes.
+    print(f"driver peak: {peak_small} bytes at 1,000 samples, {peak_large} at 20,000")  # shown with -s
     assert peak_large - peak_small < 19_000 * 100, (peak_small, peak_large)
     assert replicas.engines_started == 2

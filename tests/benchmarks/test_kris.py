@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +18,7 @@ from judgekit.cli import main
 from judgekit.errors import VerdictParseError
 from tests.benchmarks.scripted import request_text, write_marked
 from tests.judge_server import Reply
+from tests.kill_resume import kill_and_resume
 
 # category, image id, annotation entry (the official fields)
 ITEMS = [
@@ -254,20 +250,8 @@ def test_kris_run_killed_midway_resumes_without_repeating_a_request(judge_server
     cmd = [sys.executable, "-m", "judgekit", "bench", "run", "kris", "--data", str(bench), "--images", str(results),
            "--backend", "openai:judge", "--base-url", judge_server.url, "--out", str(tmp_path / "run"),
            "--cache", str(cache), "--concurrency", "2", "--no-progress", "--bootstrap", "50"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     total = 3 * (len(ITEMS) - 1)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(judge_server.received) < 8:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    with sqlite3.connect(cache) as db:
-        completed = db.execute("SELECT count(*) FROM responses").fetchone()[0]
-    assert 0 < completed < total, "the kill must land mid-run"
-    before = len(judge_server.received)
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert len(judge_server.received) - before == total - completed
+    kill_and_resume(cmd, judge_server, cache, total, lambda: len(judge_server.received) >= 8)
     assert json.loads((tmp_path / "run" / "report.json").read_text())["n_prompts"] == len(ITEMS) - 1
 
 

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
-import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from judgekit.cli import main
 from tests.fixtures_spine import write_png
 from tests.judge_server import Reply
+from tests.kill_resume import kill_and_resume
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,19 +36,7 @@ def test_bench_run_killed_midway_resumes_without_repeating_a_request(judge_serve
     cmd = [sys.executable, "-m", "judgekit", "bench", "run", "geneval2", "--data", str(data), "--images", str(img_json),
            "--backend", "openai:judge", "--base-url", judge_server.url, "--out", str(tmp_path / "run"),
            "--cache", str(cache), "--concurrency", "2", "--no-progress", "--bootstrap", "100"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(judge_server.received) < 12:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    with sqlite3.connect(cache) as db:
-        completed = db.execute("SELECT count(*) FROM responses").fetchone()[0]
-    assert 0 < completed < total, "the kill must land mid-run"
-    before = len(judge_server.received)
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert len(judge_server.received) - before == total - completed
+    kill_and_resume(cmd, judge_server, cache, total, lambda: len(judge_server.received) >= 12)
     resumed = json.loads((tmp_path / "run" / "report.json").read_text())
 
     # An uninterrupted run (in this process, with its own cache) reports the same table.
