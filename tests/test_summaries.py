@@ -61,6 +61,18 @@ def test_pairwise_win_rates_over_few_prompts_warn():
         assert "unreliable" not in str(_pairwise(12).summary(n_boot=50))
 
 
+def test_a_model_that_won_every_battle_has_its_zero_width_interval_named():
+    recs = [Result(sample_id=f"pair{p}", prompt_id=f"p{p}", rubric="pw", status="ok", provenance={"kind": "pairwise"},
+                   model_a="x", model_b="y", winner="model_a") for p in range(12)]
+    summary = Results(recs).summary(n_boot=50)
+    rows = {r["model"]: r for r in summary.rows}
+    assert (rows["x"]["win_rate"], rows["x"]["ci_low"], rows["x"]["ci_high"]) == (1.0, 1.0, 1.0)
+    flat = [n for n in summary.notes if "zero-width interval" in n]
+    assert len(flat) == 1 and "x (1.000)" in flat[0] and "y (0.000)" in flat[0]
+    assert flat[0] in str(summary)  # printed under the table
+    assert not any("zero-width" in n for n in _pairwise(12).summary(n_boot=50).notes)  # mixed outcomes: none
+
+
 def test_the_cli_prints_the_note_once_under_the_table(judge_server, manifest_factory, tmp_path, capfd):
     from judgekit.cli import main
 
