@@ -54,7 +54,7 @@ class ResultSpool:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Binary and unbuffered offsets: the position of each line is the file's length before it.
+        # Binary, so each line's offset is simply the bytes written before it.
         self._fh = path.open("wb")
         self._end = 0
         self._start = array("q")  # per manifest index: byte offset of its line, -1 when none
@@ -86,8 +86,8 @@ class ResultSpool:
             self._fh.close()
 
     def finish(self) -> SpooledRecords:
-        """Close the file and rewrite it in manifest order (atomically: a crash leaves the
-        finished-order file, which is still one line per finished sample)."""
+        """Close the file and rewrite it in manifest order (atomically: a crash meanwhile leaves
+        the file as written, in the order the samples finished)."""
         self.close()
         if self._overwritten or not _ascending(self._start):
             tmp = self.path.with_name(self.path.name + ".tmp")

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 
 class Results:
-    """The records of a run, in manifest order, plus what produced them."""
+    """The records of a run, in manifest order, plus what produced them.
+
+    A run with ``out`` over a streamed manifest (a path, a table) returns Results backed by that
+    file: its records are read from it the first time they are used, so keep the file until then."""
 
     def __init__(self, records: Iterable[Result], run_info: dict[str, Any] | None = None,
                  images: Mapping[str, InMemoryImage] | None = None):
