@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,9 +114,12 @@ def load_image_part(path: str | Path | InMemoryImage, label: str = "") -> ImageP
         p = str(path)
         raw = read_uri(p)
     else:
-        p = Path(path)
+        # A str, not a Path: a Path interns each part of its name, and a long run of unique file
+        # names churns the interpreter's interned-string table (whose resizes showed as 15 MB peaks).
+        p = os.fspath(path)
         try:
-            raw = p.read_bytes()
+            with open(p, "rb") as fh:
+                raw = fh.read()
         except FileNotFoundError:
             raise SampleError(f"image {p} does not exist") from None
         except OSError as exc:
