@@ -303,10 +303,10 @@ def pairwise_summary(
     note = _small_sample_note({m: len(set(battles.group[(battles.a == i) | (battles.b == i)].tolist()))
                                for i, m in enumerate(battles.models)})
     notes = [note] if note else []
-    # A model that won (or lost, or tied) every battle has the same win rate in every resample:
-    # its interval is a point, which reads as certainty when it only means no battle went otherwise.
+    # A model that won (or lost, or tied) every battle, or whose battles all share one prompt, has
+    # the same win rate in every resample: its interval is a point, which reads as certainty.
     flat = [f"{row['model']} ({row['win_rate']:.3f})" for row in rows if row["ci_low"] == row["ci_high"]]
     if flat:
-        notes.append(f"note: zero-width interval for {', '.join(flat)}: every battle of the model went the same way, so "
-                     f"every bootstrap resample repeats its rate; this is no evidence of certainty (n is in the table)")
+        notes.append(f"note: zero-width interval for {', '.join(flat)}: every bootstrap resample gives the same rate "
+                     "(every battle went the same way, or all share one prompt); this is no evidence of certainty")
     return PairwiseSummary(rows, cols, title, notes=notes, position=pos)
