@@ -74,3 +74,20 @@ class Prepared:
     #: A protocol in two stages (T2I-CompBench's description, then its question with that
     #: description in context): judges these samples first, then what this builds from their results.
     follow_up: Callable[[list[Result]], Prepared] | None = None
+
+
+class OwnWordedMethod:
+    """What a benchmark's judging method with several named prompts shares: judgekit's own
+    wording (``own_prompts``) for each, replaced by the official text the rubric carries when
+    ``--protocol-dir`` gave it (``rubric.options["prompts"]``), and the rubric's identity as
+    provenance."""
+
+    own_prompts: dict[str, str] = {}
+
+    def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
+        self.rubric = rubric
+        self.prompts: dict[str, str] = {**self.own_prompts, **dict(rubric.options.get("prompts") or {})}
+        self.parse_retries = parse_retries
+
+    def provenance(self) -> dict[str, Any]:
+        return {"rubric": self.rubric.name, "rubric_version": self.rubric.version, "rubric_hash": self.rubric.hash()}

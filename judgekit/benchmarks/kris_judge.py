@@ -33,8 +33,8 @@ from ..errors import ConfigError, SampleError, VerdictParseError
 from ..images import load_image_part
 from ..kinds import register_kind
 from ..methods.base import CallOutcome, JudgeCall
-from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, ImagePart, Message, Result, Sample, TextPart
+from .base import OwnWordedMethod
 from .card import PromptChoice
 
 #: Which official script judges each category (its CATEGORIES lists).
@@ -223,16 +223,9 @@ def _reader(keys: tuple[str, ...]) -> Callable[[ChatResponse], dict[str, int]]:
     return lambda r: read_scores(r.text, keys)
 
 
-class KrisMethod:
+class KrisMethod(OwnWordedMethod):
     kind = "kris-bench"
-
-    def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
-        self.rubric = rubric
-        self.prompts: dict[str, str] = {**OWN_PROMPTS, **dict(rubric.options.get("prompts") or {})}
-        self.parse_retries = parse_retries
-
-    def provenance(self) -> dict[str, Any]:
-        return {"rubric": self.rubric.name, "rubric_version": self.rubric.version, "rubric_hash": self.rubric.hash()}
+    own_prompts = OWN_PROMPTS
 
     def _images(self, sample: Sample, which: str) -> list[tuple[str, str]]:
         meta = sample.meta

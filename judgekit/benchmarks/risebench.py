@@ -35,7 +35,7 @@ from ..methods.base import CallOutcome, JudgeCall
 from ..rubric import Rubric
 from ..types import ChatRequest, ChatResponse, ImagePart, Message, Result, Sample, TextPart
 from .aggregate import Unit, mean
-from .base import BenchRequest, Prepared
+from .base import BenchRequest, OwnWordedMethod, Prepared
 from .card import Part, PromptChoice, ProtocolCard
 from .replies import fill
 
@@ -152,16 +152,9 @@ def plan_item(item: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
     return calls
 
 
-class RiseMethod:
+class RiseMethod(OwnWordedMethod):
     kind = "risebench"
-
-    def __init__(self, rubric: Rubric, parse_retries: int = 2, replay: bool = False, **options: Any):
-        self.rubric = rubric
-        self.prompts: dict[str, str] = {**OWN_PROMPTS, **dict(rubric.options.get("prompts") or {})}
-        self.parse_retries = parse_retries
-
-    def provenance(self) -> dict[str, Any]:
-        return {"rubric": self.rubric.name, "rubric_version": self.rubric.version, "rubric_hash": self.rubric.hash()}
+    own_prompts = OWN_PROMPTS
 
     def plan(self, sample: Sample) -> list[JudgeCall]:
         item = sample.meta["item"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,3 +37,15 @@ def write_marked(path: Path, marker: int, size: int = 24, seed: int = 0) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(marked_array(marker, size, seed), "RGB").save(path)
     return path
+
+
+def write_compbench_category(root: Path, category: str, prompts: list[str], images: dict[int, list[int]],
+                             mark: Callable[[int], int]) -> tuple[Path, Path]:
+    """A T2I-CompBench++ category as its evaluator reads it: ``<category>_val.txt`` (one prompt a
+    line) and ``<category>/samples/<prompt>_<NNNNNN>.png``, image ``k`` marked with ``mark(k)``."""
+    data = root / f"{category}_val.txt"
+    data.write_text("\n".join(prompts) + "\n")
+    for p, numbers in images.items():
+        for k in numbers:
+            write_marked(root / category / "samples" / f"{prompts[p]}_{k:06d}.png", mark(k), seed=k)
+    return data, root / category

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from judgekit.cli import main
-from tests.benchmarks.scripted import last_image_marker, write_marked
+from tests.benchmarks.scripted import last_image_marker, write_compbench_category
 from tests.judge_server import Reply
 
 PROMPTS = ["a cat on the left of a dog", "a cup under a lamp", "a bird above a tree"]
@@ -43,12 +43,7 @@ def script(body, n):
 
 @pytest.fixture
 def compbench_files(tmp_path):
-    data = tmp_path / "spatial_val.txt"
-    data.write_text("\n".join(PROMPTS) + "\n")
-    for p, numbers in IMAGES.items():
-        for k in numbers:
-            write_marked(tmp_path / "spatial" / "samples" / f"{PROMPTS[p]}_{k:06d}.png", mark(k), seed=k)
-    return data, tmp_path / "spatial"
+    return write_compbench_category(tmp_path, "spatial", PROMPTS, IMAGES, mark)
 
 
 def test_t2i_compbench_two_turn_judging_and_official_average(judge_server, compbench_files, tmp_path, capsys):

@@ -19,7 +19,7 @@ import pytest
 from judgekit.benchmarks.noun_chunks import load_pipeline, split_prompt
 from judgekit.cli import main
 from judgekit.errors import DataError, MissingDependencyError
-from tests.benchmarks.scripted import last_image_marker, request_text, write_marked
+from tests.benchmarks.scripted import last_image_marker, request_text, write_compbench_category
 from tests.judge_server import Reply
 
 spacy = pytest.importorskip("spacy")
@@ -121,12 +121,7 @@ def make_script(asked: dict):
 
 @pytest.fixture
 def attribute_files(tmp_path):
-    data = tmp_path / "color_val.txt"
-    data.write_text("\n".join(RUN_PROMPTS) + "\n")
-    for p, numbers in IMAGES.items():
-        for k in numbers:
-            write_marked(tmp_path / "color" / "samples" / f"{RUN_PROMPTS[p]}_{k:06d}.png", mark(k), seed=k)
-    return data, tmp_path / "color"
+    return write_compbench_category(tmp_path, "color", RUN_PROMPTS, IMAGES, mark)
 
 
 def _bench(data, folder, out, extra):
