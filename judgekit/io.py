@@ -49,16 +49,19 @@ def iter_jsonl(path: str | Path, what: str = "file") -> Iterator[Located]:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def read_jsonl_models(path: str | Path, model: type[ModelT], what: str, kind: str) -> list[ModelT]:
-    """Every object of a JSON-lines file validated as ``model`` (e.g. ``Result``); one that does
-    not fit stops reading with its ``file:line`` and says it is not a ``kind``."""
-    out = []
+def iter_jsonl_models(path: str | Path, model: type[ModelT], what: str, kind: str) -> Iterator[ModelT]:
+    """Stream the objects of a JSON-lines file validated as ``model`` (e.g. ``Result``); one that
+    does not fit stops reading with its ``file:line`` and says it is not a ``kind``."""
     for where, rec in iter_jsonl(path, what):
         try:
-            out.append(model.model_validate(rec))
+            yield model.model_validate(rec)
         except ValueError as exc:
             raise DataError(f"{where}: not a {kind} ({str(exc).splitlines()[0]})") from None
-    return out
+
+
+def read_jsonl_models(path: str | Path, model: type[ModelT], what: str, kind: str) -> list[ModelT]:
+    """``iter_jsonl_models`` as a list."""
+    return list(iter_jsonl_models(path, model, what, kind))
 
 
 def iter_records(path: str | Path, what: str = "file") -> Iterator[Located]:

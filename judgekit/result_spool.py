@@ -26,7 +26,7 @@ from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
-from .io import iter_jsonl
+from .io import iter_jsonl_models
 from .types import Result
 
 #: Lines reach the disk within this many seconds, without a system call per line.
@@ -44,8 +44,7 @@ class SpooledRecords:
         return self.count
 
     def __iter__(self) -> Iterator[Result]:
-        for _, rec in iter_jsonl(self.path, "results file"):
-            yield Result.model_validate(rec)
+        return iter_jsonl_models(self.path, Result, "results file", "judgekit result record")
 
 
 class ResultSpool:

@@ -35,25 +35,23 @@ class Results:
                  images: Mapping[str, InMemoryImage] | None = None):
         # Records a run left on disk (result_spool.py) are read the first time they are asked for:
         # a run over a streamed manifest returns without ever holding them all.
-        self._spooled = records if isinstance(records, SpooledRecords) else None
-        self._records: list[Result] | None = None if self._spooled is not None else list(records)
+        self._records: list[Result] | SpooledRecords = records if isinstance(records, SpooledRecords) else list(records)
         self.run_info = run_info or {}
         # Images judged from memory, by SHA-256: what ``save(save_images=...)`` writes out.
         self.images: dict[str, InMemoryImage] = dict(images or {})
 
     @property
     def records(self) -> list[Result]:
-        if self._records is None:
-            assert self._spooled is not None
-            self._records = list(self._spooled)
+        if isinstance(self._records, SpooledRecords):
+            self._records = list(self._records)
         return self._records
 
     @records.setter
     def records(self, value: list[Result]) -> None:
-        self._records, self._spooled = value, None
+        self._records = value
 
     def __len__(self) -> int:
-        return len(self._spooled) if self._records is None and self._spooled is not None else len(self.records)
+        return len(self._records)
 
     def __iter__(self) -> Iterator[Result]:
         return iter(self.records)
@@ -62,8 +60,8 @@ class Results:
         return self.records[i]
 
     def __repr__(self) -> str:
-        if self._records is None and self._spooled is not None:  # cheap: asyncio reprs a task's result
-            return f"Results({len(self._spooled)} records in {self._spooled.path})"
+        if isinstance(self._records, SpooledRecords):  # cheap: asyncio reprs a task's result
+            return f"Results({len(self._records)} records in {self._records.path})"
         failed = sum(r.status == "failed" for r in self.records)
         return f"Results({len(self.records)} records, {failed} failed)"
 
@@ -143,7 +141,7 @@ class Results:
         saved records name that file instead."""
         p = Path(path)
         # Read from disk as written when the records were never loaded (a spooled run: memory stays flat).
-        records: Iterable[Result] = self._spooled if self._records is None and self._spooled is not None else self.records
+        records: Iterable[Result] = self._records
         if save_images is not None:
             records = [self._with_image_files(r, Path(save_images)) for r in records]
         tmp = p.with_name(p.name + ".tmp")

@@ -84,7 +84,7 @@ def test_results_over_a_spool_load_only_when_asked(tmp_path):
         spool.write(i, Result(sample_id=f"s{i}", rubric="r", status="ok", scores={"q": float(i)}))
     res = Results(spool.finish(), {"x": 1})
     assert len(res) == 2 and "records in" in repr(res)  # neither reads the file
-    assert res._records is None
+    assert isinstance(res._records, SpooledRecords)  # still on disk
     copy = tmp_path / "copy.jsonl"
     res.save(copy)  # streamed from disk
     assert copy.read_text() == out.read_text()
