@@ -32,7 +32,5 @@ def read_uri(uri: str) -> bytes:
             return bytes(fh.read())
     except FileNotFoundError:
         raise SampleError(f"image {uri} does not exist") from None
-    except ImportError as exc:  # the store's own package (s3fs, gcsfs, ...) is missing
-        raise SampleError(f"image {uri} cannot be read: {exc}") from None
-    except (OSError, ValueError) as exc:
+    except (ImportError, OSError, ValueError) as exc:  # ImportError: the store's package (s3fs, ...) is missing
         raise SampleError(f"image {uri} cannot be read: {exc}") from None

@@ -70,7 +70,7 @@ def _fit_size(size: tuple[int, int], limit: int) -> tuple[int, int]:
 _PASSTHROUGH = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
-def _to_rgb(img: Image.Image, path: Path | InMemoryImage | str) -> Image.Image:
+def _to_rgb(img: Image.Image, path: InMemoryImage | str) -> Image.Image:
     mode = img.mode
     if mode == "RGB":
         return img
@@ -107,7 +107,7 @@ def load_image_part(path: str | Path | InMemoryImage, label: str = "") -> ImageP
     else a PNG of its faithful RGB conversion. Raises ``SampleError`` with path and reason.
     An image given in memory (``InMemoryImage``) is read from its bytes by the same rules, so
     it is sent exactly as the file holding those bytes would be."""
-    p: Path | InMemoryImage | str
+    p: InMemoryImage | str
     if isinstance(path, InMemoryImage):
         p, raw = path, path.data
     elif is_uri(path):  # an object store or another fsspec filesystem (image_uris.py)
@@ -160,6 +160,6 @@ def load_image_part(path: str | Path | InMemoryImage, label: str = "") -> ImageP
                      source=_file_of(p))
 
 
-def _file_of(source: Path | InMemoryImage | str) -> str | None:
+def _file_of(source: InMemoryImage | str) -> str | None:
     """The file or URI an image was read from (``ImagePart.source``); None for one in memory."""
-    return None if isinstance(source, InMemoryImage) else str(source)
+    return None if isinstance(source, InMemoryImage) else source

@@ -4,8 +4,8 @@ Results are keyed by sample id, so a manifest that repeats one is an error. A se
 strings costs about 140 bytes a sample (the string plus its set slot): 140 MB at a million
 samples, the largest thing a streaming run would hold. ``SeenIds`` keeps a 120-bit digest of
 each id instead, in a sorted numpy array (16 bytes each) plus a small set of the newest, merged
-into the array as it grows. Two distinct ids share a digest with probability below 1e-24 at a
-billion samples, so a reported duplicate is a duplicate.
+into the array as it grows. Two distinct ids share a digest with probability below 4e-19 at a
+billion samples (the birthday bound n^2 / 2^121), so a reported duplicate is a duplicate.
 
     >>> seen = SeenIds()
     >>> seen.add("a"), seen.add("b"), seen.add("a")
