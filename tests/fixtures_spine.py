@@ -1,5 +1,6 @@
-"""Fixtures of the judging spine: the scripted OpenAI-compatible server and small manifests
-of real PNG files written by the tests."""
+"""Fixtures of the judging spine: the scripted OpenAI-compatible server, an in-process judge
+that answers at once (where only the driver is measured), and small manifests of real PNG files
+written by the tests."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from judgekit.types import ChatResponse
 from tests.judge_server import JudgeServer, default_reply
 
 
@@ -56,3 +58,26 @@ def make_manifest(tmp: Path, n: int, models=("sdxl", "flux"), prompts: int | Non
 @pytest.fixture
 def manifest_factory(tmp_path):
     return lambda n, **kw: make_manifest(tmp_path, n, **kw)
+
+
+class InstantJudge:
+    """Answers every request with a valid 1-5 verdict, without I/O."""
+
+    spec = "instant:judge"
+    max_batch_size = 1
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    async def generate(self, requests):
+        self.requests += len(requests)
+        return [ChatResponse(text=json.dumps({"reasoning": "fine", "score": 4})) for _ in requests]
+
+    async def aclose(self) -> None:
+        pass
+
+    def describe(self):
+        return {"spec": self.spec}
+
+    def cache_identity(self):
+        return {"spec": self.spec, "endpoint": "memory"}

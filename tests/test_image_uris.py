@@ -15,8 +15,7 @@ from judgekit.errors import MissingDependencyError, SampleError
 from judgekit.image_uris import is_uri, read_uri
 from judgekit.images import load_image_part
 from judgekit.manifest import iter_samples
-from tests.fixtures_spine import write_png
-from tests.test_result_spool import InstantJudge
+from tests.fixtures_spine import InstantJudge, write_png
 
 
 class SeeingJudge(InstantJudge):

@@ -18,31 +18,8 @@ from judgekit.errors import DataError
 from judgekit.result_spool import ResultSpool, SpooledRecords
 from judgekit.results import Results
 from judgekit.sample_ids import SeenIds
-from judgekit.types import ChatResponse, Result
-from tests.fixtures_spine import write_png
-
-
-class InstantJudge:
-    """Answers every request with a valid 1-5 verdict, without I/O."""
-
-    spec = "instant:judge"
-    max_batch_size = 1
-
-    def __init__(self) -> None:
-        self.requests = 0
-
-    async def generate(self, requests):
-        self.requests += len(requests)
-        return [ChatResponse(text=json.dumps({"reasoning": "fine", "score": 4})) for _ in requests]
-
-    async def aclose(self) -> None:
-        pass
-
-    def describe(self):
-        return {"spec": self.spec}
-
-    def cache_identity(self):
-        return {"spec": self.spec, "endpoint": "memory"}
+from judgekit.types import Result
+from tests.fixtures_spine import InstantJudge, write_png
 
 
 def _manifest(folder, n, images=50):
